@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "apps.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        import apps.accounts.schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from apps.accounts.roles import sync_roles_after_migrate
+        from apps.accounts.seed import seed_users
+        from apps.core.seeding import register_seeder
+
+        register_seeder(20, "accounts", seed_users)
+
+        # Permissions of models are created after migrate; attach them to the seeded roles then.
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")

@@ -1,0 +1,78 @@
+"""Roles are Django groups; capabilities are Django permissions (ARCHITECTURE section 7).
+
+The table below is the source of truth. A data migration creates the groups; after every
+migrate `sync_roles` attaches the permissions that exist by then, so roles pick up the
+capabilities of apps added later without a hand edit. Permissions a role lists but that no
+installed app defines yet are skipped (and attached once that app migrates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Role:
+    PLATFORM_ADMIN = "platform_admin"
+    ORGANIZATION_ADMIN = "organization_admin"
+    KYC_OFFICER = "kyc_officer"
+    DESK_MANAGER = "desk_manager"
+    RISK_OFFICER = "risk_officer"
+    PARTNER_OWNER = "partner_owner"
+    PARTNER_TRADER = "partner_trader"
+    PARTNER_VIEWER = "partner_viewer"
+
+
+STAFF_ROLES = (Role.ORGANIZATION_ADMIN, Role.KYC_OFFICER, Role.DESK_MANAGER, Role.RISK_OFFICER)
+PARTNER_ROLES = (Role.PARTNER_OWNER, Role.PARTNER_TRADER, Role.PARTNER_VIEWER)
+
+_VIEW_BASICS = ["organizations.view_organization", "accounts.view_user"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.PLATFORM_ADMIN: [
+        *_VIEW_BASICS,
+        "organizations.add_organization",
+        "organizations.change_organization",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_smsmessage",
+        "accounts.view_otpcode",
+        "django_celery_beat.view_periodictask",
+    ],
+    Role.ORGANIZATION_ADMIN: [
+        *_VIEW_BASICS,
+        "organizations.change_organization",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_smsmessage",
+    ],
+    Role.KYC_OFFICER: [*_VIEW_BASICS, "accounts.view_smsmessage"],
+    Role.DESK_MANAGER: [*_VIEW_BASICS],
+    Role.RISK_OFFICER: [*_VIEW_BASICS],
+    Role.PARTNER_OWNER: ["organizations.view_organization"],
+    Role.PARTNER_TRADER: ["organizations.view_organization"],
+    Role.PARTNER_VIEWER: ["organizations.view_organization"],
+}
+
+
+def sync_roles(group_model: Any = None, permission_model: Any = None) -> dict[str, int]:
+    """Create every role's group and attach its existing permissions. Idempotent."""
+    if group_model is None or permission_model is None:
+        from django.contrib.auth.models import Group, Permission
+
+        group_model, permission_model = Group, Permission
+    attached: dict[str, int] = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = set()
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            perm = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                wanted.add(perm.pk)
+        group.permissions.add(*wanted)
+        attached[role] = len(wanted)
+    return attached
+
+
+def sync_roles_after_migrate(**kwargs: Any) -> None:
+    sync_roles()

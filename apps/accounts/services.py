@@ -1,0 +1,261 @@
+"""Login use cases: password, OTP, refresh rotation and logout."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from apps.accounts import lockout
+from apps.accounts.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidToken,
+    OrganizationRequired,
+    OtpAttemptsExceeded,
+    OtpExpired,
+    OtpInvalid,
+    OtpLoginNotAllowed,
+    OtpSendLimited,
+    PasswordLoginNotAllowed,
+    UnknownOrganization,
+)
+from apps.accounts.models import OtpCode, OtpPurpose, User, UserType
+from apps.accounts.phone import normalize_mobile
+from apps.accounts.sms import get_sms_backend
+from apps.accounts.tokens import TokenPair, blacklist_once, issue_tokens, issued_before_revocation, parse_refresh
+from apps.core.logging import get_logger
+from apps.organizations.selectors import organization_by_code
+
+log = get_logger(__name__)
+
+# A password hash computed for unknown e-mails, so a miss costs as long as a wrong password.
+_DUMMY_USER = User(password="")
+
+
+def _mark_logged_in(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+
+
+# --- password ------------------------------------------------------------------------------------
+
+
+def token_obtain_by_password(*, email: str, password: str) -> tuple[User, TokenPair]:
+    """E-mail + password for INTERNAL and SUPER_ADMIN users.
+
+    Refuses: locked (429), unknown e-mail or wrong password (401, counted), partner users
+    (403: they sign in by OTP), disabled accounts (403).
+    """
+    email = email.strip().lower()
+    lock_id = f"email:{email}"
+    lockout.ensure_not_locked(lock_id)
+    user = User.objects.filter(email=email).first()
+    if user is not None and user.user_type == UserType.EXTERNAL:
+        raise PasswordLoginNotAllowed()
+    if user is None:
+        _DUMMY_USER.set_password(password)
+        lockout.record_failure(lock_id)
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        lockout.record_failure(lock_id)
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise AccountDisabled()
+    lockout.clear_failures(lock_id)
+    _mark_logged_in(user)
+    log.info("auth.password_login", user_id=str(user.id))
+    return user, issue_tokens(user)
+
+
+# --- OTP -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OtpRequestResult:
+    mobile: str
+    expires_in: int
+    new_applicant: bool
+
+
+def _hash_code(mobile: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _ensure_send_allowed(mobile: str) -> None:
+    now = timezone.now()
+    windows = (
+        (settings.OTP_SEND_LIMIT_SHORT, timedelta(seconds=settings.OTP_SEND_WINDOW_SHORT_SECONDS)),
+        (settings.OTP_SEND_LIMIT_DAY, timedelta(days=1)),
+    )
+    for limit, window in windows:
+        recent = list(
+            OtpCode.objects.filter(mobile=mobile, created_at__gt=now - window)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
+        if len(recent) >= limit:
+            # The window frees a slot when the oldest of the last `limit` sends leaves it.
+            retry_after = (recent[-1] + window - now).total_seconds()
+            raise OtpSendLimited(retry_after=int(retry_after) + 1)
+
+
+def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequestResult:
+    """Send a 6-digit sign-in code to a partner user's (or an applicant's) mobile.
+
+    An unknown number must name the organization it applies to. Send limits are counted under
+    a per-number advisory lock, so concurrent requests cannot exceed them. The SMS is sent after
+    the code is committed (no network I/O inside the transaction).
+    """
+    mobile = normalize_mobile(mobile)
+    user = User.objects.filter(mobile=mobile).select_related("organization").first()
+    organization = None
+    if user is None:
+        if not organization_code:
+            raise OrganizationRequired()
+        organization = organization_by_code(organization_code)
+        if organization is None:
+            raise UnknownOrganization.for_field("organization_code", UnknownOrganization.default_detail)
+    elif user.user_type != UserType.EXTERNAL:
+        raise OtpLoginNotAllowed()
+    elif not user.is_active:
+        raise AccountDisabled()
+    lockout.ensure_not_locked(f"mobile:{mobile}")
+
+    code = f"{secrets.randbelow(10**settings.OTP_LENGTH):0{settings.OTP_LENGTH}d}"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"otp:{mobile}"])
+        _ensure_send_allowed(mobile)
+        # Only the newest code is valid: older unconsumed ones are retired.
+        OtpCode.objects.filter(mobile=mobile, consumed_at__isnull=True).update(consumed_at=timezone.now())
+        OtpCode.objects.create(
+            mobile=mobile,
+            purpose=OtpPurpose.LOGIN,
+            code_hash=_hash_code(mobile, code),
+            expires_at=timezone.now() + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            organization=organization,
+        )
+    minutes = settings.OTP_TTL_SECONDS // 60
+    get_sms_backend().send(
+        to=mobile, body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it."
+    )
+    return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS, new_applicant=user is None)
+
+
+class _OtpOutcome(Enum):
+    OK = "ok"
+    WRONG = "wrong"
+
+
+def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
+    """Check a code; on success sign in (creating the applicant user on a first login).
+
+    Returns (user, tokens, created). Wrong codes are counted on the code (5 tries) and towards
+    the number's lockout; the count is committed even though the request fails.
+    """
+    mobile = normalize_mobile(mobile)
+    lock_id = f"mobile:{mobile}"
+    lockout.ensure_not_locked(lock_id)
+    created = False
+    with transaction.atomic():
+        otp = (
+            OtpCode.objects.select_for_update()
+            .filter(mobile=mobile, purpose=OtpPurpose.LOGIN, consumed_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if otp is None or otp.is_expired:
+            raise OtpExpired()
+        if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+            raise OtpAttemptsExceeded()
+        if hmac.compare_digest(otp.code_hash, _hash_code(mobile, code)):
+            outcome = _OtpOutcome.OK
+            otp.consumed_at = timezone.now()
+            otp.save(update_fields=["consumed_at", "updated_at"])
+            user = User.objects.select_for_update().filter(mobile=mobile).first()
+            if user is None:
+                if otp.organization_id is None:
+                    raise OtpExpired()  # a code for an unknown number always names its organization
+                user = User.objects.create_user(
+                    mobile=mobile, user_type=UserType.EXTERNAL, organization_id=otp.organization_id, is_verified=True
+                )
+                created = True
+            elif user.user_type != UserType.EXTERNAL:
+                raise OtpLoginNotAllowed()
+            elif not user.is_active:
+                raise AccountDisabled()
+            elif not user.is_verified:
+                user.is_verified = True
+                user.save(update_fields=["is_verified", "updated_at"])
+        else:
+            outcome = _OtpOutcome.WRONG
+            OtpCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+            remaining = settings.OTP_MAX_ATTEMPTS - otp.attempts - 1
+    if outcome is _OtpOutcome.WRONG:
+        lockout.record_failure(lock_id)
+        raise OtpInvalid(
+            f"The code is incorrect; {remaining} tries left for this code." if remaining else OtpAttemptsExceeded.default_detail,
+            extra={"attempts_left": max(remaining, 0)},
+        )
+    lockout.clear_failures(lock_id)
+    _mark_logged_in(user)
+    log.info("auth.otp_login", user_id=str(user.id), created=created)
+    return user, issue_tokens(user), created
+
+
+# --- refresh and logout ------------------------------------------------------------------------------
+
+
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair issued."""
+    token = parse_refresh(refresh)
+    user = User.objects.filter(pk=token.get("user_id")).first()
+    if user is None or not user.is_active or issued_before_revocation(user, int(token.get("iat", 0))):
+        raise InvalidToken()
+    with transaction.atomic():
+        blacklist_once(token)
+    return issue_tokens(user)
+
+
+def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
+    """End this session (blacklist its refresh token) or all of them (also revokes every access
+    token issued so far). Returns how many refresh tokens were revoked."""
+    if everywhere:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(tokens_valid_after=timezone.now())
+            outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+                blacklistedtoken__isnull=False
+            )
+            revoked = [BlacklistedToken(token=t) for t in outstanding]
+            BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+        return len(revoked)
+    if not refresh:
+        raise InvalidToken("Send the refresh token of the session to end, or all=true.")
+    token = parse_refresh(refresh)
+    if str(token.get("user_id")) != str(user.pk):
+        raise InvalidToken()
+    with transaction.atomic():
+        blacklist_once(token)
+    return 1
+
+
+# --- housekeeping --------------------------------------------------------------------------------
+
+
+def prune_auth_artifacts(*, now: timezone.datetime | None = None) -> dict[str, int]:
+    """Delete OTP codes older than a day (the send-limit window) and expired JWT rows."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        otps, _ = OtpCode.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+        # Deleting an outstanding token cascades to its blacklist row; both are useless once expired.
+        tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return {"otp_codes": otps, "tokens": tokens}

@@ -1,0 +1,66 @@
+"""JWT issue, rotation and revocation (simplejwt with its blacklist app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts.errors import InvalidToken
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    token_type: str = "Bearer"
+
+    @property
+    def access_expires_in(self) -> int:
+        return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+
+
+def issue_tokens(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    refresh["user_type"] = user.user_type
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def parse_refresh(raw: str) -> RefreshToken:
+    """Signature, expiry, type ('refresh') and blacklist checked; InvalidToken otherwise."""
+    try:
+        return RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidToken() from exc
+
+
+def issued_before_revocation(user: User, issued_at: int) -> bool:
+    return user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.timestamp()
+
+
+def blacklist_once(token: RefreshToken) -> None:
+    """Blacklist a refresh token, refusing when it already was: a refresh token works exactly
+    once even when two requests race with it (the unique row decides)."""
+    jti = token["jti"]
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=jti,
+        defaults={
+            "token": str(token),
+            "expires_at": datetime.fromtimestamp(int(token["exp"]), tz=UTC),
+            "user_id": token.get("user_id"),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError as exc:
+        raise InvalidToken() from exc

@@ -1,0 +1,66 @@
+"""structlog configuration: JSON lines, request id bound from context, PII masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from apps.core.masking import mask_value
+
+# Keys structlog and logging use for bookkeeping; their values are not user data.
+_UNMASKED_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "correlation_id", "exception"})
+
+
+def mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask phones, e-mails, PAN, GSTIN, bank accounts, JWTs and OTPs."""
+    for key, value in list(event_dict.items()):
+        if key in _UNMASKED_KEYS:
+            continue
+        event_dict[key] = mask_value(value, key=None if key == "event" else key)
+    return event_dict
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+    ]
+
+
+def build_json_formatter() -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of every handler: stdlib records and structlog events alike end as JSON."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            mask_pii,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
+def configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            *_shared_processors(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)
+
+
+__all__ = ["build_json_formatter", "configure_structlog", "get_logger", "logging", "mask_pii"]
