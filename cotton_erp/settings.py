@@ -218,7 +218,9 @@ PHONE_DEFAULT_COUNTRY_CODE = env.str("PHONE_DEFAULT_COUNTRY_CODE", default="91")
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default=(
-        "apps.accounts.sms.HttpSmsBackend" if env.str("SMS_HTTP_URL", default="") else "apps.accounts.sms.InboxSmsBackend"
+        "apps.accounts.sms.HttpSmsBackend"
+        if env.str("SMS_HTTP_URL", default="")
+        else "apps.accounts.sms.InboxSmsBackend"
     ),
 )
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")

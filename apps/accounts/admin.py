@@ -28,7 +28,16 @@ class UserAdmin(DjangoUserAdmin):
     form = CottonUserChangeForm
     add_form = CottonUserCreationForm
     ordering = ("email",)
-    list_display = ("__str__", "email", "masked_mobile", "user_type", "organization", "partner", "is_active", "is_staff")
+    list_display = (
+        "__str__",
+        "email",
+        "masked_mobile",
+        "user_type",
+        "organization",
+        "partner",
+        "is_active",
+        "is_staff",
+    )
     list_filter = ("user_type", "organization", "is_active", "is_staff", "is_verified", "groups")
     search_fields = ("email", "mobile", "full_name")
     list_select_related = ("organization",)
@@ -40,7 +49,13 @@ class UserAdmin(DjangoUserAdmin):
         ("History", {"fields": ("last_login", "tokens_valid_after", "created_at", "updated_at")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "mobile", "full_name", "user_type", "organization", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "mobile", "full_name", "user_type", "organization", "password1", "password2"),
+            },
+        ),
     )
     filter_horizontal = ("groups", "user_permissions")
 
@@ -84,7 +99,17 @@ class OtpCodeAdmin(admin.ModelAdmin):
     list_filter = ("purpose",)
     ordering = ("-created_at",)
     exclude = ("code_hash",)
-    readonly_fields = ("id", "mobile", "purpose", "attempts", "expires_at", "consumed_at", "organization", "created_at", "updated_at")
+    readonly_fields = (
+        "id",
+        "mobile",
+        "purpose",
+        "attempts",
+        "expires_at",
+        "consumed_at",
+        "organization",
+        "created_at",
+        "updated_at",
+    )
 
     @admin.display(description="Mobile")
     def masked_mobile(self, obj: OtpCode) -> str:

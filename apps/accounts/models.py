@@ -78,8 +78,12 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
                 name="user_has_email_or_mobile",
                 violation_error_message="A user needs an e-mail or a mobile number.",
             ),
-            models.CheckConstraint(condition=Q(mobile__isnull=True) | Q(mobile__regex=E164_REGEX), name="user_mobile_e164"),
-            models.CheckConstraint(condition=Q(email__isnull=True) | Q(email=models.functions.Lower("email")), name="user_email_lowercase"),
+            models.CheckConstraint(
+                condition=Q(mobile__isnull=True) | Q(mobile__regex=E164_REGEX), name="user_mobile_e164"
+            ),
+            models.CheckConstraint(
+                condition=Q(email__isnull=True) | Q(email=models.functions.Lower("email")), name="user_email_lowercase"
+            ),
         ]
         indexes = [models.Index(fields=["organization", "user_type"], name="user_org_type_idx")]
 

@@ -13,7 +13,7 @@ PLATFORM_ADMIN_EMAIL = "admin@cotton-erp.test"
 
 
 def _upsert_user(*, email: str | None = None, mobile: str | None = None, **fields: object) -> User:
-    lookup = {"email": email} if email else {"mobile": mobile}
+    lookup: dict[str, str | None] = {"email": email} if email else {"mobile": mobile}
     user = User.objects.filter(**lookup).first()
     if user is None:
         user = User.objects.create_user(email=email, mobile=mobile, password=fields.pop("password", None), **fields)  # type: ignore[arg-type]
@@ -61,8 +61,16 @@ def seed_users(report: SeedReport) -> None:
     first = report.context["organizations"][0]
     applicant_mobile = "+919800000001"
     _upsert_user(
-        mobile=applicant_mobile, full_name="Demo Applicant", user_type=UserType.EXTERNAL, organization=first, is_verified=True
+        mobile=applicant_mobile,
+        full_name="Demo Applicant",
+        user_type=UserType.EXTERNAL,
+        organization=first,
+        is_verified=True,
     )
     report.logins.append(
-        (f"{first.code} applicant (partner user)", applicant_mobile, "OTP: POST /api/v1/auth/otp/request, code in admin > SMS (dev inbox)")
+        (
+            f"{first.code} applicant (partner user)",
+            applicant_mobile,
+            "OTP: POST /api/v1/auth/otp/request, code in admin > SMS (dev inbox)",
+        )
     )

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
@@ -166,6 +166,7 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
     lock_id = f"mobile:{mobile}"
     lockout.ensure_not_locked(lock_id)
     created = False
+    user: User | None = None
     with transaction.atomic():
         otp = (
             OtpCode.objects.select_for_update()
@@ -203,9 +204,12 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
     if outcome is _OtpOutcome.WRONG:
         lockout.record_failure(lock_id)
         raise OtpInvalid(
-            f"The code is incorrect; {remaining} tries left for this code." if remaining else OtpAttemptsExceeded.default_detail,
+            f"The code is incorrect; {remaining} tries left for this code."
+            if remaining
+            else OtpAttemptsExceeded.default_detail,
             extra={"attempts_left": max(remaining, 0)},
         )
+    assert user is not None  # set on the OK path above
     lockout.clear_failures(lock_id)
     _mark_logged_in(user)
     log.info("auth.otp_login", user_id=str(user.id), created=created)
@@ -251,7 +255,7 @@ def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
 # --- housekeeping --------------------------------------------------------------------------------
 
 
-def prune_auth_artifacts(*, now: timezone.datetime | None = None) -> dict[str, int]:
+def prune_auth_artifacts(*, now: datetime | None = None) -> dict[str, int]:
     """Delete OTP codes older than a day (the send-limit window) and expired JWT rows."""
     now = now or timezone.now()
     with transaction.atomic():

@@ -12,7 +12,11 @@ class MixedCharacterClassesValidator:
     def validate(self, password: str, user: Any = None) -> None:
         missing = [
             label
-            for label, pattern in (("an upper-case letter", r"[A-Z]"), ("a lower-case letter", r"[a-z]"), ("a digit", r"\d"))
+            for label, pattern in (
+                ("an upper-case letter", r"[A-Z]"),
+                ("a lower-case letter", r"[a-z]"),
+                ("a digit", r"\d"),
+            )
             if not re.search(pattern, password)
         ]
         if missing:

@@ -35,9 +35,7 @@ class DomainAPIException(exceptions.APIException):
 
 def _is_lock_contention(exc: BaseException) -> bool:
     cause = exc.__cause__
-    return isinstance(
-        cause, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
-    )
+    return isinstance(cause, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected, pg_errors.SerializationFailure))
 
 
 class CottonExceptionHandler(ExceptionHandler):
@@ -60,10 +58,10 @@ class CottonExceptionHandler(ExceptionHandler):
 class CottonExceptionFormatter(ExceptionFormatter):
     def format_error_response(self, error_response: ErrorResponse) -> dict[str, Any]:
         exc = self.exc
-        errors = [
-            {"code": e.code, "detail": e.detail, "attr": e.attr} for e in error_response.errors
-        ]
+        errors = [{"code": e.code, "detail": e.detail, "attr": e.attr} for e in error_response.errors]
         extra: dict[str, Any] = {}
+        code: str
+        detail: str
         if isinstance(exc, DomainAPIException):
             code = exc.domain_error.code
             detail = exc.domain_error.detail
@@ -76,8 +74,8 @@ class CottonExceptionFormatter(ExceptionFormatter):
         elif isinstance(exc, exceptions.ValidationError):
             code, detail = VALIDATION_CODE, VALIDATION_DETAIL
         else:
-            code = errors[0]["code"] if errors else "error"
-            detail = errors[0]["detail"] if errors else str(exc.detail)
+            code = str(errors[0]["code"]) if errors else "error"
+            detail = str(errors[0]["detail"]) if errors else str(exc.detail)
             if error_response.type == "server_error":
                 code, detail = "server_error", "Server error. Quote the request id when reporting it."
                 errors = [{"code": code, "detail": detail, "attr": None}]

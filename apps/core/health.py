@@ -46,7 +46,9 @@ def _redis() -> None:
 
 def _broker() -> None:
     timeout = settings.HEALTH_CHECK_TIMEOUT_SECONDS
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options={"socket_timeout": timeout}) as conn:
+    with Connection(
+        settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options={"socket_timeout": timeout}
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
 
 

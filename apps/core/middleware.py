@@ -58,4 +58,3 @@ class RequestIdMiddleware:
             reset_request_id(token)
             raise
         return self._end(response, request_id, token)
-

@@ -25,4 +25,3 @@ class CappedCursorPagination(CursorPagination):
             raise ValidationError({"page_size": ["Must be at least 1."]}, code="min_value")
         # Asking for more than the cap is not an error: the caller gets the cap.
         return min(size, self.max_page_size)
-

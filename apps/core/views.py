@@ -22,6 +22,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     if _is_api(request):
-        body = error_body(status_code=500, code="server_error", detail="Server error. Quote the request id when reporting it.")
+        body = error_body(
+            status_code=500, code="server_error", detail="Server error. Quote the request id when reporting it."
+        )
         return JsonResponse(body, status=500)
     return defaults.server_error(request)

@@ -12,7 +12,9 @@ class Organization(BaseModel):
     """A trading house or brokerage running its own desk on the shared deployment."""
 
     # Public code: what an applicant types to say which organization it applies to.
-    code = models.CharField(max_length=20, unique=True, help_text="Public code, e.g. SCH. Upper-case letters, digits, dashes.")
+    code = models.CharField(
+        max_length=20, unique=True, help_text="Public code, e.g. SCH. Upper-case letters, digits, dashes."
+    )
     name = models.CharField(max_length=200)
     legal_name = models.CharField(max_length=200, blank=True)
     pan = models.CharField("PAN", max_length=10, blank=True)
@@ -23,7 +25,9 @@ class Organization(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("name"), name="organization_name_unique_ci"),
-            models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z0-9][A-Z0-9-]{1,19}$"), name="organization_code_format"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z0-9][A-Z0-9-]{1,19}$"), name="organization_code_format"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,12 @@ from apps.core.seeding import SeedReport
 from apps.organizations.models import Organization
 
 DEMO_ORGANIZATIONS = [
-    {"code": "SCH", "name": "Saurashtra Cotton House", "legal_name": "Saurashtra Cotton House Private Limited", "pan": "AABCS1234C"},
+    {
+        "code": "SCH",
+        "name": "Saurashtra Cotton House",
+        "legal_name": "Saurashtra Cotton House Private Limited",
+        "pan": "AABCS1234C",
+    },
     {"code": "DFT", "name": "Deccan Fibre Traders", "legal_name": "Deccan Fibre Traders LLP", "pan": "AAJFD5678K"},
 ]
 

@@ -8,77 +8,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('organizations', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SmsMessage',
+            name="SmsMessage",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('to', models.CharField(max_length=16)),
-                ('body', models.TextField()),
-                ('backend', models.CharField(max_length=100)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("to", models.CharField(max_length=16)),
+                ("body", models.TextField()),
+                ("backend", models.CharField(max_length=100)),
             ],
             options={
-                'verbose_name': 'SMS (dev inbox)',
-                'verbose_name_plural': 'SMS (dev inbox)',
-                'indexes': [models.Index(fields=['to', '-created_at'], name='sms_to_recent_idx')],
+                "verbose_name": "SMS (dev inbox)",
+                "verbose_name_plural": "SMS (dev inbox)",
+                "indexes": [models.Index(fields=["to", "-created_at"], name="sms_to_recent_idx")],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user_type', models.CharField(choices=[('SUPER_ADMIN', 'Platform admin'), ('INTERNAL', 'Organization staff'), ('EXTERNAL', 'Partner user')], max_length=16)),
-                ('email', models.EmailField(blank=True, max_length=254, null=True, unique=True)),
-                ('mobile', models.CharField(blank=True, help_text='E.164, e.g. +919876543210', max_length=16, null=True, unique=True)),
-                ('full_name', models.CharField(blank=True, max_length=200)),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_staff', models.BooleanField(default=False, help_text='May log in to the back office (admin).')),
-                ('is_verified', models.BooleanField(default=False)),
-                ('tokens_valid_after', models.DateTimeField(blank=True, null=True)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='organizations.organization')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user_type",
+                    models.CharField(
+                        choices=[
+                            ("SUPER_ADMIN", "Platform admin"),
+                            ("INTERNAL", "Organization staff"),
+                            ("EXTERNAL", "Partner user"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, null=True, unique=True)),
+                (
+                    "mobile",
+                    models.CharField(
+                        blank=True, help_text="E.164, e.g. +919876543210", max_length=16, null=True, unique=True
+                    ),
+                ),
+                ("full_name", models.CharField(blank=True, max_length=200)),
+                ("is_active", models.BooleanField(default=True)),
+                ("is_staff", models.BooleanField(default=False, help_text="May log in to the back office (admin).")),
+                ("is_verified", models.BooleanField(default=False)),
+                ("tokens_valid_after", models.DateTimeField(blank=True, null=True)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'user_type'], name='user_org_type_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('organization__isnull', True), ('user_type', 'SUPER_ADMIN')), models.Q(('user_type__in', ['INTERNAL', 'EXTERNAL']), ('organization__isnull', False)), _connector='OR'), name='user_organization_matches_type', violation_error_message='Every user but a platform admin belongs to exactly one organization.'), models.CheckConstraint(condition=models.Q(('email__isnull', False), ('mobile__isnull', False), _connector='OR'), name='user_has_email_or_mobile', violation_error_message='A user needs an e-mail or a mobile number.'), models.CheckConstraint(condition=models.Q(('mobile__isnull', True), ('mobile__regex', '^\\+[1-9][0-9]{7,14}$'), _connector='OR'), name='user_mobile_e164'), models.CheckConstraint(condition=models.Q(('email__isnull', True), ('email', django.db.models.functions.text.Lower('email')), _connector='OR'), name='user_email_lowercase')],
+                "indexes": [models.Index(fields=["organization", "user_type"], name="user_org_type_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("organization__isnull", True), ("user_type", "SUPER_ADMIN")),
+                            models.Q(("user_type__in", ["INTERNAL", "EXTERNAL"]), ("organization__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="user_organization_matches_type",
+                        violation_error_message="Every user but a platform admin belongs to exactly one organization.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("email__isnull", False), ("mobile__isnull", False), _connector="OR"),
+                        name="user_has_email_or_mobile",
+                        violation_error_message="A user needs an e-mail or a mobile number.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("mobile__isnull", True), ("mobile__regex", "^\\+[1-9][0-9]{7,14}$"), _connector="OR"
+                        ),
+                        name="user_mobile_e164",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("email__isnull", True),
+                            ("email", django.db.models.functions.text.Lower("email")),
+                            _connector="OR",
+                        ),
+                        name="user_email_lowercase",
+                    ),
+                ],
             },
             managers=[
-                ('objects', apps.accounts.models.UserManager()),
+                ("objects", apps.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='OtpCode',
+            name="OtpCode",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('mobile', models.CharField(max_length=16)),
-                ('purpose', models.CharField(choices=[('LOGIN', 'Login')], default='LOGIN', max_length=16)),
-                ('code_hash', models.CharField(max_length=64)),
-                ('expires_at', models.DateTimeField()),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('consumed_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='organizations.organization')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("mobile", models.CharField(max_length=16)),
+                ("purpose", models.CharField(choices=[("LOGIN", "Login")], default="LOGIN", max_length=16)),
+                ("code_hash", models.CharField(max_length=64)),
+                ("expires_at", models.DateTimeField()),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("consumed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['mobile', '-created_at'], name='otp_mobile_recent_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('mobile__regex', '^\\+[1-9][0-9]{7,14}$')), name='otp_mobile_e164')],
+                "indexes": [models.Index(fields=["mobile", "-created_at"], name="otp_mobile_recent_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("mobile__regex", "^\\+[1-9][0-9]{7,14}$")), name="otp_mobile_e164"
+                    )
+                ],
             },
         ),
     ]

@@ -22,14 +22,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
 
 class SuperAdminFactory(UserFactory):
     user_type = UserType.SUPER_ADMIN
-    organization = None
+    organization = None  # type: ignore[assignment]
     is_superuser = True
     email = factory.Sequence(lambda n: f"admin{n}@example.com")
 
@@ -38,7 +38,7 @@ class ExternalUserFactory(UserFactory):
     """A partner user or applicant: OTP only, no e-mail, no usable password."""
 
     user_type = UserType.EXTERNAL
-    email = None
+    email = None  # type: ignore[assignment]
     is_staff = False
     mobile = factory.Sequence(lambda n: f"+9198{n:08d}")
     password = factory.PostGenerationMethodCall("set_unusable_password")

@@ -6,29 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(help_text='Public code, e.g. SCH. Upper-case letters, digits, dashes.', max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('legal_name', models.CharField(blank=True, max_length=200)),
-                ('pan', models.CharField(blank=True, max_length=10, verbose_name='PAN')),
-                ('base_currency', models.CharField(default='INR', max_length=3)),
-                ('is_active', models.BooleanField(default=True)),
-                ('settings', models.JSONField(blank=True, default=dict)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Public code, e.g. SCH. Upper-case letters, digits, dashes.",
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("legal_name", models.CharField(blank=True, max_length=200)),
+                ("pan", models.CharField(blank=True, max_length=10, verbose_name="PAN")),
+                ("base_currency", models.CharField(default="INR", max_length=3)),
+                ("is_active", models.BooleanField(default=True)),
+                ("settings", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='organization_name_unique_ci'), models.CheckConstraint(condition=models.Q(('code__regex', '^[A-Z0-9][A-Z0-9-]{1,19}$')), name='organization_code_format')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"), name="organization_name_unique_ci"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("code__regex", "^[A-Z0-9][A-Z0-9-]{1,19}$")),
+                        name="organization_code_format",
+                    ),
+                ],
             },
         ),
     ]

@@ -10,5 +10,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = sync_periodic_tasks()
-        self.stdout.write(f"periodic tasks: {result['created']} created, {result['updated']} updated, "
-                          f"{result['disabled']} disabled")
+        self.stdout.write(
+            f"periodic tasks: {result['created']} created, {result['updated']} updated, {result['disabled']} disabled"
+        )
