@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django_structlog",
     # ours, in layer order (ARCHITECTURE section 3)
     "apps.core",
+    "apps.events",
+    "apps.webhooks",
+    "apps.realtime",
     "apps.organizations",
     "apps.accounts",
 ]
@@ -155,12 +158,26 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic tasks are declared here, in code, and synced into django-celery-beat's tables by
 # `manage.py sync_periodic_tasks` (also run after every migrate). Never edit them in the admin.
 PERIODIC_TASKS: dict[str, dict[str, object]] = {
+    "events.relay_outbox": {
+        "task": "apps.events.tasks.relay_outbox",
+        "every_seconds": 2,
+        "description": "Sweep the outbox: dispatch due events (the on-commit hint usually got there first).",
+    },
     "accounts.prune_auth_artifacts": {
         "task": "apps.accounts.tasks.prune_auth_artifacts",
         "every_seconds": 3600,
         "description": "Delete expired OTP codes and expired JWT outstanding/blacklisted tokens.",
     },
 }
+
+# --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+OUTBOX_CLAIM_LEASE_SECONDS = env.int("OUTBOX_CLAIM_LEASE_SECONDS", default=60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=2.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+OUTBOX_RELAY_MAX_SECONDS = env.float("OUTBOX_RELAY_MAX_SECONDS", default=5.0)
+OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -319,6 +336,9 @@ from apps.core.logging import configure_structlog  # noqa: E402
 
 configure_structlog()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# RequestIdMiddleware (first in MIDDLEWARE) has already sanitised X-Request-ID or replaced it;
+# without this django-structlog binds its own uuid4 and log lines stop matching the header.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 # --- Outbound integrations ---------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)

@@ -5,10 +5,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db import transaction
 from django.http import HttpRequest
 
 from apps.accounts.models import OtpCode, SmsMessage, User
 from apps.accounts.selectors import partner_of
+from apps.accounts.users import user_record_created
 
 
 class CottonUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
@@ -67,6 +69,12 @@ class UserAdmin(DjangoUserAdmin):
     def partner(self, obj: User) -> str:
         partner = partner_of(obj)
         return f"{partner['name']} ({partner['role']})" if partner else "—"
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                user_record_created(user=obj, actor=request.user)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         qs = super().get_queryset(request)

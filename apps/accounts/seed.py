@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.models import User, UserType
 from apps.accounts.roles import STAFF_ROLES, Role
+from apps.accounts.users import user_create
 from apps.core.seeding import SeedReport
 
 PLATFORM_ADMIN_EMAIL = "admin@cotton-erp.test"
@@ -16,7 +17,7 @@ def _upsert_user(*, email: str | None = None, mobile: str | None = None, **field
     lookup: dict[str, str | None] = {"email": email} if email else {"mobile": mobile}
     user = User.objects.filter(**lookup).first()
     if user is None:
-        user = User.objects.create_user(email=email, mobile=mobile, password=fields.pop("password", None), **fields)  # type: ignore[arg-type]
+        user = user_create(email=email, mobile=mobile, password=fields.pop("password", None), **fields)
     else:
         password = fields.pop("password", None)
         for key, value in fields.items():

@@ -33,6 +33,7 @@ from apps.accounts.models import OtpCode, OtpPurpose, User, UserType
 from apps.accounts.phone import normalize_mobile
 from apps.accounts.sms import get_sms_backend
 from apps.accounts.tokens import TokenPair, blacklist_once, issue_tokens, issued_before_revocation, parse_refresh
+from apps.accounts.users import user_create
 from apps.core.logging import get_logger
 from apps.organizations.selectors import organization_by_code
 
@@ -186,7 +187,7 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
             if user is None:
                 if otp.organization_id is None:
                     raise OtpExpired()  # a code for an unknown number always names its organization
-                user = User.objects.create_user(
+                user = user_create(
                     mobile=mobile, user_type=UserType.EXTERNAL, organization_id=otp.organization_id, is_verified=True
                 )
                 created = True

@@ -1,6 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from apps.organizations.models import Organization
+from apps.organizations.services import UPDATABLE_FIELDS, organization_create, organization_update
 
 
 @admin.register(Organization)
@@ -9,3 +15,18 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("code", "name", "legal_name")
     readonly_fields = ("id", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The public code is what applicants type; it never changes once issued.
+        return (*self.readonly_fields, "code") if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
+        # Through the services, so the change is validated and its event emitted.
+        if not change:
+            created = organization_create(
+                code=obj.code, name=obj.name, legal_name=obj.legal_name, pan=obj.pan, actor=request.user
+            )
+            obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
+            return
+        changes = {k: form.cleaned_data[k] for k in form.changed_data if k in UPDATABLE_FIELDS}
+        organization_update(organization_id=obj.pk, actor=request.user, **changes)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from apps.core.seeding import SeedReport
 from apps.organizations.models import Organization
+from apps.organizations.services import organization_create, organization_update
 
 DEMO_ORGANIZATIONS = [
     {
@@ -17,7 +18,13 @@ DEMO_ORGANIZATIONS = [
 def seed_organizations(report: SeedReport) -> None:
     organizations = []
     for spec in DEMO_ORGANIZATIONS:
-        organization, _ = Organization.objects.update_or_create(code=spec["code"], defaults=spec)
+        existing = Organization.objects.filter(code=spec["code"]).first()
+        if existing is None:
+            organization = organization_create(**spec)
+        else:
+            organization = organization_update(
+                organization_id=existing.id, **{k: v for k, v in spec.items() if k != "code"}
+            )
         organizations.append(organization)
     report.context["organizations"] = organizations
     report.lines.append("organizations: " + ", ".join(f"{o.name} (code {o.code})" for o in organizations))

@@ -1,0 +1,1 @@
+"""The event backbone: `from apps.events.emit import emit` inside a service's transaction."""

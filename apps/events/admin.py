@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.core.errors import DomainError
+from apps.events.models import EventStatus, HandlerRun, OutboxEvent
+from apps.events.services import event_replay
+
+
+class HandlerRunInline(admin.TabularInline):
+    model = HandlerRun
+    extra = 0
+    can_delete = False
+    readonly_fields = ("handler", "status", "attempts", "last_error", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ("position", "type", "status", "attempts", "aggregate_type", "aggregate_id", "occurred_at")
+    list_filter = ("status", "type", "aggregate_type")
+    search_fields = ("=id", "=aggregate_id", "type", "=correlation_id")
+    ordering = ("-position",)
+    inlines = [HandlerRunInline]
+    actions = ["replay"]
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Replay the selected dead-lettered events", permissions=["replay"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
+        replayed = 0
+        for event in queryset.filter(status=EventStatus.DEAD):
+            try:
+                event_replay(event_id=event.id)
+                replayed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{event}: {exc.detail}", messages.ERROR)
+        self.message_user(request, f"{replayed} event(s) queued again.", messages.SUCCESS)
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("events.replay_outboxevent")

@@ -1,0 +1,80 @@
+"""emit(): write an event into the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from apps.core.logging import get_logger
+from apps.core.request_context import get_request_id
+from apps.events.errors import EmitOutsideTransaction
+from apps.events.models import EventStatus, OutboxEvent
+
+log = get_logger(__name__)
+
+POSITION_SEQUENCE = "events_outbox_position_seq"
+
+
+def _id(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def emit(
+    event_type: str,
+    *,
+    aggregate: Model | None = None,
+    aggregate_type: str | None = None,
+    aggregate_id: str | UUID | None = None,
+    organization_id: UUID | str | None = None,
+    partner_id: UUID | str | None = None,
+    actor: Any = None,
+    payload: dict[str, Any] | None = None,
+    version: int = 1,
+) -> OutboxEvent:
+    """Insert an OutboxEvent in the current transaction and ask the relay to run after commit.
+
+    Refuses to run outside `transaction.atomic()`: an event written in autocommit could exist
+    for a change that later fails, or vanish for one that succeeded. With `aggregate=` the
+    aggregate type, id and organization are taken from the model instance.
+    """
+    if not connection.in_atomic_block:
+        raise EmitOutsideTransaction(f"emit({event_type!r}) must run inside transaction.atomic()")
+    if aggregate is not None:
+        aggregate_type = aggregate_type or aggregate._meta.label_lower
+        aggregate_id = aggregate_id or aggregate.pk
+        if organization_id is None:
+            organization_id = getattr(aggregate, "organization_id", None)
+    if not aggregate_type or aggregate_id is None:
+        raise ValueError("emit() needs an aggregate or aggregate_type and aggregate_id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval('{POSITION_SEQUENCE}'), pg_current_xact_id()::text::bigint")
+        position, txid = cursor.fetchone()
+    now = timezone.now()
+    event = OutboxEvent.objects.create(
+        position=position,
+        txid=txid,
+        type=event_type,
+        version=version,
+        occurred_at=now,
+        organization_id=organization_id,
+        partner_id=partner_id,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        actor_id=getattr(actor, "pk", actor),
+        correlation_id=get_request_id() or "",
+        payload=payload or {},
+        status=EventStatus.PENDING,
+        next_attempt_at=now,
+    )
+    transaction.on_commit(_hint_relay)
+    return event
+
+
+def _hint_relay() -> None:
+    from apps.events.relay import request_relay_soon
+
+    request_relay_soon()

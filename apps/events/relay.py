@@ -1,0 +1,220 @@
+"""The relay: claim due events, dispatch them, record the outcome.
+
+1. Claim (short transaction): `FOR UPDATE SKIP LOCKED` picks due events whose aggregate has no
+   earlier undelivered event, and stamps a lease (`claimed_until`) so a second relay skips them
+   after this transaction commits. A relay killed mid-batch only delays its events until the
+   lease runs out.
+2. Handlers (one transaction per batch): each handler call runs in its own savepoint together
+   with its processed marker (HandlerRun DONE). A batch costs one commit, not one per event.
+3. Sinks (no transaction): websocket fan-out and other side effects outside the database.
+4. Record (short transaction): one UPDATE for the delivered events; failures get exponential
+   backoff with jitter, and after the last attempt the event (and the failing handler's run) is
+   dead-lettered.
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.logging import get_logger
+from apps.events import registry
+from apps.events.envelope import EventEnvelope
+from apps.events.models import EventStatus, HandlerRun, HandlerRunStatus, OutboxEvent
+
+log = get_logger(__name__)
+
+_CLAIM_SQL = """
+WITH due AS (
+    SELECT e.id
+    FROM events_outboxevent e
+    WHERE e.status IN ('PENDING', 'FAILED')
+      AND e.next_attempt_at <= now()
+      AND (e.claimed_until IS NULL OR e.claimed_until < now())
+      AND NOT EXISTS (
+          SELECT 1 FROM events_outboxevent p
+          WHERE p.aggregate_type = e.aggregate_type
+            AND p.aggregate_id = e.aggregate_id
+            AND p.position < e.position
+            AND p.status IN ('PENDING', 'FAILED')
+      )
+    ORDER BY e.position
+    LIMIT %s
+    FOR UPDATE OF e SKIP LOCKED
+)
+UPDATE events_outboxevent o
+SET claimed_until = now() + make_interval(secs => %s)
+FROM due
+WHERE o.id = due.id
+RETURNING o.id
+"""
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times a factor in [0.5, 1.5)."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0))
+    return min(base, settings.OUTBOX_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not crypto)
+
+
+def claim_batch(batch_size: int) -> list[OutboxEvent]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [batch_size, settings.OUTBOX_CLAIM_LEASE_SECONDS])
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    return list(OutboxEvent.objects.filter(id__in=ids).order_by("position"))
+
+
+def _run_handlers(envelopes: list[EventEnvelope]) -> dict[str, list[tuple[str, str]]]:
+    """Run every pending handler of every event; returns {event id: [(handler, error)]}."""
+    failures: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    wanted = {env.id: registry.handlers_for(env.type) for env in envelopes}
+    if not any(wanted.values()):
+        return failures
+    done = {
+        (str(event_id), name)
+        for event_id, name in HandlerRun.objects.filter(
+            event_id__in=list(wanted), status=HandlerRunStatus.DONE
+        ).values_list("event_id", "handler")
+    }
+    with transaction.atomic():
+        for env in envelopes:
+            for handler in wanted[env.id]:
+                if (env.id, handler.name) in done:
+                    continue  # processed on an earlier delivery
+                try:
+                    with transaction.atomic():  # the handler's own transaction (a savepoint)
+                        handler.fn(env)
+                        _mark_done(env.id, handler.name)
+                except Exception as exc:  # a handler's failure is recorded, never lost
+                    failures[env.id].append((handler.name, _describe(exc)))
+    return failures
+
+
+def _mark_done(event_id: str, handler: str) -> None:
+    HandlerRun.objects.bulk_create(
+        [HandlerRun(event_id=event_id, handler=handler, status=HandlerRunStatus.DONE)],
+        update_conflicts=True,
+        unique_fields=["event", "handler"],
+        update_fields=["status", "last_error", "updated_at"],
+    )
+
+
+def _run_sinks(envelopes: list[EventEnvelope], skip: set[str]) -> dict[str, list[tuple[str, str]]]:
+    failures: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    deliverable = [env for env in envelopes if env.id not in skip]
+    if not deliverable:
+        return failures
+    for name, sink in registry.sinks():
+        try:
+            sink(deliverable)
+        except Exception as exc:  # retried with the event; sinks tolerate duplicates
+            for env in deliverable:
+                failures[env.id].append((f"sink:{name}", _describe(exc)))
+    return failures
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+
+
+def _record(events: list[OutboxEvent], failures: dict[str, list[tuple[str, str]]]) -> BatchResult:
+    now = timezone.now()
+    result = BatchResult(claimed=len(events), errors=dict(failures))
+    delivered_ids = [e.id for e in events if str(e.id) not in failures]
+    with transaction.atomic():
+        if delivered_ids:
+            OutboxEvent.objects.filter(id__in=delivered_ids).update(
+                status=EventStatus.DISPATCHED, dispatched_at=now, claimed_until=None, last_error=""
+            )
+            result.delivered = len(delivered_ids)
+        for event in events:
+            errors = failures.get(str(event.id))
+            if not errors:
+                continue
+            attempts = event.attempts + 1
+            dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            message = "\n".join(f"{name}: {error}" for name, error in errors)
+            OutboxEvent.objects.filter(id=event.id).update(
+                status=EventStatus.DEAD if dead else EventStatus.FAILED,
+                attempts=attempts,
+                next_attempt_at=now + timedelta(seconds=backoff_seconds(attempts)),
+                claimed_until=None,
+                last_error=message,
+            )
+            for name, error in errors:
+                if name.startswith("sink:"):
+                    continue
+                run, _ = HandlerRun.objects.get_or_create(
+                    event_id=event.id, handler=name, defaults={"status": HandlerRunStatus.FAILED}
+                )
+                HandlerRun.objects.filter(pk=run.pk).update(
+                    status=HandlerRunStatus.DEAD if dead else HandlerRunStatus.FAILED,
+                    attempts=F("attempts") + 1,
+                    last_error=error,
+                )
+            if dead:
+                result.dead += 1
+                log.error("events.dead_lettered", event_id=str(event.id), type=event.type, attempts=attempts)
+            else:
+                result.failed += 1
+                log.warning("events.dispatch_failed", event_id=str(event.id), type=event.type, attempts=attempts)
+    return result
+
+
+def relay_batch(batch_size: int | None = None) -> BatchResult:
+    """Claim, dispatch and record one batch. Returns what happened."""
+    events = claim_batch(batch_size or settings.OUTBOX_BATCH_SIZE)
+    if not events:
+        return BatchResult()
+    envelopes = [EventEnvelope.from_row(e) for e in events]
+    failures = _run_handlers(envelopes)
+    for event_id, errors in _run_sinks(envelopes, skip=set(failures)).items():
+        failures.setdefault(event_id, []).extend(errors)
+    return _record(events, failures)
+
+
+def relay_until_idle(*, max_seconds: float | None = None, batch_size: int | None = None) -> int:
+    """Drain due events batch after batch, for at most `max_seconds`. Returns events claimed."""
+    import time
+
+    deadline = time.monotonic() + (max_seconds if max_seconds is not None else settings.OUTBOX_RELAY_MAX_SECONDS)
+    total = 0
+    while time.monotonic() < deadline:
+        result = relay_batch(batch_size)
+        total += result.claimed
+        if result.claimed == 0:
+            break
+    return total
+
+
+def request_relay_soon() -> None:
+    """The on-commit hint: enqueue a relay run unless one was asked for in the last moment.
+
+    Never raises: if the broker is down the beat sweeper still finds the event.
+    """
+    from apps.core.redis import get_redis
+    from apps.events.tasks import relay_outbox
+
+    try:
+        if get_redis().set("cotton:events:relay-hint", "1", nx=True, px=settings.OUTBOX_HINT_DEBOUNCE_MS):
+            relay_outbox.apply_async()
+    except Exception as exc:  # the sweeper is the safety net
+        log.warning("events.relay_hint_failed", error=type(exc).__name__)

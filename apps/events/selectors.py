@@ -1,0 +1,43 @@
+"""The events feed: what a caller may see, in order, only once every earlier position is final."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from apps.events.models import OutboxEvent
+
+# Positions come from a sequence at insert time, so a transaction that started earlier may
+# still commit a lower position. Showing only events written by transactions older than the
+# oldest one still running means a reader's `after` cursor never skips an event.
+_VISIBLE_HORIZON = RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+
+_partner_of_user: Any = None
+
+
+def register_feed_partner_resolver(resolver: Any) -> None:
+    """The partners app tells the feed which partner an external user belongs to."""
+    global _partner_of_user
+    _partner_of_user = resolver
+
+
+def events_visible_to(user: Any, *, after: int | None = None) -> QuerySet[OutboxEvent]:
+    qs = OutboxEvent.objects.filter(txid__lt=_VISIBLE_HORIZON)
+    if after is not None:
+        qs = qs.filter(position__gt=after)
+    user_type = getattr(user, "user_type", None)
+    if user_type == "SUPER_ADMIN":
+        scope = Q()
+    elif user_type == "INTERNAL":
+        scope = Q(organization_id=user.organization_id)
+    elif user_type == "EXTERNAL":
+        partner_id = _partner_of_user(user) if _partner_of_user else None
+        # An external user sees its partner's events, and events about its own user record.
+        scope = Q(aggregate_type="accounts.user", aggregate_id=str(user.pk), organization_id=user.organization_id)
+        if partner_id:
+            scope |= Q(partner_id=partner_id, organization_id=user.organization_id)
+    else:
+        return OutboxEvent.objects.none()
+    return qs.filter(scope).order_by("position")
