@@ -7,6 +7,7 @@ from typing import Any
 from apps.accounts.models import User
 
 USER_CREATED = "accounts.user.created"
+USER_DEACTIVATED = "accounts.user.deactivated"
 
 
 def user_payload(user: User) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.accounts.events import USER_CREATED, user_payload
+from apps.accounts.events import USER_CREATED, USER_DEACTIVATED, user_payload
 from apps.accounts.models import User
 from apps.events.emit import emit
 
@@ -22,3 +24,25 @@ def user_create(*, actor: Any = None, email: str | None = None, password: str | 
 def user_record_created(*, user: User, actor: Any = None) -> None:
     """Emit the creation event for a user saved elsewhere (the admin's add form)."""
     emit(USER_CREATED, aggregate=user, organization_id=user.organization_id, actor=actor, payload=user_payload(user))
+
+
+def user_deactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> User:
+    """Disable a user: refuse new logins, revoke every token already issued, and emit
+    accounts.user.deactivated (the realtime layer closes the user's open sockets on it)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if not user.is_active:
+            return user
+        user.is_active = False
+        user.tokens_valid_after = timezone.now()
+        user.save(update_fields=["is_active", "tokens_valid_after", "updated_at"])
+        outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+        BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True)
+        emit(
+            USER_DEACTIVATED,
+            aggregate=user,
+            organization_id=user.organization_id,
+            actor=actor,
+            payload={**user_payload(user), "reason": reason},
+        )
+    return user
