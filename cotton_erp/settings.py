@@ -35,6 +35,8 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 TESTING = env.bool("COTTON_TESTING", default=False)
 
 INSTALLED_APPS = [
+    # Above django.contrib.admin, or its "Events" links on change pages are not rendered.
+    "pghistory.admin",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
     "django_object_actions",
     "import_export",
     "django_structlog",
+    "pgtrigger",
+    "pghistory",
     # ours, in layer order (ARCHITECTURE section 3)
     "apps.core",
     "apps.events",
@@ -75,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.idempotency.IdempotencyMiddleware",
+    "apps.core.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks.
@@ -168,6 +174,16 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 3600,
         "description": "Delete expired OTP codes and expired JWT outstanding/blacklisted tokens.",
     },
+    "webhooks.deliver_due": {
+        "task": "apps.webhooks.tasks.deliver_due",
+        "every_seconds": 5,
+        "description": "Queue due webhook deliveries that no task is queued for (long retries, lost messages).",
+    },
+    "core.prune_idempotency_keys": {
+        "task": "apps.core.tasks.prune_idempotency_keys",
+        "every_seconds": 3600,
+        "description": "Delete Idempotency-Key records past their 24 hours.",
+    },
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
@@ -178,6 +194,35 @@ OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=2.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 OUTBOX_RELAY_MAX_SECONDS = env.float("OUTBOX_RELAY_MAX_SECONDS", default=5.0)
 OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
+
+# --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
+REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
+REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=25.0)
+REALTIME_MAX_TOPICS = env.int("REALTIME_MAX_TOPICS", default=50)
+
+# --- Webhooks -------------------------------------------------------------------------------
+# ARCHITECTURE section 9; apps/webhooks.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Delays before retries 1..9 after the immediate first attempt (5 s, 5 min, 30 min, 2 h, 5 h,
+# 10 h, 14 h, 20 h, 24 h), each with +/- WEBHOOKS_RETRY_JITTER_RATIO; the delivery is DEAD after the last.
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+WEBHOOKS_RETRY_JITTER_RATIO = env.float("WEBHOOKS_RETRY_JITTER_RATIO", default=0.1)
+WEBHOOKS_RETRY_AFTER_MAX_SECONDS = env.int("WEBHOOKS_RETRY_AFTER_MAX_SECONDS", default=24 * 3600)
+WEBHOOKS_PREVIOUS_SECRET_TTL_SECONDS = env.int("WEBHOOKS_PREVIOUS_SECRET_TTL_SECONDS", default=24 * 3600)
+WEBHOOKS_SECRET_BYTES = 32
+WEBHOOKS_RESPONSE_EXCERPT_BYTES = 1024
+# Receivers on private (RFC 1918, ULA, CGNAT) or loopback addresses are refused unless allowed
+# here; link-local (cloud metadata) is always refused. Local development may use loopback.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
+# A claimed attempt is another worker's for this long (must exceed the whole HTTP exchange).
+WEBHOOKS_CLAIM_LEASE_SECONDS = env.int("WEBHOOKS_CLAIM_LEASE_SECONDS", default=120)
+# Retries further away than this are left to the beat sweeper instead of a Celery ETA (the
+# Redis broker redelivers unacknowledged ETA messages after its visibility timeout, 1 h).
+WEBHOOKS_TASK_ETA_MAX_SECONDS = env.int("WEBHOOKS_TASK_ETA_MAX_SECONDS", default=900)
+# How long the sweeper trusts a queued task to arrive before queueing the delivery again.
+WEBHOOKS_ENQUEUE_GRACE_SECONDS = env.int("WEBHOOKS_ENQUEUE_GRACE_SECONDS", default=60)
+WEBHOOKS_SWEEP_BATCH_SIZE = env.int("WEBHOOKS_SWEEP_BATCH_SIZE", default=500)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -6,11 +6,20 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 
-from apps.accounts.models import OtpCode, SmsMessage, User
+from apps.accounts.models import OtpCode, SmsMessage, User, UserType
+from apps.accounts.roles import Role
 from apps.accounts.selectors import partner_of
 from apps.accounts.users import user_record_created
+
+# What only a platform admin may set: these grant platform powers (ARCHITECTURE section 7).
+PLATFORM_ONLY_FIELDS = ("is_superuser", "user_permissions")
+
+
+def _is_platform_admin(user: Any) -> bool:
+    return getattr(user, "user_type", None) == UserType.SUPER_ADMIN or bool(user.is_superuser)
 
 
 class CottonUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
@@ -40,7 +49,15 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "is_staff",
     )
-    list_filter = ("user_type", "organization", "is_active", "is_staff", "is_verified", "groups")
+    # RelatedOnly: organization staff must not see the other tenants' names in the filter.
+    list_filter = (
+        "user_type",
+        ("organization", admin.RelatedOnlyFieldListFilter),
+        "is_active",
+        "is_staff",
+        "is_verified",
+        "groups",
+    )
     search_fields = ("email", "mobile", "full_name")
     list_select_related = ("organization",)
     readonly_fields = ("id", "last_login", "created_at", "updated_at", "tokens_valid_after")
@@ -80,9 +97,34 @@ class UserAdmin(DjangoUserAdmin):
         qs = super().get_queryset(request)
         user = request.user
         # Organization staff see their own organization's users only.
-        if getattr(user, "user_type", None) != "SUPER_ADMIN" and not user.is_superuser:
+        if not _is_platform_admin(user):
             qs = qs.filter(organization_id=getattr(user, "organization_id", None))
         return qs
+
+    # Organization staff manage users of their own organization only, and cannot hand out
+    # platform powers (superuser, direct permissions, the platform admin role), not even to
+    # themselves.
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not _is_platform_admin(request.user):
+            return (*fields, *PLATFORM_ONLY_FIELDS)
+        return fields
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "organization" and not _is_platform_admin(request.user):
+            organization_id = getattr(request.user, "organization_id", None)
+            kwargs["queryset"] = db_field.related_model.objects.filter(pk=organization_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user_type" and not _is_platform_admin(request.user):
+            kwargs["choices"] = [(value, label) for value, label in UserType.choices if value != UserType.SUPER_ADMIN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups" and not _is_platform_admin(request.user):
+            kwargs["queryset"] = db_field.related_model.objects.exclude(name=Role.PLATFORM_ADMIN)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(SmsMessage)
@@ -93,6 +135,19 @@ class SmsMessageAdmin(admin.ModelAdmin):
     search_fields = ("to",)
     ordering = ("-created_at",)
     readonly_fields = ("id", "to", "body", "backend", "created_at", "updated_at")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if _is_platform_admin(request.user):
+            return qs
+        # Organization staff read what was sent to their own organization's users and applicants
+        # only: another tenant's sign-in codes would let them sign in as that tenant's partners.
+        organization_id = getattr(request.user, "organization_id", None)
+        if organization_id is None:
+            return qs.none()
+        users = User.objects.filter(organization_id=organization_id, mobile__isnull=False).values("mobile")
+        applicants = OtpCode.objects.filter(organization_id=organization_id).values("mobile")
+        return qs.filter(Q(to__in=users) | Q(to__in=applicants))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -75,3 +75,8 @@ class InvalidToken(DomainError):
     code = "token_not_valid"
     status = 401
     default_detail = "The token is invalid, expired or already used."
+
+
+class RefreshTokenRequired(DomainError):
+    code = "refresh_token_required"
+    default_detail = "Send the refresh token of the session to end, or all=true to end every session."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pghistory
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -45,6 +46,13 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
+# Audit history (apps.core.audit): a snapshot on insert and on every change of a tracked field;
+# never the password hash, and not last_login (it changes on every sign-in).
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
+    exclude=["password", "last_login"],
+)
 class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     user_type = models.CharField(max_length=16, choices=UserType.choices)
     organization = models.ForeignKey(

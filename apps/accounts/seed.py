@@ -13,13 +13,14 @@ from apps.core.seeding import SeedReport
 PLATFORM_ADMIN_EMAIL = "admin@cotton-erp.test"
 
 
-def _upsert_user(*, email: str | None = None, mobile: str | None = None, **fields: object) -> User:
+def _upsert_user(
+    *, email: str | None = None, mobile: str | None = None, password: str | None = None, **fields: object
+) -> User:
     lookup: dict[str, str | None] = {"email": email} if email else {"mobile": mobile}
     user = User.objects.filter(**lookup).first()
     if user is None:
-        user = user_create(email=email, mobile=mobile, password=fields.pop("password", None), **fields)
+        user = user_create(email=email, mobile=mobile, password=password, **fields)
     else:
-        password = fields.pop("password", None)
         for key, value in fields.items():
             setattr(user, key, value)
         if password:

@@ -27,12 +27,20 @@ from apps.accounts.errors import (
     OtpLoginNotAllowed,
     OtpSendLimited,
     PasswordLoginNotAllowed,
+    RefreshTokenRequired,
     UnknownOrganization,
 )
 from apps.accounts.models import OtpCode, OtpPurpose, User, UserType
 from apps.accounts.phone import normalize_mobile
 from apps.accounts.sms import get_sms_backend
-from apps.accounts.tokens import TokenPair, blacklist_once, issue_tokens, issued_before_revocation, parse_refresh
+from apps.accounts.tokens import (
+    TokenPair,
+    blacklist_once,
+    issue_tokens,
+    issued_before_revocation,
+    parse_refresh,
+    token_issued_at,
+)
 from apps.accounts.users import user_create
 from apps.core.logging import get_logger
 from apps.organizations.selectors import organization_by_code
@@ -224,7 +232,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
     """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair issued."""
     token = parse_refresh(refresh)
     user = User.objects.filter(pk=token.get("user_id")).first()
-    if user is None or not user.is_active or issued_before_revocation(user, int(token.get("iat", 0))):
+    if user is None or not user.is_active or issued_before_revocation(user, token_issued_at(token)):
         raise InvalidToken()
     with transaction.atomic():
         blacklist_once(token)
@@ -244,7 +252,7 @@ def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
             BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
         return len(revoked)
     if not refresh:
-        raise InvalidToken("Send the refresh token of the session to end, or all=true.")
+        raise RefreshTokenRequired()
     token = parse_refresh(refresh)
     if str(token.get("user_id")) != str(user.pk):
         raise InvalidToken()
@@ -257,10 +265,16 @@ def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
 
 
 def prune_auth_artifacts(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete OTP codes older than a day (the send-limit window) and expired JWT rows."""
+    """Delete OTP codes older than a day (the send-limit window) and expired JWT rows.
+
+    Returns how many OTP codes, refresh tokens and (cascaded) blacklist rows were deleted."""
     now = now or timezone.now()
     with transaction.atomic():
         otps, _ = OtpCode.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
         # Deleting an outstanding token cascades to its blacklist row; both are useless once expired.
-        tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
-    return {"otp_codes": otps, "tokens": tokens}
+        _, deleted = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return {
+        "otp_codes": otps,
+        "tokens": deleted.get(OutstandingToken._meta.label, 0),
+        "blacklisted_tokens": deleted.get(BlacklistedToken._meta.label, 0),
+    }

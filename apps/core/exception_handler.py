@@ -73,6 +73,11 @@ class CottonExceptionFormatter(ExceptionFormatter):
             extra = exc.domain_error.extra
         elif isinstance(exc, exceptions.ValidationError):
             code, detail = VALIDATION_CODE, VALIDATION_DETAIL
+        elif isinstance(exc.detail, dict) and {"code", "detail"} <= exc.detail.keys():
+            # simplejwt's errors carry {"detail", "code", "messages"}: one error with its own code
+            # (token_not_valid, token_revoked, user_inactive), not one "error" per dict key.
+            code, detail = str(exc.detail["code"]), str(exc.detail["detail"])
+            errors = [{"code": code, "detail": detail, "attr": None}]
         else:
             code = str(errors[0]["code"]) if errors else "error"
             detail = str(errors[0]["detail"]) if errors else str(exc.detail)

@@ -10,8 +10,9 @@ import structlog
 
 from apps.core.masking import mask_value
 
-# Keys structlog and logging use for bookkeeping; their values are not user data.
-_UNMASKED_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "correlation_id", "exception"})
+# Keys structlog and logging use for bookkeeping; their values are not user data. (A rendered
+# `exception` is: its message may quote a mobile number or an IntegrityError's key values.)
+_UNMASKED_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "correlation_id"})
 
 
 def mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -60,8 +60,10 @@ class OutboxEvent(models.Model):
                 name="outbox_aggregate_open_idx",
                 condition=Q(status__in=["PENDING", "FAILED"]),
             ),
-            models.Index(fields=["organization_id", "position"], name="outbox_org_feed_idx"),
-            models.Index(fields=["partner_id", "position"], name="outbox_partner_feed_idx"),
+            # The feed reads in (txid, position) order per audience (selectors.py).
+            models.Index(fields=["organization_id", "txid", "position"], name="outbox_org_feed_idx"),
+            models.Index(fields=["partner_id", "txid", "position"], name="outbox_partner_feed_idx"),
+            models.Index(fields=["txid", "position"], name="outbox_feed_idx"),
         ]
         permissions = [("replay_outboxevent", "Can replay dead-lettered events")]
 

@@ -103,6 +103,10 @@ def _run_handlers(envelopes: list[EventEnvelope]) -> dict[str, list[tuple[str, s
                     with transaction.atomic():  # the handler's own transaction (a savepoint)
                         handler.fn(env)
                         _mark_done(env.id, handler.name)
+                        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: check them
+                        # inside the savepoint, so a violation fails this handler only and not
+                        # the whole batch at commit (again and again, on every redelivery).
+                        connection.check_constraints()
                 except Exception as exc:  # a handler's failure is recorded, never lost
                     failures[env.id].append((handler.name, _describe(exc)))
     return failures

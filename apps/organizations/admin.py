@@ -16,6 +16,24 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "legal_name")
     readonly_fields = ("id", "created_at", "updated_at")
 
+    @staticmethod
+    def _is_platform_admin(request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_superuser or getattr(user, "user_type", None) == "SUPER_ADMIN")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Organization staff see (and may edit, with the permission) their own tenant only.
+        qs = super().get_queryset(request)
+        if self._is_platform_admin(request):
+            return qs
+        return qs.filter(pk=getattr(request.user, "organization_id", None))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_platform_admin(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tenants are deactivated, never deleted
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # The public code is what applicants type; it never changes once issued.
         return (*self.readonly_fields, "code") if obj else self.readonly_fields

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pghistory
 from django.db import models
 from django.db.models.functions import Lower
 
 from apps.core.models import BaseModel
 
 
+# Audit history (apps.core.audit): a snapshot on insert and on every change of a field.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
 class Organization(BaseModel):
     """A trading house or brokerage running its own desk on the shared deployment."""
 

@@ -1,0 +1,117 @@
+"""Roles are Django groups created by migration and kept in sync with roles.ROLE_PERMISSIONS;
+/me lists a user's roles and effective capabilities."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from apps.accounts.roles import ROLE_PERMISSIONS, sync_roles
+from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ALL_ROLES = [
+    "desk_manager",
+    "kyc_officer",
+    "organization_admin",
+    "partner_owner",
+    "partner_trader",
+    "partner_viewer",
+    "platform_admin",
+    "risk_officer",
+]
+
+
+def _permissions_by_group():
+    return {
+        group.name: sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all())
+        for group in Group.objects.prefetch_related("permissions__content_type")
+    }
+
+
+def _existing(perms):
+    """The listed permissions that an installed app defines (the others are attached when it migrates)."""
+    return sorted(
+        dotted
+        for dotted in perms
+        if Permission.objects.filter(
+            content_type__app_label=dotted.split(".")[0], codename=dotted.split(".")[1]
+        ).exists()
+    )
+
+
+def test_after_migrations_the_eight_roles_exist():
+    assert sorted(Group.objects.values_list("name", flat=True)) == ALL_ROLES
+
+
+def test_each_role_holds_exactly_the_permissions_of_its_table_that_exist():
+    granted = _permissions_by_group()
+
+    assert granted["kyc_officer"] == [
+        "accounts.view_smsmessage",
+        "accounts.view_user",
+        "organizations.view_organization",
+    ]
+    assert granted["partner_owner"] == ["organizations.view_organization"]
+    for role, wanted in ROLE_PERMISSIONS.items():
+        assert granted[role] == _existing(wanted), role
+
+
+def test_me_lists_the_role_and_its_capabilities(authenticate):
+    officer = UserFactory()
+    officer.groups.add(Group.objects.get(name="kyc_officer"))
+
+    response = authenticate(officer).get("/api/v1/me")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["roles"] == ["kyc_officer"]
+    assert body["capabilities"] == [
+        "accounts.view_smsmessage",
+        "accounts.view_user",
+        "organizations.view_organization",
+    ]
+
+
+def test_capabilities_are_the_union_of_every_role_without_duplicates(authenticate):
+    officer = UserFactory()
+    officer.groups.add(Group.objects.get(name="kyc_officer"), Group.objects.get(name="risk_officer"))
+
+    body = authenticate(officer).get("/api/v1/me").json()
+
+    assert body["roles"] == ["kyc_officer", "risk_officer"]
+    assert body["capabilities"] == [
+        "accounts.view_smsmessage",
+        "accounts.view_user",
+        "organizations.view_organization",
+    ]
+
+
+def test_a_user_without_roles_has_no_capabilities(authenticate):
+    body = authenticate(ExternalUserFactory()).get("/api/v1/me").json()
+
+    assert (body["roles"], body["capabilities"]) == ([], [])
+
+
+def test_sync_roles_twice_changes_nothing():
+    before = _permissions_by_group()
+    group_ids = sorted(Group.objects.values_list("pk", flat=True))
+
+    first = sync_roles()
+    second = sync_roles()
+
+    assert first == second == {role: len(_existing(perms)) for role, perms in ROLE_PERMISSIONS.items()}
+    assert sorted(Group.objects.values_list("pk", flat=True)) == group_ids
+    assert _permissions_by_group() == before
+
+
+def test_sync_roles_restores_a_permission_removed_by_hand():
+    officer = Group.objects.get(name="kyc_officer")
+    officer.permissions.clear()
+
+    sync_roles()
+
+    assert _permissions_by_group()["kyc_officer"] == [
+        "accounts.view_smsmessage",
+        "accounts.view_user",
+        "organizations.view_organization",
+    ]

@@ -1,0 +1,58 @@
+"""Helpers for the outbox tests: an isolated handler registry, committed events, the feed horizon."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from apps.events import registry
+from apps.events.emit import emit
+from apps.events.models import OutboxEvent
+
+Register = Callable[..., registry.RegisteredHandler]
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Register]:
+    """`handlers(pattern, fn, name=...)` registers a test handler in a registry holding only the
+    test's own handlers and sinks (apps may register theirs in ready()); all are unregistered after."""
+    monkeypatch.setattr(registry, "_handlers", {})
+    monkeypatch.setattr(registry, "_sinks", {})
+    names: list[str] = []
+
+    def _register(pattern: str, fn: registry.Handler, *, name: str) -> registry.RegisteredHandler:
+        names.append(name)
+        return registry.register_handler(pattern, fn, name=name)
+
+    yield _register
+    for name in names:
+        registry.unregister_handler(name)
+
+
+def emit_committed(
+    event_type: str, *, aggregate_id: Any, aggregate_type: str = "test.thing", **kwargs: Any
+) -> OutboxEvent:
+    """Emit one event in its own committed transaction (the relay only sees committed rows)."""
+    with transaction.atomic():
+        return emit(event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, **kwargs)
+
+
+def visibility_horizon() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def wait_until_final(*events: OutboxEvent, timeout: float = 20.0) -> None:
+    """The feed shows an event once no older transaction anywhere on the server is still running.
+    Other sessions (the other test worker, other databases) may briefly hold the horizon back."""
+    wanted = max(event.txid for event in events)
+    deadline = time.monotonic() + timeout
+    while visibility_horizon() <= wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the visibility horizon did not pass txid {wanted} within {timeout}s")
+        time.sleep(0.02)

@@ -1,0 +1,53 @@
+"""The events sink: send each dispatched event to the websocket groups it belongs to.
+
+Registered with `apps.events.registry.register_sink` in `RealtimeConfig.ready()`. The relay calls
+it after its handler transaction has committed, outside any transaction, in a Celery worker (sync
+code): one `async_to_sync` call sends the whole batch, in position order, so a group sees its
+events in order. A failure raises, and the relay retries the batch later: sockets may then see
+an event twice, which is why frames carry the event id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+from apps.events.envelope import EventEnvelope
+from apps.realtime.audience import audiences_for_event, payload_for, user_aggregate_type, user_group
+from apps.realtime.protocol import CloseCode, event_frame, force_close_message
+
+# accounts.events.USER_DEACTIVATED, spelled out: realtime imports no domain app.
+USER_DEACTIVATED = "accounts.user.deactivated"
+
+SINK_NAME = "realtime"
+
+
+def messages_for(envelope: EventEnvelope) -> list[tuple[str, dict[str, Any]]]:
+    """(group, message) pairs for one event: one per audience allowed to see it, then the
+    force-close of a disabled user's sockets."""
+    messages = []
+    for audience in audiences_for_event(envelope):
+        payload = payload_for(envelope, audience)
+        if payload is not None:
+            messages.append((audience.group, event_frame(envelope, payload)))
+    if envelope.type == USER_DEACTIVATED and envelope.aggregate_type == user_aggregate_type():
+        messages.append((user_group(envelope.aggregate_id), force_close_message(CloseCode.FORBIDDEN)))
+    return messages
+
+
+def fan_out(envelopes: list[EventEnvelope]) -> None:
+    """The sink. Sync; never call it from a running event loop."""
+    messages = [message for envelope in envelopes for message in messages_for(envelope)]
+    if messages:
+        async_to_sync(_send_all)(messages)
+
+
+async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("realtime fan-out needs settings.CHANNEL_LAYERS")
+    for group, message in messages:
+        await layer.group_send(group, message)

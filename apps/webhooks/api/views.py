@@ -1,0 +1,200 @@
+"""Webhook endpoints API: one view class per operation.
+
+Two operations that share a path (list and create; retrieve, update and delete) are composed
+into one routing class in urls.py; each operation keeps its own class, serializers and schema.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.pagination import CappedCursorPagination
+from apps.webhooks import services
+from apps.webhooks.api.serializers import (
+    WebhookDeliveryOutput,
+    WebhookDeliveryPageOutput,
+    WebhookEndpointOutput,
+    WebhookEndpointPageOutput,
+    WebhookEndpointWithSecretOutput,
+)
+from apps.webhooks.models import DeliveryStatus
+from apps.webhooks.selectors import deliveries_of_endpoint, endpoint_get, endpoints_visible_to
+
+TAG = "webhooks"
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+]
+
+
+class WebhookApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+
+class EndpointListApi(WebhookApi):
+    @extend_schema(
+        operation_id="webhooks_endpoints_list",
+        tags=[TAG],
+        parameters=PAGE_PARAMETERS,
+        responses={200: WebhookEndpointPageOutput},
+        summary="List webhook endpoints (newest first; secrets are never listed)",
+    )
+    def get(self, request: Request) -> Response:
+        paginator = CappedCursorPagination()
+        page = paginator.paginate_queryset(endpoints_visible_to(request.user), request, view=self)
+        return paginator.get_paginated_response(WebhookEndpointOutput(page, many=True).data)
+
+
+class EndpointCreateApi(WebhookApi):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "WebhookEndpointCreateInput"
+
+        url = serializers.URLField(max_length=2000)
+        event_types = serializers.ListField(
+            child=serializers.CharField(max_length=100),
+            min_length=1,
+            max_length=services.MAX_EVENT_TYPES,
+            help_text="Exact types (`tradedesk.availability.approved`), wildcards (`tradedesk.*`) or `*`.",
+        )
+        description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        is_active = serializers.BooleanField(required=False, default=True)
+
+    @extend_schema(
+        operation_id="webhooks_endpoints_create",
+        tags=[TAG],
+        request=InputSerializer,
+        responses={201: WebhookEndpointWithSecretOutput},
+        summary="Create a webhook endpoint (the response shows its secret, once)",
+    )
+    def post(self, request: Request) -> Response:
+        data = EndpointCreateApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = services.endpoint_create(actor=request.user, **data.validated_data)
+        return Response(WebhookEndpointWithSecretOutput(endpoint).data, status=201)
+
+
+class EndpointRetrieveApi(WebhookApi):
+    @extend_schema(
+        operation_id="webhooks_endpoints_retrieve",
+        tags=[TAG],
+        responses={200: WebhookEndpointOutput},
+        summary="Read a webhook endpoint",
+    )
+    def get(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+        return Response(WebhookEndpointOutput(endpoint).data)
+
+
+class EndpointUpdateApi(WebhookApi):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "WebhookEndpointUpdateInput"
+
+        url = serializers.URLField(max_length=2000, required=False)
+        event_types = serializers.ListField(
+            child=serializers.CharField(max_length=100),
+            min_length=1,
+            max_length=services.MAX_EVENT_TYPES,
+            required=False,
+        )
+        description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(
+        operation_id="webhooks_endpoints_partial_update",
+        tags=[TAG],
+        request=InputSerializer,
+        responses={200: WebhookEndpointOutput},
+        summary="Change a webhook endpoint's URL, event types, description or active flag",
+    )
+    def patch(self, request: Request, endpoint_id: UUID) -> Response:
+        data = EndpointUpdateApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = services.endpoint_update(actor=request.user, endpoint_id=endpoint_id, **data.validated_data)
+        return Response(WebhookEndpointOutput(endpoint).data)
+
+
+class EndpointDeleteApi(WebhookApi):
+    @extend_schema(
+        operation_id="webhooks_endpoints_destroy",
+        tags=[TAG],
+        responses={204: None},
+        summary="Delete a webhook endpoint and its delivery history",
+    )
+    def delete(self, request: Request, endpoint_id: UUID) -> Response:
+        services.endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
+        return Response(status=204)
+
+
+class EndpointRotateSecretApi(WebhookApi):
+    @extend_schema(
+        operation_id="webhooks_endpoints_rotate_secret",
+        tags=[TAG],
+        request=None,
+        responses={200: WebhookEndpointWithSecretOutput},
+        summary="Rotate the secret (the new one is shown once; the old one signs for 24 more hours)",
+    )
+    def post(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = services.endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint_id)
+        return Response(WebhookEndpointWithSecretOutput(endpoint).data)
+
+
+class EndpointTestApi(WebhookApi):
+    @extend_schema(
+        operation_id="webhooks_endpoints_test",
+        tags=[TAG],
+        request=None,
+        responses={202: WebhookDeliveryOutput},
+        summary="Send a `webhooks.endpoint.test` event to this endpoint only",
+    )
+    def post(self, request: Request, endpoint_id: UUID) -> Response:
+        delivery = services.endpoint_send_test(actor=request.user, endpoint_id=endpoint_id)
+        return Response(WebhookDeliveryOutput(delivery).data, status=202)
+
+
+class EndpointDeliveriesApi(WebhookApi):
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "WebhookDeliveryFilter"
+
+        status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+
+    @extend_schema(
+        operation_id="webhooks_endpoints_deliveries_list",
+        tags=[TAG],
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("status", str, enum=DeliveryStatus.values, description="Only deliveries in this state."),
+        ],
+        responses={200: WebhookDeliveryPageOutput},
+        summary="Deliveries to this endpoint with their attempts (newest first)",
+    )
+    def get(self, request: Request, endpoint_id: UUID) -> Response:
+        filters = EndpointDeliveriesApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        deliveries = deliveries_of_endpoint(
+            user=request.user, endpoint_id=endpoint_id, status=filters.validated_data.get("status")
+        )
+        paginator = CappedCursorPagination()
+        page = paginator.paginate_queryset(deliveries, request, view=self)
+        return paginator.get_paginated_response(WebhookDeliveryOutput(page, many=True).data)
+
+
+# Routing classes for paths that carry more than one operation.
+
+
+class EndpointCollectionApi(EndpointListApi, EndpointCreateApi):
+    pass  # GET lists, POST creates (no docstring: the schema takes each operation's own)
+
+
+class EndpointDetailApi(EndpointRetrieveApi, EndpointUpdateApi, EndpointDeleteApi):
+    pass  # GET reads, PATCH updates, DELETE deletes

@@ -1,0 +1,116 @@
+"""The back office: secrets never shown, deliveries with attempts, replay through the service."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from apps.accounts.roles import Role
+from apps.accounts.tests.factories import SuperAdminFactory
+from apps.webhooks.models import DeliveryStatus, WebhookDelivery
+from apps.webhooks.services import delivery_attempt, delivery_replay
+from apps.webhooks.tests.receiver import Reply
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(SuperAdminFactory())
+    return client
+
+
+def test_the_organization_admin_role_manages_webhooks():
+    perms = set(
+        Group.objects.get(name=Role.ORGANIZATION_ADMIN)
+        .permissions.filter(content_type__app_label="webhooks")
+        .values_list("codename", flat=True)
+    )
+
+    assert perms == {
+        "view_webhookendpoint",
+        "add_webhookendpoint",
+        "change_webhookendpoint",
+        "delete_webhookendpoint",
+        "view_webhookdelivery",
+    }
+
+
+def test_endpoint_pages_never_show_the_secret(admin_client, endpoint):
+    endpoint.previous_secret = "whsec_cHJldmlvdXMtc2VjcmV0LXZhbHVlLTEyMzQ1Ng=="
+    endpoint.previous_secret_expires_at = endpoint.created_at
+    endpoint.save()
+
+    listing = admin_client.get(reverse("admin:webhooks_webhookendpoint_changelist"))
+    detail = admin_client.get(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]))
+
+    assert listing.status_code == detail.status_code == 200
+    for page in (listing, detail):
+        html = page.content.decode()
+        assert endpoint.secret not in html
+        assert endpoint.previous_secret not in html
+    assert endpoint.url in listing.content.decode()
+
+
+def test_delivery_pages_show_attempts_and_filter_by_status(admin_client, endpoint, receiver, make_delivery):
+    receiver.reply(Reply(status=500, body=b"receiver says no"))
+    delivery = make_delivery(endpoint)
+    delivery_attempt(delivery_id=delivery.id)
+
+    listing = admin_client.get(reverse("admin:webhooks_webhookdelivery_changelist"), {"status__exact": "FAILED"})
+    detail = admin_client.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+
+    assert listing.status_code == detail.status_code == 200
+    assert str(delivery.event_id) in listing.content.decode()
+    assert "receiver says no" in detail.content.decode()
+
+
+def test_the_replay_action_puts_a_dead_delivery_back_in_the_queue(admin_client, endpoint, make_delivery):
+    dead = make_delivery(endpoint)
+    WebhookDelivery.objects.filter(pk=dead.pk).update(
+        status=DeliveryStatus.DEAD, attempt_count=10, next_attempt_at=None
+    )
+    succeeded = make_delivery(endpoint)
+    WebhookDelivery.objects.filter(pk=succeeded.pk).update(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None)
+
+    response = admin_client.post(
+        reverse("admin:webhooks_webhookdelivery_changelist"),
+        {"action": "replay", "_selected_action": [str(dead.pk), str(succeeded.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    dead.refresh_from_db()
+    succeeded.refresh_from_db()
+    assert (dead.status, dead.attempt_count) == ("PENDING", 0)
+    assert dead.next_attempt_at is not None
+    assert succeeded.status == "SUCCEEDED"
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("only FAILED, DEAD or CANCELLED" in m for m in messages)
+    assert any("1 deliver(ies) queued again." in m for m in messages)
+
+
+def test_a_replayed_delivery_is_sent_again_with_a_fresh_schedule(endpoint, receiver, make_delivery):
+    receiver.reply(Reply(status=500))
+    delivery = make_delivery(endpoint)
+    delivery_attempt(delivery_id=delivery.id)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+
+    delivery_replay(delivery_id=delivery.id)
+    outcome = delivery_attempt(delivery_id=delivery.id)
+
+    assert (outcome.status, outcome.attempt_number) == ("SUCCEEDED", 1)
+    assert len(receiver.requests) == 2
+    assert delivery.attempts.count() == 2
+
+
+def test_replay_refuses_while_the_endpoint_is_disabled(endpoint, make_delivery):
+    from apps.webhooks.errors import WebhookEndpointInactive
+
+    delivery = make_delivery(endpoint)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.CANCELLED, next_attempt_at=None)
+    type(endpoint).objects.filter(pk=endpoint.pk).update(is_active=False)
+
+    with pytest.raises(WebhookEndpointInactive):
+        delivery_replay(delivery_id=delivery.id)
