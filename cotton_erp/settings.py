@@ -187,6 +187,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
+# Idempotency-Key records (ARCHITECTURE section 11): kept 24 h; a claim left by a crashed
+# server is taken over after the lock timeout.
+IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=120)
+
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 OUTBOX_CLAIM_LEASE_SECONDS = env.int("OUTBOX_CLAIM_LEASE_SECONDS", default=60)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)

@@ -107,11 +107,11 @@ class IdempotencyBodyTooLarge(DomainError):
 
 
 def ttl() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600)))
+    return timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
 
 def lock_timeout() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 120)))
+    return timedelta(seconds=settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
 
 
 # --- services ------------------------------------------------------------------------------------
