@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "apps.realtime",
     "apps.organizations",
     "apps.accounts",
+    "apps.locations",
+    "apps.commodities",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,9 @@ admin.site.index_title = "Back office"
 api_v1 = [
     path("", include("apps.core.api.urls")),
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.organizations.api.urls")),
+    path("", include("apps.locations.api.urls")),
+    path("", include("apps.commodities.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.realtime.api.urls")),

@@ -18,13 +18,26 @@ class SeedReport:
 
 
 Seeder = Callable[[SeedReport], None]
-_SEEDERS: list[tuple[int, str, Seeder]] = []
 
 
-def register_seeder(order: int, name: str, seeder: Seeder) -> None:
-    if all(existing != name for _, existing, _ in _SEEDERS):
-        _SEEDERS.append((order, name, seeder))
+@dataclass(frozen=True)
+class _Registered:
+    order: int
+    name: str
+    fn: Seeder
+    master: bool
 
 
-def seeders() -> list[tuple[str, Seeder]]:
-    return [(name, fn) for _, name, fn in sorted(_SEEDERS, key=lambda s: s[0])]
+_SEEDERS: list[_Registered] = []
+
+
+def register_seeder(order: int, name: str, seeder: Seeder, *, master: bool = False) -> None:
+    """Register an app's seeder. `master=True` marks reference data safe for production
+    (commodities, units, terms, gazetteer): `seed_masters` runs only those; `seed_demo` runs all."""
+    if all(existing.name != name for existing in _SEEDERS):
+        _SEEDERS.append(_Registered(order, name, seeder, master))
+
+
+def seeders(*, masters_only: bool = False) -> list[tuple[str, Seeder]]:
+    chosen = [s for s in _SEEDERS if s.master or not masters_only]
+    return [(s.name, s.fn) for s in sorted(chosen, key=lambda s: s.order)]
