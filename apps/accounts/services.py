@@ -28,6 +28,7 @@ from apps.accounts.errors import (
     OtpSendLimited,
     PasswordLoginNotAllowed,
     RefreshTokenRequired,
+    SmsUnavailable,
     UnknownOrganization,
 )
 from apps.accounts.models import OtpCode, OtpPurpose, User, UserType
@@ -146,7 +147,7 @@ def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequ
         _ensure_send_allowed(mobile)
         # Only the newest code is valid: older unconsumed ones are retired.
         OtpCode.objects.filter(mobile=mobile, consumed_at__isnull=True).update(consumed_at=timezone.now())
-        OtpCode.objects.create(
+        otp = OtpCode.objects.create(
             mobile=mobile,
             purpose=OtpPurpose.LOGIN,
             code_hash=_hash_code(mobile, code),
@@ -154,9 +155,14 @@ def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequ
             organization=organization,
         )
     minutes = settings.OTP_TTL_SECONDS // 60
-    get_sms_backend().send(
-        to=mobile, body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it."
-    )
+    try:
+        get_sms_backend().send(
+            to=mobile, body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it."
+        )
+    except SmsUnavailable:
+        # A code nobody received must neither be valid nor count towards the send limits.
+        OtpCode.objects.filter(pk=otp.pk).delete()
+        raise
     return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS, new_applicant=user is None)
 
 

@@ -227,6 +227,8 @@ def test_otp_request_reports_503_sms_unavailable_when_the_gateway_fails(organiza
     assert {r["headers"]["Authorization"] for r in http_sms.requests} == {"Bearer gw-token"}
     assert SmsMessage.objects.count() == 0
     assert User.objects.count() == 0
+    # The undelivered code is gone: it cannot be used and does not count towards the limits.
+    assert OtpCode.objects.count() == 0
 
 
 @pytest.mark.django_db
