@@ -380,6 +380,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         "django_structlog": {"level": LOG_LEVEL},
         "celery": {"level": LOG_LEVEL},
     },
