@@ -231,6 +231,19 @@ WEBHOOKS_TASK_ETA_MAX_SECONDS = env.int("WEBHOOKS_TASK_ETA_MAX_SECONDS", default
 WEBHOOKS_ENQUEUE_GRACE_SECONDS = env.int("WEBHOOKS_ENQUEUE_GRACE_SECONDS", default=60)
 WEBHOOKS_SWEEP_BATCH_SIZE = env.int("WEBHOOKS_SWEEP_BATCH_SIZE", default=500)
 
+# --- Locations ------------------------------------------------------------------------------
+# Geocoding (apps.locations.geocoding): the offline gazetteer unless a Google Maps key is set.
+GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
+GOOGLE_MAPS_BASE_URL = env.str("GOOGLE_MAPS_BASE_URL", default="https://maps.googleapis.com")
+GOOGLE_MAPS_TIMEOUT_SECONDS = env.float("GOOGLE_MAPS_TIMEOUT_SECONDS", default=3.0)
+GOOGLE_MAPS_RETRY_ATTEMPTS = env.int("GOOGLE_MAPS_RETRY_ATTEMPTS", default=3)
+# Consecutive failed calls that open the circuit breaker, and how long it stays open.
+GOOGLE_MAPS_BREAKER_FAIL_MAX = env.int("GOOGLE_MAPS_BREAKER_FAIL_MAX", default=5)
+GOOGLE_MAPS_BREAKER_RESET_SECONDS = env.int("GOOGLE_MAPS_BREAKER_RESET_SECONDS", default=60)
+# Autocomplete is restricted to these countries (ISO 3166-1 alpha-2); empty: worldwide.
+GOOGLE_MAPS_COUNTRIES = env.list("GOOGLE_MAPS_COUNTRIES", default=["in"])
+GOOGLE_MAPS_LANGUAGE = env.str("GOOGLE_MAPS_LANGUAGE", default="en")
+
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

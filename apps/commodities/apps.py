@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CommoditiesConfig(AppConfig):
     name = "apps.commodities"
     label = "commodities"
+    verbose_name = "Commodities and terms"
+
+    def ready(self) -> None:
+        from apps.commodities.seed import seed_commodities
+        from apps.core.seeding import register_seeder
+
+        register_seeder(40, "commodities", seed_commodities, master=True)

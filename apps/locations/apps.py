@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LocationsConfig(AppConfig):
     name = "apps.locations"
     label = "locations"
+    verbose_name = "Locations"
+
+    def ready(self) -> None:
+        from apps.core.seeding import register_seeder
+        from apps.locations.seed import seed_locations
+
+        register_seeder(30, "locations", seed_locations, master=True)

@@ -21,6 +21,18 @@ ALL_ROLES = [
 ]
 
 
+# What a KYC officer may do today: read users, the dev SMS inbox and its organization's settings.
+KYC_OFFICER_CAPABILITIES = [
+    "accounts.view_smsmessage",
+    "accounts.view_user",
+    "organizations.view_bankaccount",
+    "organizations.view_documentseries",
+    "organizations.view_financialyear",
+    "organizations.view_gstregistration",
+    "organizations.view_organization",
+]
+
+
 def _permissions_by_group():
     return {
         group.name: sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all())
@@ -46,11 +58,7 @@ def test_after_migrations_the_eight_roles_exist():
 def test_each_role_holds_exactly_the_permissions_of_its_table_that_exist():
     granted = _permissions_by_group()
 
-    assert granted["kyc_officer"] == [
-        "accounts.view_smsmessage",
-        "accounts.view_user",
-        "organizations.view_organization",
-    ]
+    assert granted["kyc_officer"] == KYC_OFFICER_CAPABILITIES
     assert granted["partner_owner"] == ["organizations.view_organization"]
     for role, wanted in ROLE_PERMISSIONS.items():
         assert granted[role] == _existing(wanted), role
@@ -65,11 +73,7 @@ def test_me_lists_the_role_and_its_capabilities(authenticate):
     assert response.status_code == 200
     body = response.json()
     assert body["roles"] == ["kyc_officer"]
-    assert body["capabilities"] == [
-        "accounts.view_smsmessage",
-        "accounts.view_user",
-        "organizations.view_organization",
-    ]
+    assert body["capabilities"] == KYC_OFFICER_CAPABILITIES
 
 
 def test_capabilities_are_the_union_of_every_role_without_duplicates(authenticate):
@@ -79,11 +83,7 @@ def test_capabilities_are_the_union_of_every_role_without_duplicates(authenticat
     body = authenticate(officer).get("/api/v1/me").json()
 
     assert body["roles"] == ["kyc_officer", "risk_officer"]
-    assert body["capabilities"] == [
-        "accounts.view_smsmessage",
-        "accounts.view_user",
-        "organizations.view_organization",
-    ]
+    assert body["capabilities"] == KYC_OFFICER_CAPABILITIES
 
 
 def test_a_user_without_roles_has_no_capabilities(authenticate):
@@ -110,8 +110,4 @@ def test_sync_roles_restores_a_permission_removed_by_hand():
 
     sync_roles()
 
-    assert _permissions_by_group()["kyc_officer"] == [
-        "accounts.view_smsmessage",
-        "accounts.view_user",
-        "organizations.view_organization",
-    ]
+    assert _permissions_by_group()["kyc_officer"] == KYC_OFFICER_CAPABILITIES

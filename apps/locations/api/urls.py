@@ -1,3 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.locations.api import views
+
+urlpatterns = [
+    path("locations/", views.LocationCollectionApi.as_view(), name="locations"),
+    path("locations/suggest/", views.LocationSuggestApi.as_view(), name="locations-suggest"),
+    path("locations/<uuid:location_id>/", views.LocationDetailApi.as_view(), name="location"),
+    path("locations/<uuid:location_id>/deactivate", views.LocationDeactivateApi.as_view(), name="location-deactivate"),
+]

@@ -1,0 +1,210 @@
+"""Location use cases. Every write checks the actor's capability (actor None = the system: seeders,
+imports run by code) and emits its event in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import User
+from apps.events.emit import emit
+from apps.locations.errors import (
+    DeactivateThroughEndpoint,
+    InvalidLocation,
+    LocationInactive,
+    LocationInUse,
+    LocationNotFound,
+)
+from apps.locations.events import (
+    LOCATION_CREATED,
+    LOCATION_DEACTIVATED,
+    LOCATION_UPDATED,
+    json_safe,
+    location_payload,
+)
+from apps.locations.geocoding import PlaceDetails, geocoder_for_place_id
+from apps.locations.models import Location
+from apps.locations.permissions import ensure_can_add_location, ensure_can_change_location
+from apps.locations.references import active_references
+
+CREATE_FIELDS = frozenset(
+    {
+        "name",
+        "place_id",
+        "address",
+        "city",
+        "district",
+        "state",
+        "state_code",
+        "pincode",
+        "country",
+        "latitude",
+        "longitude",
+        "timezone",
+        "source",
+    }
+)
+# `is_active` may only be set back to True here (reactivation); deactivation is location_deactivate.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "address",
+        "city",
+        "district",
+        "state",
+        "state_code",
+        "pincode",
+        "latitude",
+        "longitude",
+        "timezone",
+        "is_active",
+    }
+)
+
+
+def _validate(location: Location) -> None:
+    """The model's field, cross-field and constraint checks, as one 400 listing every field."""
+    try:
+        location.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise InvalidLocation.from_validation_error(exc) from None
+
+
+def _lock(location_id: UUID) -> Location:
+    location = Location.objects.select_for_update().filter(pk=location_id).first()
+    if location is None:
+        raise LocationNotFound()
+    return location
+
+
+def lock_location_for_reference(location_id: UUID) -> Location:
+    """For referrers (branches, availabilities ...): take the location with FOR SHARE in the caller's
+    transaction and refuse an inactive one. Held until the caller commits, the lock makes a
+    concurrent `location_deactivate` wait and then count the new reference."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_location_for_reference() must run inside transaction.atomic()")
+    rows = list(Location.objects.raw("SELECT * FROM locations_location WHERE id = %s FOR SHARE", [location_id]))
+    if not rows:
+        raise LocationNotFound()
+    if not rows[0].is_active:
+        raise LocationInactive()
+    return rows[0]
+
+
+def location_create(*, actor: User | None, **fields: Any) -> Location:
+    """Create a location from field values (the admin, imports). Refuses unknown fields."""
+    unknown = set(fields) - CREATE_FIELDS
+    if unknown:
+        raise ValueError(f"not settable: {sorted(unknown)}")
+    if actor is not None:
+        ensure_can_add_location(actor)
+    with transaction.atomic():
+        location = Location(**fields)
+        location.apply_derived_fields()
+        _validate(location)
+        location.save()
+        emit(
+            LOCATION_CREATED, aggregate=location, organization_id=None, actor=actor, payload=location_payload(location)
+        )
+    return location
+
+
+def location_create_from_details(*, details: PlaceDetails, actor: User | None) -> tuple[Location, bool]:
+    """Create the location a geocoder described, or return the one with its place id (created False)."""
+    if actor is not None:
+        ensure_can_add_location(actor)
+    existing = Location.objects.filter(place_id=details.place_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        location = location_create(actor=actor, **details.as_location_fields())
+    except IntegrityError:
+        # A concurrent request created it first (the partial unique index on place_id decided).
+        existing = Location.objects.filter(place_id=details.place_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return location, True
+
+
+def location_create_from_place(*, place_id: str, actor: User | None) -> tuple[Location, bool]:
+    """Create a location from a geocoder's place id (`gaz:rajkot`, a Google place id); idempotent on it.
+
+    Returns the existing location (created False) without asking the geocoder when the place id is
+    known. The geocoder is asked outside any transaction (no network I/O while holding locks).
+    Raises PlaceNotFound or GeocodingUnavailable from the geocoder.
+    """
+    place_id = place_id.strip()
+    if actor is not None:
+        ensure_can_add_location(actor)
+    existing = Location.objects.filter(place_id=place_id).first()
+    if existing is not None:
+        return existing, False
+    details = geocoder_for_place_id(place_id).place_details(place_id)
+    return location_create_from_details(details=details, actor=actor)
+
+
+def location_update(*, location_id: UUID, actor: User | None, **changes: Any) -> Location:
+    """Change a location's fields; emits `locations.location.updated` with what changed.
+
+    Locks the row. `is_active=True` reactivates; `is_active=False` is refused (use location_deactivate,
+    which checks references). Derived fields (region, and for India state name and timezone) follow.
+    """
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    if changes.get("is_active") is False:
+        raise DeactivateThroughEndpoint()
+    if actor is not None:
+        ensure_can_change_location(actor)
+    with transaction.atomic():
+        location = _lock(location_id)
+        tracked = sorted(UPDATABLE_FIELDS | {"region"})
+        before = {field: getattr(location, field) for field in tracked}
+        for key, value in changes.items():
+            setattr(location, key, value)
+        location.apply_derived_fields()
+        changed = [field for field in tracked if getattr(location, field) != before[field]]
+        if not changed:
+            return location
+        _validate(location)
+        location.save(update_fields=[*changed, "updated_at"])
+        emit(
+            LOCATION_UPDATED,
+            aggregate=location,
+            organization_id=None,
+            actor=actor,
+            payload={
+                **location_payload(location),
+                "changed": {f: [json_safe(before[f]), json_safe(getattr(location, f))] for f in changed},
+            },
+        )
+    return location
+
+
+def location_deactivate(*, location_id: UUID, actor: User | None) -> Location:
+    """Soft-delete a location: refused with 409 `location_in_use` while any registered referrer
+    (references.py) counts active references. Locks the row (FOR UPDATE) and counts under that
+    lock. Deactivating an inactive location changes nothing and emits nothing."""
+    if actor is not None:
+        ensure_can_change_location(actor)
+    with transaction.atomic():
+        location = _lock(location_id)
+        if not location.is_active:
+            return location
+        references = active_references(location.id)
+        if references:
+            raise LocationInUse(references)
+        location.is_active = False
+        location.save(update_fields=["is_active", "updated_at"])
+        emit(
+            LOCATION_DEACTIVATED,
+            aggregate=location,
+            organization_id=None,
+            actor=actor,
+            payload=location_payload(location),
+        )
+    return location

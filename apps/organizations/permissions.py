@@ -1,0 +1,57 @@
+"""Who may see and manage which organization's master data.
+
+- Platform admins (SUPER_ADMIN) see every organization.
+- Organization staff (INTERNAL) see their own organization only; any other answers 404.
+- Partner users and applicants (EXTERNAL) see none of this: 403 on the list, 404 on the rest.
+
+Seeing the organization decides between 404 and the rest; the model permissions then decide
+between 403 and success: `organizations.view_organization` / `change_organization` for the
+profile, and `view_`/`add_`/`change_` of `gstregistration`, `bankaccount`, `financialyear` and
+`documentseries` for the master data under it (the `organization_admin` role holds them all,
+other staff roles the `view_` ones; accounts/roles.py).
+
+The user is duck-typed (`user_type`, `organization_id`, `has_perm`): accounts sits above this app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from apps.core.errors import PermissionDenied
+
+VIEW, ADD, CHANGE = "view", "add", "change"
+
+ORGANIZATION = "organization"
+GST_REGISTRATION = "gstregistration"
+BANK_ACCOUNT = "bankaccount"
+FINANCIAL_YEAR = "financialyear"
+DOCUMENT_SERIES = "documentseries"
+
+
+def organization_scope(user: Any) -> Q | None:
+    """A filter on Organization of what `user` may see; None when it sees no organization."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    user_type = getattr(user, "user_type", None)
+    if user_type == "SUPER_ADMIN":
+        return Q()
+    organization_id = getattr(user, "organization_id", None)
+    if user_type == "INTERNAL" and organization_id is not None:
+        return Q(pk=organization_id)
+    return None
+
+
+def ensure_has_perm(user: Any, action: str, model: str = ORGANIZATION) -> None:
+    permission = f"organizations.{action}_{model}"
+    if not user.has_perm(permission):
+        raise PermissionDenied(f"You need the permission {permission}.")
+
+
+def ensure_can_list_organizations(user: Any) -> Q:
+    scope = organization_scope(user)
+    if scope is None:
+        raise PermissionDenied("Only platform admins and organization staff see organizations.")
+    ensure_has_perm(user, VIEW)
+    return scope
