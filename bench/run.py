@@ -1,24 +1,161 @@
 """Benchmarks (ARCHITECTURE.md section 12): `make bench` runs this inside `scripts/devenv.py exec`.
 
-Each benchmark will report its figure next to a baseline measured in the same run. None exist yet;
-the run still writes its result file so the plumbing (and CI artefacts) can rely on it.
+    python bench/run.py [--quick] [--only NAME[,NAME...]]
+
+Each benchmark reports its figures next to a baseline measured in the same run, and their ratio,
+so the ratio holds on a noisy machine:
+
+    relay_throughput    the real relay vs the raw SQL claim-and-mark loop     (bench/relay_throughput.py)
+    latency             commit-to-handler / -websocket, hint and beat alone   (bench/latency.py)
+    webhook_throughput  signed deliveries/s vs raw POSTs                      (bench/webhook_throughput.py)
+    websocket_fanout    one event to N real consumers vs raw Redis PUBLISH    (bench/websocket_fanout.py)
+
+They run against the configured database (not a test database): every row they create carries
+this run's tag and is deleted at the end; rows of others are never changed. Results go to
+bench/results/latest.json and a timestamped copy; a short table is printed at the end.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
+import os
+import platform
+import subprocess
 import sys
+import time
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cotton_erp.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from bench import common  # noqa: E402  (after setup: it imports the apps)
+
+RESULTS = REPO / "bench" / "results"
+BENCHMARKS = ("relay_throughput", "latency", "webhook_throughput", "websocket_fanout")
 
 
-def main() -> int:
+def _environment() -> dict[str, Any]:
+    from django.conf import settings
+
+    from apps.core.redis import get_redis
+
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "postgres": (common.fetchone("SHOW server_version") or ["?"])[0],
+        "database": settings.DATABASES["default"]["NAME"],
+        "outbox_batch_size": settings.OUTBOX_BATCH_SIZE,
+        "outbox_hint_debounce_ms": settings.OUTBOX_HINT_DEBOUNCE_MS,
+    }
+    try:
+        info["redis"] = get_redis().info("server").get("redis_version")
+    except Exception as exc:
+        info["redis"] = f"unknown ({type(exc).__name__})"
+    try:  # read-only: which code was measured
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10, check=False
+        ).stdout.strip()
+    except Exception:
+        info["git_commit"] = None
+    return info
+
+
+def _selected(only: list[str] | None) -> list[str]:
+    if not only:
+        return list(BENCHMARKS)
+    names = [name.strip() for value in only for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    return [name for name in BENCHMARKS if name in names]
+
+
+def _table(results: dict[str, dict[str, Any]]) -> str:
+    rows = [("benchmark", "figure", "baseline (same run)", "ratio (target)", "target met", "s")]
+    for name, result in results.items():
+        if "error" in result:
+            error = result["error"].splitlines()[0][:120]
+            rows.append((name, f"ERROR: {error}", "", "", "no", f"{result.get('seconds', 0):.0f}"))
+            continue
+        figure, baseline, ratio = importlib.import_module(f"bench.{name}").headline(result)
+        met = result.get("target_met")
+        rows.append(
+            (
+                name,
+                figure,
+                baseline,
+                ratio,
+                "-" if met is None else ("yes" if met else "NO"),
+                f"{result['seconds']:.0f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run (under a minute)")
+    parser.add_argument("--only", action="append", metavar="NAME", help=f"run only these: {', '.join(BENCHMARKS)}")
+    args = parser.parse_args(argv)
+    names = _selected(args.only)
+
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    print(f"bench run {common.RUN_TAG}: {', '.join(names)}{' (quick)' if args.quick else ''}", flush=True)
+    report: dict[str, Any] = {
+        "run": {"tag": common.RUN_TAG, "started_at": started_at.isoformat(), "quick": args.quick},
+        "environment": _environment(),
+        "benchmarks": {},
+    }
+    failed = False
+    for name in names:
+        print(f"- {name} ...", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        load_before = [round(value, 2) for value in os.getloadavg()]
+        bench_started = time.perf_counter()
+        try:
+            result = module.run(quick=args.quick)
+        except Exception as exc:
+            failed = True
+            traceback.print_exc()
+            result = {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        finally:
+            common.close_db()
+        result["seconds"] = round(time.perf_counter() - bench_started, 1)
+        # The machine's load (1, 5, 15 min) around the benchmark: how noisy its absolute figures are.
+        result["load_average"] = {"before": load_before, "after": [round(v, 2) for v in os.getloadavg()]}
+        report["benchmarks"][name] = result
+        print(f"  done in {result['seconds']:.1f} s", flush=True)
+
+    report["run"]["seconds"] = round(time.perf_counter() - started, 1)
+    report["run"]["all_targets_met"] = not failed and all(
+        result.get("target_met") is not False for result in report["benchmarks"].values()
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "latest.json"
-    out.write_text(json.dumps({"benchmarks": [], "note": "no benchmarks yet"}, indent=2) + "\n", encoding="utf-8")
-    print(out)
-    return 0
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    stamped = RESULTS / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}{'-quick' if args.quick else ''}.json"
+    stamped.write_text(text, encoding="utf-8")
+    (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+
+    print()
+    print(_table(report["benchmarks"]))
+    print(f"\n{report['run']['seconds']:.0f} s; results in {RESULTS / 'latest.json'} and {stamped.name}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

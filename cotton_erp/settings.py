@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.locations",
     "apps.commodities",
+    "apps.partners",
 ]
 
 MIDDLEWARE = [

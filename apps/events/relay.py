@@ -1,11 +1,12 @@
 """The relay: claim due events, dispatch them, record the outcome.
 
-1. Claim (short transaction): `FOR UPDATE SKIP LOCKED` picks due events whose aggregate has no
-   earlier undelivered event, and stamps a lease (`claimed_until`) so a second relay skips them
-   after this transaction commits. A relay killed mid-batch only delays its events until the
-   lease runs out.
+1. Claim (one statement, its own short transaction): `FOR UPDATE SKIP LOCKED` picks due events
+   whose aggregate has no earlier undelivered event, and stamps a lease (`claimed_until`) so a
+   second relay skips them after it commits; it returns the rows and the handlers already done
+   with them. A relay killed mid-batch only delays its events until the lease runs out.
 2. Handlers (one transaction per batch): each handler call runs in its own savepoint together
-   with its processed marker (HandlerRun DONE). A batch costs one commit, not one per event.
+   with its processed marker (HandlerRun DONE). A batch costs one commit, not one per event, and
+   a handler call one round trip of bookkeeping (marker, constraint check, savepoints).
 3. Sinks (no transaction): websocket fan-out and other side effects outside the database.
 4. Record (short transaction): one UPDATE for the delivered events; failures get exponential
    backoff with jitter, and after the last attempt the event (and the failing handler's run) is
@@ -14,14 +15,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import random
 import traceback
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -56,6 +62,13 @@ FROM due
 WHERE o.id = due.id
 RETURNING o.id
 """
+# The relay's claim returns whole rows and the handlers already done with each event (a
+# redelivery): claiming and loading a batch is one statement.
+_CLAIM_ROWS_SQL = _CLAIM_SQL.replace(
+    "RETURNING o.id",
+    "RETURNING o.*, ARRAY(SELECT h.handler FROM events_handlerrun h WHERE h.event_id = o.id AND h.status = 'DONE') "
+    "AS done_handlers",
+)
 
 
 @dataclass
@@ -74,51 +87,118 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def claim_batch(batch_size: int) -> list[OutboxEvent]:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [batch_size, settings.OUTBOX_CLAIM_LEASE_SECONDS])
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    return list(OutboxEvent.objects.filter(id__in=ids).order_by("position"))
+    """Claim due events and load them, each with `done_handlers` (names of its DONE handler
+    runs). One statement, atomic on its own: its row locks last until it commits."""
+    events = list(OutboxEvent.objects.raw(_CLAIM_ROWS_SQL, [batch_size, settings.OUTBOX_CLAIM_LEASE_SECONDS]))
+    return sorted(events, key=lambda event: event.position)
 
 
-def _run_handlers(envelopes: list[EventEnvelope]) -> dict[str, list[tuple[str, str]]]:
-    """Run every pending handler of every event; returns {event id: [(handler, error)]}."""
+def _run_handlers(
+    envelopes: list[EventEnvelope], done: set[tuple[str, str]] | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """Run every pending handler of every event; returns {event id: [(handler, error)]}.
+    `done`: the (event id, handler) pairs processed on an earlier delivery, read here if None."""
     failures: dict[str, list[tuple[str, str]]] = defaultdict(list)
     wanted = {env.id: registry.handlers_for(env.type) for env in envelopes}
     if not any(wanted.values()):
         return failures
-    done = {
-        (str(event_id), name)
-        for event_id, name in HandlerRun.objects.filter(
-            event_id__in=list(wanted), status=HandlerRunStatus.DONE
-        ).values_list("event_id", "handler")
-    }
-    with transaction.atomic():
-        for env in envelopes:
-            for handler in wanted[env.id]:
-                if (env.id, handler.name) in done:
-                    continue  # processed on an earlier delivery
-                try:
-                    with transaction.atomic():  # the handler's own transaction (a savepoint)
-                        handler.fn(env)
-                        _mark_done(env.id, handler.name)
-                        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: check them
-                        # inside the savepoint, so a violation fails this handler only and not
-                        # the whole batch at commit (again and again, on every redelivery).
-                        connection.check_constraints()
-                except Exception as exc:  # a handler's failure is recorded, never lost
-                    failures[env.id].append((handler.name, _describe(exc)))
+    if done is None:
+        done = {
+            (str(event_id), name)
+            for event_id, name in HandlerRun.objects.filter(
+                event_id__in=list(wanted), status=HandlerRunStatus.DONE
+            ).values_list("event_id", "handler")
+        }
+    calls = [
+        (env, handler)
+        for env in envelopes
+        for handler in wanted[env.id]
+        if (env.id, handler.name) not in done  # else processed on an earlier delivery
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        savepoints = _HandlerSavepoints(cursor, len(calls))
+        for env, handler in calls:
+            try:
+                savepoints.run(handler, env)
+            except Exception as exc:  # a handler's failure is recorded, never lost
+                failures[env.id].append((handler.name, _describe(exc)))
     return failures
 
 
-def _mark_done(event_id: str, handler: str) -> None:
-    HandlerRun.objects.bulk_create(
-        [HandlerRun(event_id=event_id, handler=handler, status=HandlerRunStatus.DONE)],
-        update_conflicts=True,
-        unique_fields=["event", "handler"],
-        update_fields=["status", "last_error", "updated_at"],
-    )
+class _HandlerSavepoints:
+    """Each handler call of a batch in its own transaction (a savepoint) together with its
+    processed marker, as `transaction.atomic()` around the call and the marker would do, in one
+    round trip per call instead of five: the statements that write a call's marker, check the
+    constraints and release its savepoint also open the next call's savepoint. Round trips are
+    what the relay spends its time on (bench/relay_throughput.py).
+
+    The savepoint is on `connection.savepoint_ids` while the handler runs, as atomic() puts it
+    there: the handler's on_commit callbacks belong to it (and are dropped if it rolls back), and
+    an atomic() inside the handler nests in it.
+    """
+
+    def __init__(self, cursor: Any, calls: int) -> None:
+        self.cursor = cursor
+        self.remaining = calls
+        self.ahead: str | None = None  # the savepoint opened ahead for the next call
+
+    def run(self, handler: registry.RegisteredHandler, env: EventEnvelope) -> None:
+        """Call the handler; raise what it (or the constraint check) raised, rolled back."""
+        ops = connection.ops
+        sid, self.ahead = self.ahead, None
+        if sid is None:
+            sid = _new_savepoint_id()
+            self.cursor.execute(ops.savepoint_create_sql(sid))
+        self.remaining -= 1
+        ahead = _new_savepoint_id() if self.remaining > 0 else None
+        connection.savepoint_ids.append(sid)
+        try:
+            handler.fn(env)
+            statements = [_mark_done_sql(env.id, handler.name), ops.savepoint_commit_sql(sid)]
+            if ahead is not None:
+                statements.append(ops.savepoint_create_sql(ahead))
+            self.cursor.execute("; ".join(statements))  # no parameters: one simple query
+            self.ahead = ahead
+        except BaseException:
+            connection.needs_rollback = False  # set by a broken atomic(savepoint=False) in the handler
+            try:
+                connection.savepoint_rollback(sid)  # also drops the handler's on_commit callbacks
+                connection.savepoint_commit(sid)
+            except Error:
+                connection.needs_rollback = True  # as atomic(): the batch transaction rolls back
+            raise
+        finally:
+            connection.savepoint_ids.pop()
+
+
+_savepoint_numbers = itertools.count(1)
+
+
+def _new_savepoint_id() -> str:
+    return f"relay_h{next(_savepoint_numbers)}"
+
+
+def _mark_done_sql(event_id: str, handler: str) -> str:
+    """The processed marker of a handler call, then the check of the deferred constraints: Django's
+    foreign keys are DEFERRABLE INITIALLY DEFERRED, and checking them inside the savepoint makes a
+    violation fail this handler only, not the whole batch at commit (again, on every redelivery).
+    SQL text without parameters (the event id is a UUID's text), to go with other statements."""
+    return f"{_MARK_DONE_HEAD}'{uuid.UUID(event_id)}'::uuid, {_quoted(handler)}{_MARK_DONE_TAIL}"
+
+
+# HandlerRun's table: a DONE row, or an earlier FAILED/DEAD one turned DONE (attempts kept).
+_MARK_DONE_HEAD = "INSERT INTO events_handlerrun (event_id, handler, status, attempts, last_error, updated_at) VALUES ("
+_MARK_DONE_TAIL = (
+    ", 'DONE', 0, '', clock_timestamp()) ON CONFLICT (event_id, handler) DO UPDATE SET "
+    "status = EXCLUDED.status, last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at; "
+    "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted(value: str) -> str:
+    """A string literal, quoted by the database driver (handler names: a few, cached)."""
+    return str(connection.ops.compose_sql("%s", [value]))  # type: ignore[attr-defined]  # PostgreSQL's ops
 
 
 def _run_sinks(envelopes: list[EventEnvelope], skip: set[str]) -> dict[str, list[tuple[str, str]]]:
@@ -143,7 +223,8 @@ def _record(events: list[OutboxEvent], failures: dict[str, list[tuple[str, str]]
     now = timezone.now()
     result = BatchResult(claimed=len(events), errors=dict(failures))
     delivered_ids = [e.id for e in events if str(e.id) not in failures]
-    with transaction.atomic():
+    # Without failures the record is one UPDATE, atomic on its own: no transaction to open.
+    with transaction.atomic() if failures else contextlib.nullcontext():
         if delivered_ids:
             OutboxEvent.objects.filter(id__in=delivered_ids).update(
                 status=EventStatus.DISPATCHED, dispatched_at=now, claimed_until=None, last_error=""
@@ -189,7 +270,8 @@ def relay_batch(batch_size: int | None = None) -> BatchResult:
     if not events:
         return BatchResult()
     envelopes = [EventEnvelope.from_row(e) for e in events]
-    failures = _run_handlers(envelopes)
+    done = {(str(e.id), name) for e in events for name in getattr(e, "done_handlers", None) or ()}
+    failures = _run_handlers(envelopes, done)
     for event_id, errors in _run_sinks(envelopes, skip=set(failures)).items():
         failures.setdefault(event_id, []).extend(errors)
     return _record(events, failures)

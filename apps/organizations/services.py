@@ -550,6 +550,8 @@ def _year_bounds(start_date: date | None, end_date: date | None) -> tuple[date, 
     if start_date is None:
         raise FieldInvalid("start_date", "required", "Give the first day of the year with its last.")
     if end_date is None:
+        if start_date.year >= date.max.year:  # a year from it would end past 9999-12-31
+            raise FieldInvalid("end_date", "required", "Give the last day of a year that starts in 9999.")
         try:
             end_date = start_date.replace(year=start_date.year + 1) - timedelta(days=1)
         except ValueError:  # 29 February

@@ -2,16 +2,22 @@
 
 Registered with `apps.events.registry.register_sink` in `RealtimeConfig.ready()`. The relay calls
 it after its handler transaction has committed, outside any transaction, in a Celery worker (sync
-code): one `async_to_sync` call sends the whole batch, in position order, so a group sees its
-events in order. A failure raises, and the relay retries the batch later: sockets may then see
-an event twice, which is why frames carry the event id.
+code): one call sends the whole batch, in position order, so a group sees its events in order. A
+failure raises, and the relay retries the batch later: sockets may then see an event twice, which
+is why frames carry the event id.
+
+The sends run on one event loop per process, in a thread of its own: the Redis channel layer
+keeps its connections per event loop, and `async_to_sync` would make a loop (and so connect to
+Redis again) on every batch, a few milliseconds each (bench/latency.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,7 +48,23 @@ def fan_out(envelopes: list[EventEnvelope]) -> None:
     """The sink. Sync; never call it from a running event loop."""
     messages = [message for envelope in envelopes for message in messages_for(envelope)]
     if messages:
-        async_to_sync(_send_all)(messages)
+        asyncio.run_coroutine_threadsafe(_send_all(messages), _sender_loop()).result()
+
+
+_loop_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """This process's loop for the sends, started on first use (again in a forked child)."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-fanout", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
 
 
 async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:

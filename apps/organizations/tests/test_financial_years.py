@@ -77,6 +77,16 @@ def test_a_year_must_end_after_it_starts(organization):
     assert not FinancialYear.objects.exists()
 
 
+@pytest.mark.parametrize("start", [D(9999, 4, 1), D(9999, 12, 31)])
+def test_a_start_in_9999_alone_is_refused_as_its_default_end_is_past_the_last_date(organization, start):
+    """Found fuzzing the API: the default end (a year on) overflowed `date` into a 500."""
+    with pytest.raises(FieldInvalid) as caught:
+        financial_year_create(organization_id=organization.id, start_date=start)
+
+    assert (caught.value.attr, caught.value.reason) == ("end_date", "required")
+    assert not FinancialYear.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("start", "end"),
     [

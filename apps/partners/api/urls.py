@@ -1,0 +1,14 @@
+from django.urls import path
+
+from apps.partners.api import views
+
+A = "partners/applications/<uuid:application_id>"
+
+urlpatterns = [
+    path("partners/applications/", views.ApplicationCollectionApi.as_view(), name="partner-applications"),
+    path(f"{A}/", views.ApplicationDetailApi.as_view(), name="partner-application"),
+    path(f"{A}/documents/", views.DocumentUploadApi.as_view(), name="partner-application-documents"),
+    path(f"{A}/submit", views.ApplicationSubmitApi.as_view(), name="partner-application-submit"),
+    path(f"{A}/withdraw", views.ApplicationWithdrawApi.as_view(), name="partner-application-withdraw"),
+    path("partners/<uuid:partner_id>", views.PartnerDetailApi.as_view(), name="partner"),
+]
