@@ -26,6 +26,17 @@ STAFF_ROLES = (Role.ORGANIZATION_ADMIN, Role.KYC_OFFICER, Role.DESK_MANAGER, Rol
 PARTNER_ROLES = (Role.PARTNER_OWNER, Role.PARTNER_TRADER, Role.PARTNER_VIEWER)
 
 _VIEW_BASICS = ["organizations.view_organization", "accounts.view_user"]
+# What every back-office role may read of partners.
+_VIEW_PARTNERS = [
+    "partners.view_businesspartner",
+    "partners.view_onboardingapplication",
+    "partners.view_partnerdocument",
+    "partners.view_branch",
+    "partners.view_vehicle",
+    "partners.view_partnermembership",
+    "partners.view_partneramendment",
+    "partners.view_corporategroup",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PLATFORM_ADMIN: [
@@ -97,16 +108,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "webhooks.change_webhookendpoint",
         "webhooks.delete_webhookendpoint",
         "webhooks.view_webhookdelivery",
-        "partners.view_businesspartner",
-        "partners.view_onboardingapplication",
-        "partners.view_partnerdocument",
-        "partners.view_branch",
+        *_VIEW_PARTNERS,
+        "partners.change_businesspartner",
+        "partners.change_onboardingapplication",
+        "partners.change_partnerdocument",
+        "partners.add_corporategroup",
+        "partners.change_corporategroup",
         "partners.approve_low_risk",
         "partners.approve_medium_risk",
         "partners.approve_high_risk",
+        "partners.change_partner_status",
+        "partners.override_capabilities",
+        "partners.decide_amendment",
+        "partners.renew_kyc",
+        "partners.manage_employees",
     ],
     Role.KYC_OFFICER: [
         *_VIEW_BASICS,
+        *_VIEW_PARTNERS,
+        "partners.change_onboardingapplication",
+        "partners.change_partnerdocument",
+        "partners.renew_kyc",
         "accounts.view_smsmessage",
         "organizations.view_gstregistration",
         "organizations.view_bankaccount",
@@ -119,14 +141,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_bankaccount",
         "organizations.view_financialyear",
         "organizations.view_documentseries",
-        "partners.view_businesspartner",
-        "partners.view_onboardingapplication",
-        "partners.view_partnerdocument",
-        "partners.view_branch",
+        *_VIEW_PARTNERS,
+        "partners.change_businesspartner",
         "partners.approve_low_risk",
+        "partners.decide_amendment",
     ],
     Role.RISK_OFFICER: [
         *_VIEW_BASICS,
+        *_VIEW_PARTNERS,
+        "partners.change_partner_status",
+        "partners.override_capabilities",
         "organizations.view_gstregistration",
         "organizations.view_bankaccount",
         "organizations.view_financialyear",

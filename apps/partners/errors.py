@@ -57,3 +57,15 @@ class MakerCheckerViolation(Conflict):
 class DuplicateActiveGstin(Conflict):
     code = "duplicate_active_gstin"
     default_detail = "An active partner already has this GSTIN."
+
+
+class PartnerSuspended(DomainError):
+    code = "partner_suspended"
+    status = 403
+    default_detail = "The partner is suspended: its users may read but not change anything."
+
+
+class PartnerBlocked(DomainError):
+    code = "partner_blocked"
+    status = 403
+    default_detail = "The partner is blocked."

@@ -114,6 +114,28 @@ class DocumentStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired"
 
 
+class VehicleType(models.TextChoices):
+    TRUCK = "TRUCK", "Truck"
+    TRAILER = "TRAILER", "Trailer"
+    TEMPO = "TEMPO", "Tempo"
+    CONTAINER = "CONTAINER", "Container carrier"
+
+
+class AmendmentKind(models.TextChoices):
+    BANK = "BANK", "Bank details"
+    GST = "GST", "GST registration"
+    ADDRESS = "ADDRESS", "Address"
+    LEGAL = "LEGAL", "Legal name and PAN"
+    CREDIT_LIMIT = "CREDIT_LIMIT", "Credit limit increase"
+
+
+class AmendmentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    APPROVED = "APPROVED", "Approved"
+    REJECTED = "REJECTED", "Rejected"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
 class BranchType(models.TextChoices):
     HEAD_OFFICE = "HEAD_OFFICE", "Head office"
     WAREHOUSE = "WAREHOUSE", "Warehouse"
@@ -122,6 +144,22 @@ class BranchType(models.TextChoices):
 
 
 # --- Partner ------------------------------------------------------------------------------------
+
+
+@_tracked()
+class CorporateGroup(BaseModel):
+    """Partners of one business group (shared owners): insiders of each other."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="corporate_group_name_unique_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @_tracked()
@@ -138,15 +176,53 @@ class BusinessPartner(BaseModel):
     country = models.CharField(max_length=2, default="IN")
     pan = models.CharField(max_length=10, blank=True)
     gstin = models.CharField(max_length=15, blank=True)
+    registration_date = models.DateField(null=True, blank=True)
+    imports_or_exports = models.BooleanField(default=False)
+    owns_lorries = models.BooleanField(default=False)
+    # Primary address and contact (contact details are the owner's to edit; the rest by amendment).
+    address_line1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state_code = models.CharField(max_length=2, blank=True, help_text="GST state code of the primary address.")
+    pincode = models.CharField(max_length=6, blank=True)
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=16, blank=True)
+    # Bank details: change only through an approved amendment; a pending bank change freezes payouts.
+    bank_account_holder = models.CharField(max_length=200, blank=True)
+    bank_account_number = models.CharField(max_length=18, blank=True)
+    bank_ifsc = models.CharField(max_length=11, blank=True)
+    payouts_frozen = models.BooleanField(default=False)
+    commodities = models.ManyToManyField("commodities.Commodity", blank=True, related_name="+")
+    # Group structure (insider relationships, SPEC section 6).
+    master_partner = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="branch_partners"
+    )
+    corporate_group = models.ForeignKey(
+        "partners.CorporateGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="partners"
+    )
     status = models.CharField(max_length=10, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     kyc_status = models.CharField(max_length=10, choices=KycStatus.choices, default=KycStatus.PENDING)
+    kyc_verified_at = models.DateTimeField(null=True, blank=True)
     kyc_expires_on = models.DateField(null=True, blank=True)
     risk_score = models.PositiveSmallIntegerField(default=50)
     risk_category = models.CharField(max_length=10, choices=RiskCategory.choices, default=RiskCategory.MEDIUM)
     credit_limit = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # Capabilities: derived from verified documents; a staff override (with its reason) wins.
+    # `trading_capabilities` is the effective set every other app reads:
+    # {"buy": bool, "sell": bool, "import": bool, "export": bool}.
+    derived_capabilities = models.JSONField(default=dict, blank=True)
+    capabilities_override = models.JSONField(null=True, blank=True)
+    capabilities_override_reason = models.CharField(max_length=500, blank=True)
     trading_capabilities = models.JSONField(default=dict, blank=True)
+    max_active_users = models.PositiveSmallIntegerField(default=5)
 
     class Meta:
         constraints = [
@@ -159,11 +235,27 @@ class BusinessPartner(BaseModel):
             models.CheckConstraint(condition=Q(code__regex=r"^BP-\d{6,}$"), name="partner_code_format"),
             models.CheckConstraint(condition=Q(risk_score__lte=100), name="partner_risk_score_range"),
             models.CheckConstraint(condition=Q(credit_limit__gte=0), name="partner_credit_limit_not_negative"),
+            models.CheckConstraint(condition=~Q(master_partner=models.F("id")), name="partner_not_its_own_master"),
+            models.CheckConstraint(
+                condition=Q(capabilities_override__isnull=True) | ~Q(capabilities_override_reason=""),
+                name="partner_override_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="partner_org_status_idx"),
+            models.Index(fields=["kyc_status", "kyc_expires_on"], name="partner_kyc_expiry_idx"),
+            models.Index(fields=["pan"], name="partner_pan_idx"),
         ]
         permissions = [
             ("approve_low_risk", "Can approve low-risk onboarding applications"),
             ("approve_medium_risk", "Can approve medium-risk onboarding applications"),
             ("approve_high_risk", "Can approve high- and critical-risk onboarding applications"),
+            ("change_partner_status", "Can suspend, block and reactivate partners"),
+            ("override_capabilities", "Can override a partner's trading capabilities"),
+            ("decide_amendment", "Can approve or reject partner amendments"),
+            ("renew_kyc", "Can verify renewal documents and renew a partner's KYC"),
+            ("manage_employees", "Can invite, change and disable a partner's users"),
+            ("trade_for_partner", "Can post, negotiate and trade for the partner"),
         ]
 
     def __str__(self) -> str:
@@ -191,9 +283,18 @@ class PartnerMembership(BaseModel):
     partner = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=MembershipRole.choices)
     is_active = models.BooleanField(default=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["partner", "role"], name="partner_membership_role_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_active=True) | Q(disabled_at__isnull=False), name="membership_disabled_has_time"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} of {self.partner_id}"
@@ -244,6 +345,14 @@ class OnboardingApplication(BaseModel):
     route = models.CharField(max_length=16, choices=ApprovalRoute.choices, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Back office.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The KYC officer assigned to review (granted the review right on this application).",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -335,6 +444,7 @@ class Branch(BaseModel):
     can_send = models.BooleanField(default=True)
     is_default_ship_to = models.BooleanField(default=False)
     is_default_ship_from = models.BooleanField(default=False)
+    capacity_kg = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -352,10 +462,98 @@ class Branch(BaseModel):
             models.CheckConstraint(
                 condition=Q(is_default_ship_from=False) | Q(can_send=True), name="branch_ship_from_can_send"
             ),
+            models.CheckConstraint(
+                condition=Q(is_active=True) | (Q(is_default_ship_to=False) & Q(is_default_ship_from=False)),
+                name="branch_inactive_not_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_kg__isnull=True) | Q(capacity_kg__gt=0), name="branch_capacity_positive"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+@_tracked()
+class Vehicle(BaseModel):
+    """A transporter's lorry."""
+
+    partner = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE, related_name="vehicles")
+    registration_number = models.CharField(max_length=12)
+    vehicle_type = models.CharField(max_length=12, choices=VehicleType.choices)
+    capacity_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    insurance_valid_until = models.DateField(null=True, blank=True)
+    fitness_valid_until = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration_number"], condition=Q(is_active=True), name="vehicle_registration_unique_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_number__regex=r"^[A-Z]{2}[0-9]{2}[A-Z]{1,2}[0-9]{4}$"),
+                name="vehicle_registration_format",
+            ),
+            models.CheckConstraint(condition=Q(capacity_kg__gt=0), name="vehicle_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.registration_number
+
+
+@_tracked()
+class PartnerAmendment(BaseModel):
+    """A change to a partner's legal, tax, bank, address or credit data, requested by the partner
+    and applied only when staff approve it. `old_values` are captured at request time and
+    checked again at approval (a stale amendment is refused)."""
+
+    partner = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE, related_name="amendments")
+    kind = models.CharField(max_length=16, choices=AmendmentKind.choices)
+    status = models.CharField(max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
+    old_values = models.JSONField(default=dict)
+    new_values = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kind"], condition=Q(status="PENDING"), name="amendment_one_pending_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="PENDING") | Q(decided_at__isnull=False), name="amendment_decided_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="amendment_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} amendment of {self.partner_id} ({self.status})"
+
+
+class KycReminder(BaseModel):
+    """One KYC expiry reminder sent: unique per partner, expiry date and threshold, so a job that
+    runs twice a day (or twice at once) sends each reminder exactly once."""
+
+    partner = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE, related_name="kyc_reminders")
+    kyc_expires_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kyc_expires_on", "days_before"], name="kyc_reminder_once_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.days_before} days before {self.kyc_expires_on}"
 
 
 class BusinessPartnerUserObjectPermission(UserObjectPermissionBase):
@@ -366,3 +564,13 @@ class BusinessPartnerUserObjectPermission(UserObjectPermissionBase):
 
 class BusinessPartnerGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE)
+
+
+class OnboardingApplicationUserObjectPermission(UserObjectPermissionBase):
+    """Per-user rights on one application (an assigned KYC officer's review right)."""
+
+    content_object = models.ForeignKey(OnboardingApplication, on_delete=models.CASCADE)
+
+
+class OnboardingApplicationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(OnboardingApplication, on_delete=models.CASCADE)

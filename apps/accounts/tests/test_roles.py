@@ -21,7 +21,8 @@ ALL_ROLES = [
 ]
 
 
-# What a KYC officer may do today: read users, the dev SMS inbox and its organization's settings.
+# What a KYC officer may do today: read users, the dev SMS inbox, its organization's settings and
+# partners; review onboarding applications and documents; renew KYC.
 KYC_OFFICER_CAPABILITIES = [
     "accounts.view_smsmessage",
     "accounts.view_user",
@@ -30,7 +31,19 @@ KYC_OFFICER_CAPABILITIES = [
     "organizations.view_financialyear",
     "organizations.view_gstregistration",
     "organizations.view_organization",
+    "partners.change_onboardingapplication",
+    "partners.change_partnerdocument",
+    "partners.renew_kyc",
+    "partners.view_branch",
+    "partners.view_businesspartner",
+    "partners.view_corporategroup",
+    "partners.view_onboardingapplication",
+    "partners.view_partneramendment",
+    "partners.view_partnerdocument",
+    "partners.view_partnermembership",
+    "partners.view_vehicle",
 ]
+RISK_OFFICER_ONLY = ["partners.change_partner_status", "partners.override_capabilities"]
 
 
 def _permissions_by_group():
@@ -83,7 +96,7 @@ def test_capabilities_are_the_union_of_every_role_without_duplicates(authenticat
     body = authenticate(officer).get("/api/v1/me").json()
 
     assert body["roles"] == ["kyc_officer", "risk_officer"]
-    assert body["capabilities"] == KYC_OFFICER_CAPABILITIES
+    assert body["capabilities"] == sorted(KYC_OFFICER_CAPABILITIES + RISK_OFFICER_ONLY)
 
 
 def test_a_user_without_roles_has_no_capabilities(authenticate):

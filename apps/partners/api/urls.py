@@ -1,3 +1,6 @@
+"""URLs of the partners API: onboarding and the partner record here, each further resource in its
+own module (`api/<resource>.py`) with its `urlpatterns`."""
+
 from django.urls import path
 
 from apps.partners.api import views

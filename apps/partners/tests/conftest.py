@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
@@ -41,18 +41,15 @@ def other_applicant(organization: Any) -> Any:
     return ExternalUserFactory(organization=organization)
 
 
-KYC_REVIEW_PERMISSIONS = ("change_onboardingapplication", "view_onboardingapplication", "view_partnerdocument")
+@pytest.fixture
+def kyc_officer(organization: Any) -> Any:
+    """A KYC officer: the role carries the review capability."""
+    return _staff(organization, Role.KYC_OFFICER)
 
 
 @pytest.fixture
-def kyc_officer(organization: Any) -> Any:
-    """A KYC officer holding the review capability. (The kyc_officer role does not carry the
-    partners permissions yet: accounts' role tests pin its capability list.)"""
-    user = _staff(organization, Role.KYC_OFFICER)
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="partners", codename__in=KYC_REVIEW_PERMISSIONS)
-    )
-    return user
+def risk_officer(organization: Any) -> Any:
+    return _staff(organization, Role.RISK_OFFICER)
 
 
 @pytest.fixture

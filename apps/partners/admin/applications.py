@@ -1,4 +1,4 @@
-"""Back office of partners: the onboarding queue.
+"""Back office of onboarding: the application queue.
 
 KYC officers and managers work applications here: filters by state and route, documents inline,
 and buttons (django-object-actions) for verify/reject document, request info, approve and reject.
@@ -12,25 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
 
 from apps.accounts.models import User
-from apps.core.errors import DomainError
 from apps.partners import services
+from apps.partners.admin.base import ServiceActionsMixin
 from apps.partners.models import (
-    Branch,
-    BusinessPartner,
     DocumentStatus,
     OnboardingApplication,
     PartnerDocument,
-    PartnerMembership,
 )
-from apps.partners.selectors import applications_visible_to_staff, partners_visible_to
+from apps.partners.selectors import applications_visible_to_staff
 
 
 class DocumentDecisionForm(forms.Form):
@@ -73,7 +68,7 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(OnboardingApplication)
-class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
+class OnboardingApplicationAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     list_display = ("legal_name", "state", "route", "risk_score", "risk_category", "submitted_at")
     list_filter = ("state", "route", "risk_category", "entity_class")
     search_fields = ("legal_name", "trade_name", "pan", "gstin")
@@ -92,40 +87,17 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def _form_page(
-        self, request: HttpRequest, obj: OnboardingApplication, form: forms.Form, title: str, submit_label: str
-    ) -> HttpResponse:
-        back_url = reverse("admin:partners_onboardingapplication_change", args=[obj.pk])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "application": obj,
-            "form": form,
-            "submit_label": submit_label,
-            "back_url": back_url,
-        }
-        return render(request, "admin/partners/action_form.html", context)
-
-    def _run(self, request: HttpRequest, success: str, fn: Any, **kwargs: Any) -> bool:
-        try:
-            fn(actor=request.user, **kwargs)
-        except DomainError as exc:
-            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
-            return False
-        self.message_user(request, success, messages.SUCCESS)
-        return True
-
     @action(button_type="a", label="Verify / reject a document", description="Verify or reject one pending document")
     def review_document(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:
         form = DocumentDecisionForm(request.POST or None, application=obj)
         if request.method == "POST" and form.is_valid():
             document = form.cleaned_data["document"]
             if form.cleaned_data["decision"] == "verify":
-                self._run(
+                self.run_service(
                     request, f"{document.document_type} verified.", services.document_verify, document_id=document.pk
                 )
             else:
-                self._run(
+                self.run_service(
                     request,
                     f"{document.document_type} rejected.",
                     services.document_reject,
@@ -133,7 +105,7 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                 )
             return None
-        return self._form_page(request, obj, form, "Verify or reject a document", "Record decision")
+        return self.action_form_page(request, obj, form, "Verify or reject a document", "Record decision")
 
     @action(
         button_type="a",
@@ -143,7 +115,7 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
     def request_info(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:
         form = MessageForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            self._run(
+            self.run_service(
                 request,
                 "Information requested.",
                 services.application_request_info,
@@ -151,13 +123,13 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
                 message=form.cleaned_data["message"],
             )
             return None
-        return self._form_page(request, obj, form, "Request information from the applicant", "Send")
+        return self.action_form_page(request, obj, form, "Request information from the applicant", "Send")
 
     @action(button_type="a", label="Approve", description="Approve: creates the partner, its owner and head office")
     def approve(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:
         form = ApproveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            self._run(
+            self.run_service(
                 request,
                 "Application approved; the partner is created.",
                 services.application_approve,
@@ -166,13 +138,13 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
                 note=form.cleaned_data["note"],
             )
             return None
-        return self._form_page(request, obj, form, "Approve the application", "Approve")
+        return self.action_form_page(request, obj, form, "Approve the application", "Approve")
 
     @action(button_type="a", label="Reject", description="Reject the application with a reason")
     def reject(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            self._run(
+            self.run_service(
                 request,
                 "Application rejected.",
                 services.application_reject,
@@ -180,46 +152,4 @@ class OnboardingApplicationAdmin(DjangoObjectActions, admin.ModelAdmin):
                 reason=form.cleaned_data["reason"],
             )
             return None
-        return self._form_page(request, obj, form, "Reject the application", "Reject")
-
-
-class MembershipInline(admin.TabularInline):
-    model = PartnerMembership
-    extra = 0
-    can_delete = False
-    fields = ("user", "role", "is_active")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class BranchInline(admin.TabularInline):
-    model = Branch
-    extra = 0
-    can_delete = False
-    fields = ("code", "name", "branch_type", "state_code", "gstin", "is_default_ship_to", "is_default_ship_from")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(BusinessPartner)
-class BusinessPartnerAdmin(admin.ModelAdmin):
-    list_display = ("code", "legal_name", "status", "kyc_status", "kyc_expires_on", "risk_category")
-    list_filter = ("status", "kyc_status", "entity_class", "risk_category")
-    search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
-    inlines = [MembershipInline, BranchInline]
-    readonly_fields = [field.name for field in BusinessPartner._meta.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessPartner]:
-        user = request.user
-        assert isinstance(user, User)
-        return partners_visible_to(user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self.action_form_page(request, obj, form, "Reject the application", "Reject")

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
@@ -52,7 +51,7 @@ from apps.partners.models import (
     PartnerMembership,
     PartnerStatus,
 )
-from apps.partners.permissions import ensure_applicant, ensure_can_approve, ensure_can_review
+from apps.partners.permissions import ensure_applicant, ensure_can_approve, ensure_can_review, grant_partner_role
 from apps.partners.risk import RiskInputs, assess
 
 APPLICANT_FIELDS = frozenset(
@@ -84,7 +83,6 @@ APPLICANT_FIELDS = frozenset(
 )
 EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.INFO_REQUESTED)
 IN_REVIEW_STATES = (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
-OWNER_PARTNER_PERMISSIONS = ("partners.view_businesspartner", "partners.change_businesspartner")
 
 _E164_RE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _PINCODE_RE = re.compile(r"^[1-9][0-9]{5}$")
@@ -494,8 +492,7 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
             )
             membership = PartnerMembership.objects.create(user=applicant, partner=partner, role=MembershipRole.OWNER)
             branch = _head_office(application, partner)
-            for perm in OWNER_PARTNER_PERMISSIONS:
-                assign_perm(perm, applicant, partner)
+            grant_partner_role(applicant, partner, MembershipRole.OWNER)
             PartnerDocument.objects.filter(application_id=application.pk).update(partner=partner)
             application.state = ApplicationState.APPROVED
             application.partner = partner
