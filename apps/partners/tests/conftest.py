@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,44 @@ def reviewed_application(submitted_application: OnboardingApplication, kyc_offic
         services.document_verify(actor=kyc_officer, document_id=document.id)
     submitted_application.refresh_from_db()
     return submitted_application
+
+
+@pytest.fixture
+def approval(reviewed_application: OnboardingApplication, director: Any) -> services.Approval:
+    """The reviewed application approved by the director: partner BP-000001 (ACTIVE, KYC
+    verified for a year), its OWNER membership and head-office branch."""
+    return services.application_approve(
+        actor=director, application_id=reviewed_application.id, credit_limit=Decimal("5000000")
+    )
+
+
+@pytest.fixture
+def partner(approval: services.Approval) -> Any:
+    return approval.partner
+
+
+@pytest.fixture
+def owner(approval: services.Approval) -> Any:
+    return approval.membership.user
+
+
+@pytest.fixture
+def trader(partner: Any) -> Any:
+    return factories.member(partner, "TRADER")
+
+
+@pytest.fixture
+def viewer(partner: Any) -> Any:
+    return factories.member(partner, "VIEWER")
+
+
+@pytest.fixture
+def other_partner(organization: Any) -> Any:
+    """Another approved partner of the same organization, with its owner (`other_partner.owner`)."""
+    return factories.approved_partner(organization)
+
+
+@pytest.fixture
+def foreign_partner(other_organization: Any) -> Any:
+    """An approved partner of another organization, with its owner (`foreign_partner.owner`)."""
+    return factories.approved_partner(other_organization)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.organizations.validators import gstin_check_char
 from apps.partners.models import (
+    BusinessPartner,
     BusinessType,
     DocumentStatus,
     DocumentType,
@@ -16,6 +18,7 @@ from apps.partners.models import (
     FilingCompliance,
     OnboardingApplication,
     PartnerDocument,
+    PartnerMembership,
 )
 
 PAN = "AAPFU0939F"
@@ -79,3 +82,47 @@ def document(
     doc.file.save("doc.pdf", pdf_upload(), save=False)
     doc.save()
     return doc
+
+
+def member(partner: BusinessPartner, role: str, **user_fields: Any) -> Any:
+    """An external user of the partner's organization holding a membership with that role (and
+    the role's object permissions)."""
+    from apps.accounts.tests.factories import ExternalUserFactory
+    from apps.partners.permissions import grant_partner_role
+
+    user = ExternalUserFactory(organization_id=partner.organization_id, **user_fields)
+    PartnerMembership.objects.create(user=user, partner=partner, role=role)
+    grant_partner_role(user, partner, role)
+    return user
+
+
+_pan_serial = itertools.count(1)
+
+
+def approved_partner(organization: Any, **overrides: Any) -> BusinessPartner:
+    """A partner approved through the real onboarding services (its own PAN and GSTIN), with its
+    owner attached as `partner.owner`."""
+    from django.contrib.auth.models import Group
+
+    from apps.accounts.roles import Role
+    from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
+    from apps.partners import services
+
+    n = next(_pan_serial)
+    pan = f"AABC{chr(65 + n % 26)}{n % 10000:04d}{chr(65 + (n // 26) % 26)}"
+    base = "24" + pan + "1Z"
+    applicant = ExternalUserFactory(organization=organization)
+    app = application(applicant, pan=pan, gstin=base + gstin_check_char(base), state_code="24", **overrides)
+    for doc_type in INDIAN_TRADER_DOCUMENTS:
+        document(app, doc_type)
+    services.application_submit(applicant=applicant, application_id=app.id)
+    officer = UserFactory(organization=organization)
+    officer.groups.add(Group.objects.get(name=Role.KYC_OFFICER))
+    for doc in app.documents.all():
+        services.document_verify(actor=officer, document_id=doc.id)
+    director = UserFactory(organization=organization)
+    director.groups.add(Group.objects.get(name=Role.ORGANIZATION_ADMIN))
+    approval = services.application_approve(actor=director, application_id=app.id, credit_limit=Decimal("1000000"))
+    partner = approval.partner
+    partner.owner = applicant  # type: ignore[attr-defined]
+    return partner
