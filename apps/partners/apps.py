@@ -7,6 +7,9 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners and KYC"
 
     def ready(self) -> None:
+        from apps.core.seeding import register_seeder
         from apps.partners.resolvers import register_resolvers
+        from apps.partners.seed import seed_partners
 
         register_resolvers()
+        register_seeder(50, "partners", seed_partners)
