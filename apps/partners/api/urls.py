@@ -3,7 +3,7 @@ own module (`api/<resource>.py`) with its `urlpatterns`."""
 
 from django.urls import path
 
-from apps.partners.api import views
+from apps.partners.api import directory, views
 
 A = "partners/applications/<uuid:application_id>"
 
@@ -15,3 +15,4 @@ urlpatterns = [
     path(f"{A}/withdraw", views.ApplicationWithdrawApi.as_view(), name="partner-application-withdraw"),
     path("partners/<uuid:partner_id>", views.PartnerDetailApi.as_view(), name="partner"),
 ]
+urlpatterns += directory.urlpatterns
