@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.locations",
     "apps.commodities",
     "apps.partners",
+    "apps.tradedesk",
 ]
 
 MIDDLEWARE = [
