@@ -188,6 +188,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 3600,
         "description": "Delete Idempotency-Key records past their 24 hours.",
     },
+    "partners.kyc_sweep": {
+        "task": "apps.partners.tasks.kyc_sweep",
+        "every_seconds": 6 * 3600,
+        "description": "KYC: send each expiry reminder once (90/60/30/7 days), expire lapsed KYC and documents.",
+    },
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
@@ -245,6 +250,14 @@ GOOGLE_MAPS_BREAKER_RESET_SECONDS = env.int("GOOGLE_MAPS_BREAKER_RESET_SECONDS",
 # Autocomplete is restricted to these countries (ISO 3166-1 alpha-2); empty: worldwide.
 GOOGLE_MAPS_COUNTRIES = env.list("GOOGLE_MAPS_COUNTRIES", default=["in"])
 GOOGLE_MAPS_LANGUAGE = env.str("GOOGLE_MAPS_LANGUAGE", default="en")
+
+# --- Partners: KYC (SPEC section 6) -----------------------------------------------------------
+# KYC stays valid this many days after verification (approval or renewal).
+PARTNERS_KYC_VALIDITY_DAYS = env.int("PARTNERS_KYC_VALIDITY_DAYS", default=365)
+# Days before expiry at which the owner is reminded (each reminder sent once per expiry date).
+PARTNERS_KYC_REMINDER_DAYS = tuple(
+    sorted((int(d) for d in env.list("PARTNERS_KYC_REMINDER_DAYS", default=["90", "60", "30", "7"])), reverse=True)
+)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -360,7 +373,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets shared by several components get one stable name (else the schema warns).
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerStatusEnum": "apps.partners.models.PartnerStatus",
+        "DocumentStatusEnum": "apps.partners.models.DocumentStatus",
+    },
 }
 
 # --- I18N / static ----------------------------------------------------------------------------

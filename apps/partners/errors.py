@@ -69,3 +69,147 @@ class PartnerBlocked(DomainError):
     code = "partner_blocked"
     status = 403
     default_detail = "The partner is blocked."
+
+
+# --- branches and vehicles ----------------------------------------------------------------------
+
+
+class BranchNotFound(NotFound):
+    code = "branch_not_found"
+    default_detail = "No such branch of this partner."
+
+
+class BranchCodeTaken(Conflict):
+    code = "branch_code_taken"
+    default_detail = "The partner already has a branch with this code (active or not); choose another code."
+
+
+class BranchInactive(Conflict):
+    code = "branch_inactive"
+    default_detail = "The branch is deactivated; it can no longer be changed."
+
+
+class HeadOfficeExists(Conflict):
+    code = "head_office_exists"
+    default_detail = "The partner already has an active head office; a partner has one."
+
+
+class HeadOfficeNotDeactivatable(Conflict):
+    code = "head_office_cannot_be_deactivated"
+    default_detail = "The head office cannot be deactivated."
+
+
+class DefaultBranchNotDeactivatable(Conflict):
+    code = "default_branch_cannot_be_deactivated"
+    default_detail = "The branch is a default ship-to or ship-from: make another branch the default first."
+
+
+class DefaultShipToRequired(Conflict):
+    code = "default_ship_to_required"
+    default_detail = (
+        "A partner keeps one default ship-to branch: make another branch the default ship-to instead of clearing it."
+    )
+
+
+class DefaultShipFromRequired(Conflict):
+    code = "default_ship_from_required"
+    default_detail = (
+        "A partner keeps one default ship-from branch: make another branch the default ship-from "
+        "instead of clearing it."
+    )
+
+
+class VehicleNotFound(NotFound):
+    code = "vehicle_not_found"
+    default_detail = "No such vehicle of this partner."
+
+
+class NotATransporter(Conflict):
+    code = "not_a_transporter"
+    default_detail = "Only a transporter (a service provider of service type TRANSPORTER) may register vehicles."
+
+
+class InvalidRegistrationNumber(DomainError):
+    code = "invalid_registration_number"
+    status = 400
+    default_detail = (
+        "A registration number is 2 letters (state), 2 digits (district), 1 or 2 letters and 4 digits, "
+        "e.g. GJ03AB1234 (spaces and dashes are ignored)."
+    )
+
+
+class VehicleAlreadyRegistered(Conflict):
+    code = "vehicle_already_registered"
+    default_detail = "An active vehicle with this registration number is already registered."
+
+
+class VehicleInactive(Conflict):
+    code = "vehicle_inactive"
+    default_detail = "The vehicle is deactivated; it can no longer be changed."
+
+
+# --- profile, employees and status ------------------------------------------------------------
+
+
+class FieldRequiresAmendment(DomainError):
+    """The profile PATCH names fields that only an approved amendment (or the back office) may
+    change; `errors` lists each of them."""
+
+    code = "field_requires_amendment"
+    status = 400
+    default_detail = (
+        "Legal, tax, bank, address, credit and status fields change only through an amendment approved by "
+        "the back office; the profile accepts trade_name, contact_name, contact_email, contact_phone and "
+        "commodity_ids."
+    )
+
+
+class UnknownFields(DomainError):
+    code = "validation_failed"
+    status = 400
+    default_detail = "The request names fields that do not exist; see errors."
+
+
+class EmployeeNotFound(NotFound):
+    code = "employee_not_found"
+    default_detail = "No such user of this partner."
+
+
+class PartnerUserLimitReached(Conflict):
+    code = "partner_user_limit_reached"
+    default_detail = "The partner already has its maximum number of active users."
+
+
+class MobileInUse(Conflict):
+    code = "mobile_in_use"
+    default_detail = "This mobile number already belongs to a user."
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    default_detail = "A partner keeps at least one active owner: make another user owner first."
+
+
+class EmployeeDisabled(Conflict):
+    code = "employee_disabled"
+    default_detail = "The user is disabled; enable it first."
+
+
+class EmployeeAlreadyDisabled(Conflict):
+    code = "employee_already_disabled"
+    default_detail = "The user is already disabled."
+
+
+class EmployeeAlreadyActive(Conflict):
+    code = "employee_already_active"
+    default_detail = "The user is already active."
+
+
+class PartnerStatusUnchanged(Conflict):
+    code = "status_unchanged"
+    default_detail = "The partner already has this status."
+
+
+class InvalidStatusTransition(Conflict):
+    code = "invalid_status_transition"
+    default_detail = "This status change is not allowed."

@@ -9,8 +9,16 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.accounts.models import User, UserType
-from apps.partners.errors import ApplicationNotFound, PartnerNotFound
-from apps.partners.models import Branch, BusinessPartner, OnboardingApplication, PartnerMembership
+from apps.partners.errors import ApplicationNotFound, BranchNotFound, PartnerNotFound, VehicleNotFound
+from apps.partners.models import (
+    Branch,
+    BusinessPartner,
+    OnboardingApplication,
+    PartnerDocument,
+    PartnerMembership,
+    Vehicle,
+)
+from apps.partners.permissions import VIEW_PARTNER, ensure_partner_permission
 
 
 def membership_of(user: Any) -> PartnerMembership | None:
@@ -75,3 +83,80 @@ def partner_get(user: User, partner_id: UUID) -> BusinessPartner:
     if partner is None:
         raise PartnerNotFound()
     return partner
+
+
+# --- branches and vehicles ----------------------------------------------------------------------
+
+VIEW_BRANCH = "partners.view_branch"
+VIEW_VEHICLE = "partners.view_vehicle"
+
+
+def partner_get_for_reading(user: User, partner_id: UUID, *, staff_perm: str) -> BusinessPartner:
+    """The partner, for its members (view right; a suspended partner's users still read) and its
+    organization's staff holding `staff_perm`. Outside scope 404, in scope without the right 403."""
+    partner = partner_get(user, partner_id)
+    ensure_partner_permission(user, partner, partner_perm=VIEW_PARTNER, staff_perm=staff_perm, write=False)
+    return partner
+
+
+def branches_of_partner(user: User, partner_id: UUID, *, is_active: bool | None = None) -> QuerySet[Branch]:
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_BRANCH)
+    branches = Branch.objects.filter(partner_id=partner.pk)
+    if is_active is not None:
+        branches = branches.filter(is_active=is_active)
+    return branches
+
+
+def branch_get(user: User, partner_id: UUID, branch_id: UUID) -> Branch:
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_BRANCH)
+    branch = Branch.objects.filter(partner_id=partner.pk, pk=branch_id).first()
+    if branch is None:
+        raise BranchNotFound()
+    return branch
+
+
+def vehicles_of_partner(user: User, partner_id: UUID, *, is_active: bool | None = None) -> QuerySet[Vehicle]:
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_VEHICLE)
+    vehicles = Vehicle.objects.filter(partner_id=partner.pk)
+    if is_active is not None:
+        vehicles = vehicles.filter(is_active=is_active)
+    return vehicles
+
+
+def vehicle_get(user: User, partner_id: UUID, vehicle_id: UUID) -> Vehicle:
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_VEHICLE)
+    vehicle = Vehicle.objects.filter(partner_id=partner.pk, pk=vehicle_id).first()
+    if vehicle is None:
+        raise VehicleNotFound()
+    return vehicle
+
+
+# --- employees (a partner's users) --------------------------------------------------------------
+
+VIEW_MEMBERSHIP = "partners.view_partnermembership"
+
+
+def employees_of_partner(user: User, partner_id: UUID) -> QuerySet[PartnerMembership]:
+    """The partner's memberships (active or not) with their users and inviters, for its members
+    and its organization's staff holding partners.view_partnermembership."""
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_MEMBERSHIP)
+    return PartnerMembership.objects.filter(partner_id=partner.pk).select_related("user", "invited_by")
+
+
+# --- partner documents --------------------------------------------------------------------------
+
+VIEW_DOCUMENT = "partners.view_partnerdocument"
+
+
+def documents_of_partner(
+    user: User, partner_id: UUID, *, status: str | None = None, document_type: str | None = None
+) -> QuerySet[PartnerDocument]:
+    """The partner's documents (those of its onboarding application included), for its members
+    and its organization's staff holding partners.view_partnerdocument."""
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_DOCUMENT)
+    documents = PartnerDocument.objects.filter(partner_id=partner.pk)
+    if status is not None:
+        documents = documents.filter(status=status)
+    if document_type is not None:
+        documents = documents.filter(document_type=document_type)
+    return documents

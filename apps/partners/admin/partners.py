@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django_object_actions import DjangoObjectActions
+from django.http import HttpRequest, HttpResponse
+from django_object_actions import DjangoObjectActions, action
 
 from apps.accounts.models import User
 from apps.partners.admin.base import ServiceActionsMixin
-from apps.partners.models import Branch, BusinessPartner, PartnerMembership
+from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
+from apps.partners.models import Branch, BusinessPartner, PartnerMembership, PartnerStatus
 from apps.partners.selectors import partners_visible_to
+from apps.partners.services.status import REASON_MAX_LENGTH, partner_change_status
+
+
+class StatusReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea, max_length=REASON_MAX_LENGTH)
 
 
 class MembershipInline(admin.TabularInline):
@@ -42,13 +49,13 @@ class BranchInline(admin.TabularInline):
 
 
 @admin.register(BusinessPartner)
-class BusinessPartnerAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
+class BusinessPartnerAdmin(KycActionsMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     list_display = ("code", "legal_name", "status", "kyc_status", "kyc_expires_on", "risk_category")
     list_filter = ("status", "kyc_status", "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
-    inlines = [MembershipInline, BranchInline]
+    inlines = [MembershipInline, BranchInline, PartnerDocumentInline]
     readonly_fields = [field.name for field in BusinessPartner._meta.fields]
-    change_actions: tuple[str, ...] = ()
+    change_actions: tuple[str, ...] = ("suspend", "block", "reactivate", *KYC_ACTIONS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessPartner]:
         user = request.user
@@ -60,3 +67,39 @@ class BusinessPartnerAdmin(ServiceActionsMixin, DjangoObjectActions, admin.Model
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # --- status (SPEC section 6: back office only, with a reason) -----------------------------
+
+    def _change_status(
+        self, request: HttpRequest, obj: BusinessPartner, status: str, title: str, label: str, done: str
+    ) -> HttpResponse | None:
+        form = StatusReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            self.run_service(
+                request,
+                done,
+                partner_change_status,
+                partner_id=obj.pk,
+                status=status,
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return self.action_form_page(request, obj, form, title, label)
+
+    @action(button_type="a", label="Suspend", description="Suspend: no new postings or trades (needs a reason)")
+    def suspend(self, request: HttpRequest, obj: BusinessPartner) -> HttpResponse | None:
+        return self._change_status(
+            request, obj, PartnerStatus.SUSPENDED, f"Suspend {obj.code}", "Suspend", "Partner suspended."
+        )
+
+    @action(button_type="a", label="Block", description="Block: the partner's users can do nothing (needs a reason)")
+    def block(self, request: HttpRequest, obj: BusinessPartner) -> HttpResponse | None:
+        return self._change_status(
+            request, obj, PartnerStatus.BLOCKED, f"Block {obj.code}", "Block", "Partner blocked."
+        )
+
+    @action(button_type="a", label="Reactivate", description="Make a suspended or blocked partner active again")
+    def reactivate(self, request: HttpRequest, obj: BusinessPartner) -> HttpResponse | None:
+        return self._change_status(
+            request, obj, PartnerStatus.ACTIVE, f"Reactivate {obj.code}", "Reactivate", "Partner reactivated."
+        )

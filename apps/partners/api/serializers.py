@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.organizations.models import mask_account_number
 from apps.partners.models import (
     ApplicationState,
+    BusinessPartner,
     BusinessType,
     DocumentStatus,
     DocumentType,
@@ -80,13 +85,50 @@ class BusinessPartnerOutput(serializers.Serializer):
     country = serializers.CharField()
     pan = serializers.CharField()
     gstin = serializers.CharField()
+    address_line1 = serializers.CharField()
+    city = serializers.CharField()
+    state_code = serializers.CharField()
+    pincode = serializers.CharField()
+    contact_name = serializers.CharField()
     contact_email = serializers.CharField()
     contact_phone = serializers.CharField()
+    bank_account_holder = serializers.CharField()
+    bank_account_number_masked = serializers.SerializerMethodField(
+        help_text="`***` and the last four digits; never the whole number."
+    )
+    bank_ifsc = serializers.CharField()
+    payouts_frozen = serializers.BooleanField(help_text="True while a bank change awaits approval.")
+    master_partner_id = serializers.UUIDField(allow_null=True)
+    corporate_group_id = serializers.UUIDField(allow_null=True)
+    corporate_group_name = serializers.CharField(source="corporate_group.name", allow_null=True)
     status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    status_reason = serializers.CharField()
+    status_changed_at = serializers.DateTimeField(allow_null=True)
     kyc_status = serializers.ChoiceField(choices=KycStatus.choices)
     kyc_expires_on = serializers.DateField(allow_null=True)
     risk_score = serializers.IntegerField()
     risk_category = serializers.ChoiceField(choices=RiskCategory.choices)
     credit_limit = serializers.DecimalField(max_digits=16, decimal_places=2)
-    trading_capabilities = serializers.JSONField()
+    derived_capabilities = serializers.JSONField(help_text="What the verified documents allow.")
+    capabilities_override = serializers.JSONField(
+        allow_null=True, help_text="The back office's override, when there is one (it wins)."
+    )
+    capabilities_override_reason = serializers.CharField()
+    trading_capabilities = serializers.JSONField(
+        help_text='The effective capabilities: {"buy", "sell", "import", "export"} booleans.'
+    )
+    max_active_users = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+    def get_bank_account_number_masked(self, partner: BusinessPartner) -> str:
+        return mask_account_number(partner.bank_account_number)
+
+
+class BusinessPartnerDetailOutput(BusinessPartnerOutput):
+    """One partner: the list's fields and its commodities of interest."""
+
+    commodity_ids = serializers.SerializerMethodField(help_text="Ids of the commodities of interest.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_commodity_ids(self, partner: BusinessPartner) -> list[UUID]:
+        return sorted((commodity.pk for commodity in partner.commodities.all()), key=str)

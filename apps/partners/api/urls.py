@@ -3,7 +3,7 @@ own module (`api/<resource>.py`) with its `urlpatterns`."""
 
 from django.urls import path
 
-from apps.partners.api import directory, views
+from apps.partners.api import directory, documents, employees, status, views
 
 A = "partners/applications/<uuid:application_id>"
 
@@ -16,3 +16,6 @@ urlpatterns = [
     path("partners/<uuid:partner_id>", views.PartnerDetailApi.as_view(), name="partner"),
 ]
 urlpatterns += directory.urlpatterns
+urlpatterns += employees.urlpatterns
+urlpatterns += status.urlpatterns
+urlpatterns += documents.urlpatterns

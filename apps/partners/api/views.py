@@ -5,6 +5,7 @@ The back office works the queue in the admin (admin.py); both call the same serv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 from uuid import UUID
 
@@ -20,13 +21,14 @@ from apps.accounts.models import User
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors, services
 from apps.partners.api.serializers import (
-    BusinessPartnerOutput,
+    BusinessPartnerDetailOutput,
     OnboardingApplicationOutput,
     OnboardingApplicationPageOutput,
     PartnerDocumentOutput,
 )
 from apps.partners.models import BusinessType, DocumentType, EntityClass, FilingCompliance, ServiceType
 from apps.partners.permissions import ensure_applicant
+from apps.partners.services import profile as partner_profile
 
 TAG = "partners"
 PAGE_PARAMETERS = [
@@ -178,10 +180,45 @@ class ApplicationWithdrawApi(APIView):
         return Response(OnboardingApplicationOutput(application).data)
 
 
+class PartnerProfileInput(serializers.Serializer):
+    """The contact details a partner's owner may change; every other field of the partner needs
+    an amendment (400 field_requires_amendment)."""
+
+    trade_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="E.164; a 10-digit Indian number gets +91."
+    )
+    commodity_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=100, help_text="Active commodities of interest."
+    )
+
+
 class PartnerDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=[TAG], operation_id="partners_partner_get", responses=BusinessPartnerOutput)
+    @extend_schema(tags=[TAG], operation_id="partners_partner_get", responses=BusinessPartnerDetailOutput)
     def get(self, request: Request, partner_id: UUID) -> Response:
         partner = selectors.partner_get(_user(request), partner_id)
-        return Response(BusinessPartnerOutput(partner).data)
+        return Response(BusinessPartnerDetailOutput(partner).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="partners_partner_update",
+        request=PartnerProfileInput,
+        responses=BusinessPartnerDetailOutput,
+        description="Contact details and commodities of interest, by the owner or staff with "
+        "partners.change_businesspartner. Legal, tax, bank, address, credit and status fields are "
+        "refused (400 field_requires_amendment) and nothing changes.",
+    )
+    def patch(self, request: Request, partner_id: UUID) -> Response:
+        user = _user(request)
+        partner_profile.ensure_can_change_profile(user, selectors.partner_get(user, partner_id))
+        partner_profile.ensure_profile_fields_only(request.data.keys() if isinstance(request.data, Mapping) else ())
+        data = PartnerProfileInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        partner = partner_profile.partner_profile_update(
+            actor=user, partner_id=partner_id, changes=dict(data.validated_data)
+        )
+        return Response(BusinessPartnerDetailOutput(partner).data)
