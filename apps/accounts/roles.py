@@ -38,6 +38,20 @@ _VIEW_PARTNERS = [
     "partners.view_corporategroup",
 ]
 
+# What back-office roles may read of the trade desk, and what the desk itself does.
+_VIEW_TRADEDESK = [
+    "tradedesk.view_availability",
+    "tradedesk.view_requirement",
+    "tradedesk.view_reservation",
+]
+_RUN_THE_DESK = [
+    "tradedesk.add_availability",
+    "tradedesk.change_availability",
+    "tradedesk.approve_availability",
+    "tradedesk.add_requirement",
+    "tradedesk.change_requirement",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PLATFORM_ADMIN: [
         *_VIEW_BASICS,
@@ -122,6 +136,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.decide_amendment",
         "partners.renew_kyc",
         "partners.manage_employees",
+        *_VIEW_TRADEDESK,
+        *_RUN_THE_DESK,
     ],
     Role.KYC_OFFICER: [
         *_VIEW_BASICS,
@@ -145,6 +161,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.change_businesspartner",
         "partners.approve_low_risk",
         "partners.decide_amendment",
+        *_VIEW_TRADEDESK,
+        *_RUN_THE_DESK,
     ],
     Role.RISK_OFFICER: [
         *_VIEW_BASICS,
@@ -155,6 +173,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_bankaccount",
         "organizations.view_financialyear",
         "organizations.view_documentseries",
+        *_VIEW_TRADEDESK,
     ],
     Role.PARTNER_OWNER: ["organizations.view_organization"],
     Role.PARTNER_TRADER: ["organizations.view_organization"],

@@ -20,10 +20,19 @@ from django.db.models import F, Q
 
 from apps.core.models import BaseModel
 
-KG = {"max_digits": 16, "decimal_places": 3}  # up to 10^13 kg, gram precision
-ENTERED = {"max_digits": 16, "decimal_places": 3}
-MONEY = {"max_digits": 16, "decimal_places": 2}
-PER_KG = {"max_digits": 14, "decimal_places": 4}  # a price per kg is shown to 2 places, kept to 4
+
+def _kg(**options: Any) -> Any:
+    """Kilograms to the gram (up to 10^13 kg); entered quantities use the same precision."""
+    return models.DecimalField(max_digits=16, decimal_places=3, **options)
+
+
+def _money(**options: Any) -> Any:
+    return models.DecimalField(max_digits=16, decimal_places=2, **options)
+
+
+def _per_kg(**options: Any) -> Any:
+    """A price per kg: shown to 2 places, kept to 4 so a candy price converts back exactly enough."""
+    return models.DecimalField(max_digits=14, decimal_places=4, **options)
 
 
 def _tracked(*extra: Any) -> Any:
@@ -85,21 +94,21 @@ class Availability(BaseModel):
         "commodities.Variety", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # Quantity as entered, and in kg.
-    quantity = models.DecimalField(**ENTERED)
+    quantity = _kg()
     quantity_unit = models.ForeignKey("commodities.Unit", on_delete=models.PROTECT, related_name="+")
     quantity_unit_factor = models.DecimalField(max_digits=20, decimal_places=8, help_text="kg per unit, as used.")
-    total_kg = models.DecimalField(**KG)
-    available_kg = models.DecimalField(**KG)
-    reserved_kg = models.DecimalField(**KG, default=0)
-    sold_kg = models.DecimalField(**KG, default=0)
-    min_order_kg = models.DecimalField(**KG, default=0)
+    total_kg = _kg()
+    available_kg = _kg()
+    reserved_kg = _kg(default=0)
+    sold_kg = _kg(default=0)
+    min_order_kg = _kg(default=0)
     partial_allowed = models.BooleanField(default=True)
     # Price as entered (per price unit), and per kg.
-    price = models.DecimalField(**MONEY)
+    price = _money()
     price_unit = models.ForeignKey("commodities.Unit", on_delete=models.PROTECT, related_name="+")
     price_unit_factor = models.DecimalField(max_digits=20, decimal_places=8)
     currency = models.CharField(max_length=3, default="INR")
-    price_per_kg = models.DecimalField(**PER_KG)
+    price_per_kg = _per_kg()
     quality = models.JSONField(default=dict, help_text="Cleaned values per parameter code.")
     # Where it ships from: a branch of the seller (its location), or a location.
     ship_from_branch = models.ForeignKey(
@@ -167,7 +176,7 @@ class Reservation(BaseModel):
     lives in a later model and may not exist yet)."""
 
     availability = models.ForeignKey(Availability, on_delete=models.PROTECT, related_name="reservations")
-    quantity_kg = models.DecimalField(**KG)
+    quantity_kg = _kg()
     status = models.CharField(max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE)
     purpose = models.CharField(max_length=20, help_text="NEGOTIATION, TRADE, MANUAL ...")
     reference = models.CharField(max_length=64, blank=True)
@@ -209,22 +218,22 @@ class Requirement(BaseModel):
     # Quantities as entered in one unit, and in kg.
     quantity_unit = models.ForeignKey("commodities.Unit", on_delete=models.PROTECT, related_name="+")
     quantity_unit_factor = models.DecimalField(max_digits=20, decimal_places=8)
-    min_quantity = models.DecimalField(**ENTERED)
-    max_quantity = models.DecimalField(**ENTERED)
-    preferred_quantity = models.DecimalField(**ENTERED, null=True, blank=True)
-    min_kg = models.DecimalField(**KG)
-    max_kg = models.DecimalField(**KG)
-    preferred_kg = models.DecimalField(**KG, null=True, blank=True)
-    fulfilled_kg = models.DecimalField(**KG, default=0)
+    min_quantity = _kg()
+    max_quantity = _kg()
+    preferred_quantity = _kg(null=True, blank=True)
+    min_kg = _kg()
+    max_kg = _kg()
+    preferred_kg = _kg(null=True, blank=True)
+    fulfilled_kg = _kg(default=0)
     spec = models.JSONField(default=dict, help_text="Per parameter code: min, max, preferred, exact, accepted.")
     # Prices per price unit, and per kg.
     price_unit = models.ForeignKey("commodities.Unit", on_delete=models.PROTECT, related_name="+")
     price_unit_factor = models.DecimalField(max_digits=20, decimal_places=8)
     currency = models.CharField(max_length=3, default="INR")
-    max_price = models.DecimalField(**MONEY)
-    preferred_price = models.DecimalField(**MONEY, null=True, blank=True)
-    max_price_per_kg = models.DecimalField(**PER_KG)
-    preferred_price_per_kg = models.DecimalField(**PER_KG, null=True, blank=True)
+    max_price = _money()
+    preferred_price = _money(null=True, blank=True)
+    max_price_per_kg = _per_kg()
+    preferred_price_per_kg = _per_kg(null=True, blank=True)
     delivery_from = models.DateField()
     delivery_until = models.DateField()
     payment_term = models.ForeignKey(

@@ -43,7 +43,13 @@ KYC_OFFICER_CAPABILITIES = [
     "partners.view_partnermembership",
     "partners.view_vehicle",
 ]
-RISK_OFFICER_ONLY = ["partners.change_partner_status", "partners.override_capabilities"]
+RISK_OFFICER_ONLY = [
+    "partners.change_partner_status",
+    "partners.override_capabilities",
+    "tradedesk.view_availability",
+    "tradedesk.view_requirement",
+    "tradedesk.view_reservation",
+]
 
 
 def _permissions_by_group():
