@@ -53,6 +53,7 @@ from apps.partners.models import (
 )
 from apps.partners.permissions import ensure_applicant, ensure_can_approve, ensure_can_review, grant_partner_role
 from apps.partners.risk import RiskInputs, assess
+from apps.partners.services.capabilities import capabilities_at_approval, partner_capabilities_announce
 
 APPLICANT_FIELDS = frozenset(
     {
@@ -166,19 +167,22 @@ def application_update(*, applicant: User, application_id: UUID, changes: dict[s
     return application
 
 
-def document_upload(
-    *,
-    applicant: User,
-    application_id: UUID,
-    document_type: str,
-    file: UploadedFile,
-    issued_on: date | None = None,
-    expires_on: date | None = None,
-) -> PartnerDocument:
-    """Store a document of the application (DRAFT or INFO_REQUESTED). Refuses anything but
-    PDF/JPEG/PNG by content (400 document_type_not_allowed) and files above the size limit (400
-    document_too_large). The OCR adapter runs first, outside the transaction. Emits
-    partners.document.uploaded."""
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An uploaded file that passed the checks, with what the OCR adapter read from it."""
+
+    content_type: str
+    size_bytes: int
+    extracted_data: dict[str, Any]
+
+
+def check_upload(
+    *, document_type: str, file: UploadedFile, issued_on: date | None, expires_on: date | None
+) -> CheckedUpload:
+    """The checks every document upload passes (onboarding and partner documents), then the OCR
+    adapter: call it BEFORE the transaction (the adapter may do I/O). Refuses anything but
+    PDF/JPEG/PNG by content (400 document_type_not_allowed), files above the size limit (400
+    document_too_large) and an expiry before the issue date. Leaves the file rewound."""
     max_bytes = int(getattr(settings, "PARTNERS_DOCUMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
     if file.size is None or file.size > max_bytes:
         raise DocumentTooLarge(f"A document may be at most {max_bytes} bytes; this one is {file.size}.")
@@ -193,18 +197,33 @@ def document_upload(
         raise FieldInvalid("expires_on", "before_issue", "The expiry date must not be before the issue date.")
     extracted = ocr.extract(document_type, content)
     file.seek(0)
+    return CheckedUpload(content_type=content_type, size_bytes=len(content), extracted_data=extracted)
+
+
+def document_upload(
+    *,
+    applicant: User,
+    application_id: UUID,
+    document_type: str,
+    file: UploadedFile,
+    issued_on: date | None = None,
+    expires_on: date | None = None,
+) -> PartnerDocument:
+    """Store a document of the application (DRAFT or INFO_REQUESTED), after `check_upload`
+    (content type, size, dates; OCR outside the transaction). Emits partners.document.uploaded."""
+    checked = check_upload(document_type=document_type, file=file, issued_on=issued_on, expires_on=expires_on)
     with transaction.atomic():
         application = _lock_own_application(applicant, application_id)
         _refuse_unless(application, EDITABLE_STATES, "add documents to")
         document = PartnerDocument(
             application=application,
             document_type=document_type,
-            content_type=content_type,
-            size_bytes=len(content),
+            content_type=checked.content_type,
+            size_bytes=checked.size_bytes,
             issued_on=issued_on,
             expires_on=expires_on,
-            extracted_data=extracted,
-            needs_manual_verification=not extracted,
+            extracted_data=checked.extracted_data,
+            needs_manual_verification=not checked.extracted_data,
         )
         document.file.save(file.name or "document", file, save=False)
         document.save()
@@ -458,9 +477,11 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
     """UNDER_REVIEW -> APPROVED. Needs the route's capability and refuses the keyer, reviewer or a
     document verifier (409 maker_checker_violation). In one transaction creates the partner (next
     gapless code), the applicant's OWNER membership, the head-office branch, the owner's object
-    permissions on the partner, moves the documents to the partner and sets KYC expiry one year
-    ahead. A duplicate active GSTIN refuses (409 duplicate_active_gstin) and leaves nothing.
-    Emits partners.partner.created and partners.application.approved."""
+    permissions on the partner, moves the documents to the partner, derives its capabilities from
+    them and sets KYC verified now, expiring PARTNERS_KYC_VALIDITY_DAYS (a year) ahead. A
+    duplicate active GSTIN refuses (409 duplicate_active_gstin) and leaves nothing.
+    Emits partners.partner.created, partners.partner.capabilities_changed (unless it has none)
+    and partners.application.approved."""
     if credit_limit < 0:
         raise FieldInvalid("credit_limit", "negative", "The credit limit must not be negative.")
     try:
@@ -470,6 +491,7 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
             _refuse_unless(application, (ApplicationState.UNDER_REVIEW,), "approve")
             applicant = User.objects.select_for_update().get(pk=application.applicant_id)
             today = timezone.localdate()
+            capabilities = capabilities_at_approval(application, today=today)
             partner = BusinessPartner.objects.create(
                 organization_id=application.organization_id,
                 code=next_partner_code(application.organization_id),
@@ -481,14 +503,19 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
                 country=application.country,
                 pan=application.pan,
                 gstin=application.gstin,
+                imports_or_exports=application.imports_or_exports,
+                owns_lorries=application.owns_lorries,
                 contact_email=application.contact_email,
                 contact_phone=application.contact_phone,
                 status=PartnerStatus.ACTIVE,
                 kyc_status=KycStatus.VERIFIED,
-                kyc_expires_on=today + timedelta(days=365),
+                kyc_verified_at=timezone.now(),
+                kyc_expires_on=today + timedelta(days=settings.PARTNERS_KYC_VALIDITY_DAYS),
                 risk_score=application.risk_score or 0,
                 risk_category=application.risk_category,
                 credit_limit=credit_limit,
+                derived_capabilities=capabilities,
+                trading_capabilities=capabilities,
             )
             membership = PartnerMembership.objects.create(user=applicant, partner=partner, role=MembershipRole.OWNER)
             branch = _head_office(application, partner)
@@ -509,6 +536,7 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
                 partner_id=partner.pk,
                 payload={"code": partner.code, "application_id": str(application.pk)},
             )
+            partner_capabilities_announce(partner, actor=actor, reason="approval")
             _emit(
                 events.APPLICATION_APPROVED,
                 application,
