@@ -8,6 +8,7 @@ from apps.accounts.models import User
 
 USER_CREATED = "accounts.user.created"
 USER_DEACTIVATED = "accounts.user.deactivated"
+USER_REACTIVATED = "accounts.user.reactivated"
 
 
 def user_payload(user: User) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.accounts.events import USER_CREATED, USER_DEACTIVATED, user_payload
+from apps.accounts.events import USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED, user_payload
 from apps.accounts.models import User
 from apps.events.emit import emit
 
@@ -40,6 +40,25 @@ def user_deactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> Use
         BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True)
         emit(
             USER_DEACTIVATED,
+            aggregate=user,
+            organization_id=user.organization_id,
+            actor=actor,
+            payload={**user_payload(user), "reason": reason},
+        )
+    return user
+
+
+def user_reactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> User:
+    """Let a disabled user sign in again and emit accounts.user.reactivated. Tokens issued before
+    the deactivation stay revoked (`tokens_valid_after` is not moved back)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.is_active:
+            return user
+        user.is_active = True
+        user.save(update_fields=["is_active", "updated_at"])
+        emit(
+            USER_REACTIVATED,
             aggregate=user,
             organization_id=user.organization_id,
             actor=actor,

@@ -4,7 +4,7 @@ a refusal (DomainError) with message_user, changing nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -20,9 +20,6 @@ class ServiceActionsMixin:
 
     admin_site: Any
     model: Any
-    if TYPE_CHECKING:  # provided by ModelAdmin; declared here only for the type checker
-
-        def message_user(self, request: HttpRequest, message: str, level: int = messages.INFO) -> None: ...
 
     def action_form_page(
         self, request: HttpRequest, obj: Any, form: forms.Form, title: str, submit_label: str
@@ -44,7 +41,7 @@ class ServiceActionsMixin:
         try:
             fn(actor=request.user, **kwargs)
         except DomainError as exc:
-            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+            messages.error(request, f"{exc.detail} ({exc.code})")
             return False
-        self.message_user(request, success, messages.SUCCESS)
+        messages.success(request, success)
         return True

@@ -25,7 +25,7 @@ from apps.accounts.errors import InvalidMobile, SmsUnavailable
 from apps.accounts.models import User, UserType
 from apps.accounts.phone import normalize_mobile
 from apps.accounts.sms import get_sms_backend
-from apps.accounts.users import user_create, user_deactivate
+from apps.accounts.users import user_create, user_deactivate, user_reactivate
 from apps.core.logging import get_logger
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
@@ -247,10 +247,8 @@ def employee_enable(*, actor: User, partner_id: UUID, user_id: UUID) -> PartnerM
         membership.is_active = True
         membership.disabled_at = None
         membership.save(update_fields=["is_active", "disabled_at", "updated_at"])
-        user = User.objects.select_for_update().get(pk=membership.user_id)
-        if not user.is_active:
-            user.is_active = True
-            user.save(update_fields=["is_active", "updated_at"])
+        # Reactivating emits accounts.user.reactivated; the tokens of before stay revoked.
+        user = user_reactivate(user_id=membership.user_id, actor=actor, reason=f"enabled at {partner.code}")
         grant_partner_role(user, partner, membership.role)
         _emit(events.EMPLOYEE_ENABLED, membership, partner, actor)
     return membership

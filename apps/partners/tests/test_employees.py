@@ -575,6 +575,8 @@ def test_enabling_restores_the_account_and_its_rights_but_not_its_old_sessions(
     assert [(e.payload["user_id"], e.payload["role"], e.actor_id) for e in enabled] == [
         (str(trader.pk), "TRADER", owner.pk)
     ]
+    reactivated = _events("accounts.user.reactivated")
+    assert [(e.aggregate_id, e.payload["is_active"]) for e in reactivated] == [(str(trader.pk), True)]
 
 
 def test_enabling_is_refused_at_the_limit_and_for_an_active_user(
