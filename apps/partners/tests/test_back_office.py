@@ -227,6 +227,17 @@ def test_approval_creates_partner_owner_branch_permissions_and_kyc_expiry(
     assert (partner.status, partner.kyc_status, partner.credit_limit) == ("ACTIVE", "VERIFIED", Decimal("2500000.00"))
     assert partner.kyc_expires_on == timezone.localdate() + timedelta(days=365)
     assert (partner.risk_score, partner.risk_category) == (95, "LOW")
+    assert (partner.address_line1, partner.city, partner.state_code, partner.pincode) == (
+        "Plot 4, Market Yard",
+        "Akola",
+        "27",
+        "444001",
+    )
+    assert (partner.bank_account_number, partner.bank_ifsc, partner.contact_phone) == (
+        "123456789012",
+        "SBIN0001234",
+        "+919812345678",
+    )
     membership = PartnerMembership.objects.get()
     assert (membership.user_id, membership.partner_id, membership.role) == (applicant.id, partner.id, "OWNER")
     branch = Branch.objects.get()
