@@ -64,7 +64,8 @@ def _existing_path_parameters(client: Any, headers: dict[str, str], path: str) -
             rows = data.get("results", []) if isinstance(data, dict) else data
             if not rows:
                 return None
-            values[name] = str(rows[0]["id"])
+            # A row names itself `id`, or by the parameter's own name (employees: `user_id`).
+            values[name] = str(rows[0].get(name) or rows[0]["id"])
         url += values[name]
     return values
 
