@@ -259,6 +259,19 @@ PARTNERS_KYC_REMINDER_DAYS = tuple(
     sorted((int(d) for d in env.list("PARTNERS_KYC_REMINDER_DAYS", default=["90", "60", "30", "7"])), reverse=True)
 )
 
+# --- Partners: OCR and GST verification adapters (apps.partners.ocr, apps.partners.gst) ----------
+# OCR of uploaded KYC documents: a dotted path of a callable (document_type, bytes) -> dict wins;
+# else the HTTP backend when a URL is set; else nothing is extracted (manual verification).
+PARTNERS_OCR_BACKEND = env.str("PARTNERS_OCR_BACKEND", default="")
+PARTNERS_OCR_HTTP_URL = env.str("PARTNERS_OCR_HTTP_URL", default="")
+PARTNERS_OCR_HTTP_TOKEN = env.str("PARTNERS_OCR_HTTP_TOKEN", default="")
+PARTNERS_OCR_HTTP_TIMEOUT_SECONDS = env.float("PARTNERS_OCR_HTTP_TIMEOUT_SECONDS", default=10.0)
+# GSTIN verification: offline (pattern and check character) unless a registry URL is set; the
+# registry's turnover and filing compliance then replace the applicant's own in the risk score.
+GST_VERIFY_HTTP_URL = env.str("GST_VERIFY_HTTP_URL", default="")
+GST_VERIFY_HTTP_TOKEN = env.str("GST_VERIFY_HTTP_TOKEN", default="")
+GST_VERIFY_HTTP_TIMEOUT_SECONDS = env.float("GST_VERIFY_HTTP_TIMEOUT_SECONDS", default=10.0)
+
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -377,6 +390,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PartnerStatusEnum": "apps.partners.models.PartnerStatus",
         "DocumentStatusEnum": "apps.partners.models.DocumentStatus",
+        "AmendmentKindEnum": "apps.partners.models.AmendmentKind",
+        "AmendmentStatusEnum": "apps.partners.models.AmendmentStatus",
     },
 }
 

@@ -213,3 +213,96 @@ class PartnerStatusUnchanged(Conflict):
 class InvalidStatusTransition(Conflict):
     code = "invalid_status_transition"
     default_detail = "This status change is not allowed."
+
+
+# --- amendments ---------------------------------------------------------------------------------
+
+
+class AmendmentNotFound(NotFound):
+    code = "amendment_not_found"
+    default_detail = "No such amendment of this partner."
+
+
+class AmendmentAlreadyPending(Conflict):
+    code = "amendment_already_pending"
+    default_detail = (
+        "An amendment of this kind is already pending for the partner: wait for its decision or cancel it first."
+    )
+
+
+class AmendmentNotPending(Conflict):
+    code = "amendment_not_pending"
+    default_detail = "The amendment has already been decided or cancelled."
+
+
+class AmendmentStale(Conflict):
+    code = "amendment_stale"
+    default_detail = (
+        "The partner's values changed since the amendment was requested, so it no longer applies: reject it "
+        "and ask for a new one."
+    )
+
+
+class AmendmentValuesInvalid(DomainError):
+    """`new_values` names fields the kind lacks, misses required ones or has invalid values; `errors`
+    lists each (attr `new_values.<field>`)."""
+
+    code = "validation_failed"
+    status = 400
+    default_detail = "The amendment's new values are invalid; see errors."
+
+
+class AmendmentWithoutChange(DomainError):
+    code = "amendment_without_change"
+    status = 400
+    default_detail = "The new values equal the partner's current values: there is nothing to amend."
+
+
+class BranchGstinsOnOldPan(Conflict):
+    code = "branch_gstins_on_old_pan"
+    default_detail = (
+        "Other-state branches carry GSTINs of the partner's current PAN; deactivate them before the PAN changes."
+    )
+
+
+# --- corporate groups, master partners and KYC-officer assignment ----------------------------
+
+
+class MasterPartnerNotFound(NotFound):
+    code = "master_partner_not_found"
+    default_detail = "No such master partner in the partner's organization."
+
+
+class MasterIsSelf(Conflict):
+    code = "master_is_self"
+    default_detail = "A partner cannot be its own master."
+
+
+class MasterHasMaster(Conflict):
+    code = "master_has_master"
+    default_detail = (
+        "The chosen master is itself a branch of another partner; choose that partner (masters have one level)."
+    )
+
+
+class PartnerHasBranches(Conflict):
+    code = "partner_has_branches"
+    default_detail = (
+        "The partner is the master of other partners, so it cannot become a branch itself; "
+        "move its branches first (masters have one level)."
+    )
+
+
+class CorporateGroupNotFound(NotFound):
+    code = "corporate_group_not_found"
+    default_detail = "No such corporate group in the partner's organization."
+
+
+class CorporateGroupNameTaken(Conflict):
+    code = "corporate_group_name_taken"
+    default_detail = "The organization already has a corporate group of this name."
+
+
+class ApplicationNotAssignable(Conflict):
+    code = "application_not_assignable"
+    default_detail = "Only a submitted, under-review or info-requested application can be assigned."

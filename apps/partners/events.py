@@ -30,3 +30,12 @@ EMPLOYEE_INVITED = "partners.employee.invited"
 EMPLOYEE_ROLE_CHANGED = "partners.employee.role_changed"
 EMPLOYEE_DISABLED = "partners.employee.disabled"
 EMPLOYEE_ENABLED = "partners.employee.enabled"
+# amendments (helper 3)
+AMENDMENT_REQUESTED = "partners.amendment.requested"
+AMENDMENT_APPROVED = "partners.amendment.approved"
+AMENDMENT_REJECTED = "partners.amendment.rejected"
+AMENDMENT_CANCELLED = "partners.amendment.cancelled"
+# corporate groups and KYC-officer assignment (helper 5)
+CORPORATE_GROUP_CREATED = "partners.corporate_group.created"
+CORPORATE_GROUP_RENAMED = "partners.corporate_group.renamed"
+APPLICATION_ASSIGNED = "partners.application.assigned"

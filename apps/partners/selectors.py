@@ -9,11 +9,18 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.accounts.models import User, UserType
-from apps.partners.errors import ApplicationNotFound, BranchNotFound, PartnerNotFound, VehicleNotFound
+from apps.partners.errors import (
+    AmendmentNotFound,
+    ApplicationNotFound,
+    BranchNotFound,
+    PartnerNotFound,
+    VehicleNotFound,
+)
 from apps.partners.models import (
     Branch,
     BusinessPartner,
     OnboardingApplication,
+    PartnerAmendment,
     PartnerDocument,
     PartnerMembership,
     Vehicle,
@@ -160,3 +167,40 @@ def documents_of_partner(
     if document_type is not None:
         documents = documents.filter(document_type=document_type)
     return documents
+
+
+# --- amendments ---------------------------------------------------------------------------------
+
+VIEW_AMENDMENT = "partners.view_partneramendment"
+
+
+def amendments_of_partner(
+    user: User, partner_id: UUID, *, status: str | None = None, kind: str | None = None
+) -> QuerySet[PartnerAmendment]:
+    """The partner's amendments with who requested and decided them, for its members and its
+    organization's staff holding partners.view_partneramendment."""
+    partner = partner_get_for_reading(user, partner_id, staff_perm=VIEW_AMENDMENT)
+    amendments = PartnerAmendment.objects.filter(partner_id=partner.pk).select_related("requested_by", "decided_by")
+    if status is not None:
+        amendments = amendments.filter(status=status)
+    if kind is not None:
+        amendments = amendments.filter(kind=kind)
+    return amendments
+
+
+def amendment_get(user: User, partner_id: UUID, amendment_id: UUID) -> PartnerAmendment:
+    amendment = amendments_of_partner(user, partner_id).filter(pk=amendment_id).first()
+    if amendment is None:
+        raise AmendmentNotFound()
+    return amendment
+
+
+def amendments_visible_to_staff(user: User) -> QuerySet[PartnerAmendment]:
+    """The back-office queue: amendments of the staff member's organization's partners (every
+    organization's for a platform admin)."""
+    amendments = PartnerAmendment.objects.select_related("partner", "requested_by", "decided_by")
+    if user.user_type == UserType.SUPER_ADMIN:
+        return amendments
+    if user.user_type == UserType.INTERNAL and user.organization_id is not None:
+        return amendments.filter(partner__organization_id=user.organization_id)
+    return PartnerAmendment.objects.none()

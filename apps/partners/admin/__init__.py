@@ -1,5 +1,5 @@
 """The partners back office, one module per screen (imported here so the admin registers them)."""
 
-from apps.partners.admin import applications, partners
+from apps.partners.admin import amendments, applications, partners
 
-__all__ = ["applications", "partners"]
+__all__ = ["amendments", "applications", "partners"]

@@ -3,7 +3,7 @@ own module (`api/<resource>.py`) with its `urlpatterns`."""
 
 from django.urls import path
 
-from apps.partners.api import directory, documents, employees, status, views
+from apps.partners.api import amendments, branches, directory, documents, employees, status, vehicles, views
 
 A = "partners/applications/<uuid:application_id>"
 
@@ -19,3 +19,6 @@ urlpatterns += directory.urlpatterns
 urlpatterns += employees.urlpatterns
 urlpatterns += status.urlpatterns
 urlpatterns += documents.urlpatterns
+urlpatterns += branches.urlpatterns
+urlpatterns += vehicles.urlpatterns
+urlpatterns += amendments.urlpatterns
