@@ -17,7 +17,7 @@ from django_object_actions import DjangoObjectActions, action
 from apps.accounts.models import User
 from apps.partners.admin.base import ServiceActionsMixin
 from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
-from apps.partners.models import Branch, BusinessPartner, PartnerMembership, PartnerStatus
+from apps.partners.models import Branch, BusinessPartner, PartnerMembership, PartnerStatus, Vehicle
 from apps.partners.selectors import partners_visible_to
 from apps.partners.services.status import REASON_MAX_LENGTH, partner_change_status
 
@@ -31,6 +31,26 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("user", "role", "is_active")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class VehicleInline(admin.TabularInline):
+    """A transporter's vehicles, read-only (changes go through services.vehicles)."""
+
+    model = Vehicle
+    extra = 0
+    can_delete = False
+    fields = (
+        "registration_number",
+        "vehicle_type",
+        "capacity_kg",
+        "insurance_valid_until",
+        "fitness_valid_until",
+        "is_active",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -53,7 +73,7 @@ class BusinessPartnerAdmin(KycActionsMixin, ServiceActionsMixin, DjangoObjectAct
     list_display = ("code", "legal_name", "status", "kyc_status", "kyc_expires_on", "risk_category")
     list_filter = ("status", "kyc_status", "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
-    inlines = [MembershipInline, BranchInline, PartnerDocumentInline]
+    inlines = [MembershipInline, BranchInline, VehicleInline, PartnerDocumentInline]
     readonly_fields = [field.name for field in BusinessPartner._meta.fields]
     change_actions: tuple[str, ...] = ("suspend", "block", "reactivate", *KYC_ACTIONS)
 
