@@ -1,6 +1,8 @@
 """Demo partners: a dozen approved partners across both demo organizations (mills, ginners, traders,
-a broker, a transporter) with their owners, two insiders of one corporate group, and three
-applications waiting in the SCH queue at different stages.
+a broker, a transporter) with their owners, further branches (one in another state, with its own
+GSTIN), employees, the transporter's lorries, two insiders of one corporate group, and three
+applications waiting in the SCH queue at different stages (the submitted one assigned to the KYC
+officer).
 
 Everything goes through the onboarding services (so every step is an event and in the audit
 history), with the organization's KYC officer verifying and its admin approving. Idempotent: a
@@ -35,6 +37,7 @@ from apps.partners.models import (
     PartnerDocument,
     ServiceType,
 )
+from apps.partners.services import assignment, branches, employees, groups, vehicles
 
 # A one-page PDF: what the demo "uploads" for every document.
 DEMO_PDF = (
@@ -61,6 +64,11 @@ class DemoPartner:
     gst_turnover: Decimal = Decimal("25000000")
     credit_limit: Decimal = Decimal("5000000")
     group: str = ""
+    # Further branches: (code, name, branch type, GST state code, town, pincode).
+    branches: tuple[tuple[str, str, str, str, str, str], ...] = ()
+    # Employees the owner invites: (mobile, name, role).
+    employees: tuple[tuple[str, str, str], ...] = ()
+    vehicles: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +84,8 @@ PARTNERS: dict[str, list[DemoPartner]] = {
             BusinessType.PRIVATE_LIMITED,
             "+919810000001",
             "Haresh Patel",
+            branches=(("GIN-GONDAL", "Gondal ginning factory", "FACTORY", "24", "Rajkot", "360311"),),
+            employees=(("+919810000101", "Kiran Desai", "TRADER"), ("+919810000102", "Meena Joshi", "VIEWER")),
         ),
         DemoPartner(
             "Amreli Cotton Ginners LLP",
@@ -121,6 +131,8 @@ PARTNERS: dict[str, list[DemoPartner]] = {
             "R. Senthil Kumar",
             gst_turnover=Decimal("900000000"),
             credit_limit=Decimal("25000000"),
+            branches=(("MILL-TPR", "Tiruppur spinning unit", "FACTORY", "33", "Tiruppur", "641604"),),
+            employees=(("+919810000501", "S. Anand", "TRADER"),),
         ),
         DemoPartner(
             "Tiruppur Knit Yarns Private Limited",
@@ -159,6 +171,7 @@ PARTNERS: dict[str, list[DemoPartner]] = {
             service_type=ServiceType.TRANSPORTER,
             owns_lorries=True,
             credit_limit=Decimal("0"),
+            vehicles=("GJ01AB4321", "GJ03CT7788"),
         ),
     ],
     "DFT": [
@@ -181,6 +194,8 @@ PARTNERS: dict[str, list[DemoPartner]] = {
             BusinessType.PRIVATE_LIMITED,
             "+919820000002",
             "Prakash Deshmukh",
+            branches=(("WH-ADB", "Adilabad warehouse", "WAREHOUSE", "36", "Adilabad", "504002"),),
+            employees=(("+919820000201", "Sunil Wankhede", "TRADER"),),
         ),
         DemoPartner(
             "Guntur Cotton Traders",
@@ -311,17 +326,49 @@ def _seed_partner(organization: Any, demo: DemoPartner, officer: User, approver:
     )
     partner = approval.partner
     if demo.group:
-        group, _ = CorporateGroup.objects.get_or_create(organization=organization, name=demo.group)
-        BusinessPartner.objects.filter(pk=partner.pk).update(corporate_group=group)
+        group = CorporateGroup.objects.filter(organization=organization, name=demo.group).first()
+        if group is None:
+            group = groups.corporate_group_create(actor=approver, name=demo.group)
+        groups.partner_set_corporate_group(actor=approver, partner_id=partner.pk, group_id=group.pk)
+    owner = approval.membership.user
+    for code, name, branch_type, state_code, town, pincode in demo.branches:
+        data: dict[str, Any] = {
+            "code": code,
+            "name": name,
+            "branch_type": branch_type,
+            "address_line1": f"Industrial area, {town}",
+            "city": town,
+            "state_code": state_code,
+            "pincode": pincode,
+        }
+        if state_code != demo.state_code:
+            data["gstin"] = _gstin(state_code, demo.pan)
+        location = Location.objects.filter(name=town, is_active=True).first()
+        if location is not None:
+            data["location_id"] = location.pk
+        branches.branch_create(actor=owner, partner_id=partner.pk, data=data)
+    for mobile, name, role in demo.employees:
+        employees.employee_invite(actor=owner, partner_id=partner.pk, mobile=mobile, full_name=name, role=role)
+    for registration_number in demo.vehicles:
+        vehicles.vehicle_create(
+            actor=owner,
+            partner_id=partner.pk,
+            registration_number=registration_number,
+            vehicle_type="TRUCK",
+            capacity_kg=Decimal("16000"),
+        )
     return partner
 
 
-def _seed_queue(organization: Any, officer: User) -> None:
+def _seed_queue(organization: Any, officer: User, desk_manager: User) -> None:
     for demo, stage in QUEUE:
         if OnboardingApplication.objects.filter(organization=organization, pan=demo.pan).exists():
             continue
         application = _apply(organization, demo)
-        if stage == ApplicationState.UNDER_REVIEW:
+        if stage == ApplicationState.SUBMITTED:
+            # The desk manager assigns it to the KYC officer, who then works it from "assigned to me".
+            assignment.application_assign(actor=desk_manager, application_id=application.pk, officer_id=officer.pk)
+        elif stage == ApplicationState.UNDER_REVIEW:
             _verify_documents(application, officer, limit=2)
         elif stage == ApplicationState.INFO_REQUESTED:
             services.application_request_info(
@@ -339,11 +386,15 @@ def seed_partners(report: SeedReport) -> None:
         for demo in demos:
             _seed_partner(organization, demo, officer, approver)
         if organization.code == "SCH":
-            _seed_queue(organization, officer)
+            _seed_queue(organization, officer, _staff(organization, Role.DESK_MANAGER))
         for demo in demos:
             report.logins.append(
                 (f"{organization.code} partner owner: {demo.legal_name}", demo.mobile, "OTP (dev SMS inbox)")
             )
+            for mobile, _name, role in demo.employees:
+                report.logins.append(
+                    (f"{organization.code} {role.lower()} of {demo.legal_name}", mobile, "OTP (dev SMS inbox)")
+                )
     total = BusinessPartner.objects.count()
     queued = OnboardingApplication.objects.filter(
         state__in=[ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW, ApplicationState.INFO_REQUESTED]
