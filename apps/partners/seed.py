@@ -265,13 +265,14 @@ def _apply(organization: Any, demo: DemoPartner) -> OnboardingApplication:
     """Create and submit the application with every document it needs."""
     applicant = _applicant(organization, demo)
     location = Location.objects.filter(name=demo.town, is_active=True).first()
-    data = {
+    gstin = _gstin(demo.state_code, demo.pan)
+    data: dict[str, Any] = {
         "entity_class": demo.entity_class,
         "business_type": demo.business_type,
         "service_type": demo.service_type,
         "legal_name": demo.legal_name,
         "pan": demo.pan,
-        "gstin": _gstin(demo.state_code, demo.pan),
+        "gstin": gstin,
         "imports_or_exports": demo.imports_or_exports,
         "owns_lorries": demo.owns_lorries,
         "address_line1": f"Main Road, {demo.town}",
@@ -297,7 +298,7 @@ def _apply(organization: Any, demo: DemoPartner) -> OnboardingApplication:
         service_type=demo.service_type,
         imports_or_exports=demo.imports_or_exports,
         owns_lorries=demo.owns_lorries,
-        gstin=data["gstin"],
+        gstin=gstin,
     ):
         document = PartnerDocument(
             application=application,
