@@ -193,6 +193,21 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 6 * 3600,
         "description": "KYC: send each expiry reminder once (90/60/30/7 days), expire lapsed KYC and documents.",
     },
+    "tradedesk.expire_requirements": {
+        "task": "apps.tradedesk.tasks.expire_requirements",
+        "every_seconds": 60,
+        "description": "Requirements past valid_until: ACTIVE/PARTIALLY_FULFILLED -> EXPIRED (idempotent, one event each).",
+    },
+    "tradedesk.expire_availabilities": {
+        "task": "apps.tradedesk.tasks.expire_availabilities",
+        "every_seconds": 60,
+        "description": "Availabilities past their expiry: ACTIVE/RESERVED -> EXPIRED, reservations released (idempotent).",
+    },
+    "tradedesk.expire_reservations": {
+        "task": "apps.tradedesk.tasks.expire_reservations",
+        "every_seconds": 60,
+        "description": "Reservations past their expiry -> EXPIRED, their quantity available again (SKIP LOCKED).",
+    },
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
@@ -208,6 +223,10 @@ OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=2.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 OUTBOX_RELAY_MAX_SECONDS = env.float("OUTBOX_RELAY_MAX_SECONDS", default=5.0)
 OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
+
+# --- Trade desk ------------------------------------------------------------------------------
+# How long a reservation of availability quantity holds unless its caller gives a ttl.
+TRADEDESK_RESERVATION_TTL_MINUTES = env.int("TRADEDESK_RESERVATION_TTL_MINUTES", default=30)
 
 # --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
 REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
@@ -252,6 +271,8 @@ GOOGLE_MAPS_COUNTRIES = env.list("GOOGLE_MAPS_COUNTRIES", default=["in"])
 GOOGLE_MAPS_LANGUAGE = env.str("GOOGLE_MAPS_LANGUAGE", default="en")
 
 # --- Partners: KYC (SPEC section 6) -----------------------------------------------------------
+# The largest KYC document accepted (PDF, JPEG or PNG, recognised by content).
+PARTNERS_DOCUMENT_MAX_BYTES = env.int("PARTNERS_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # KYC stays valid this many days after verification (approval or renewal).
 PARTNERS_KYC_VALIDITY_DAYS = env.int("PARTNERS_KYC_VALIDITY_DAYS", default=365)
 # Days before expiry at which the owner is reminded (each reminder sent once per expiry date).

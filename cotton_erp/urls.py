@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("apps.locations.api.urls")),
     path("", include("apps.commodities.api.urls")),
     path("", include("apps.partners.api.urls")),
+    path("", include("apps.tradedesk.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.realtime.api.urls")),

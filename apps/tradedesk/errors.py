@@ -67,3 +67,73 @@ class PartialOrderNotAllowed(DomainError):
     code = "partial_order_not_allowed"
     status = 400
     default_detail = "This availability is sold whole: the quantity must be all that is available."
+
+
+# --- requirements -------------------------------------------------------------------------------
+
+
+class RequirementInvalid(DomainError):
+    """400: a requirement's input breaks a rule. `code` names the rule (quantity_invalid,
+    quantity_range_invalid, price_invalid, preferred_above_max, window_invalid, location_invalid,
+    ...); `errors[0].attr` the field."""
+
+    code = "requirement_invalid"
+    status = 400
+    default_detail = "The requirement has invalid fields; see errors."
+
+    def __init__(self, attr: str, code: str, detail: str) -> None:
+        super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
+
+
+class RequirementFieldNotEditable(Conflict):
+    """409: once published, only price, quantity, spec, delivery window and locations change."""
+
+    code = "field_not_editable"
+    default_detail = "These fields cannot change once the requirement is published."
+
+    def __init__(self, fields: list[str], *, current: str) -> None:
+        detail = f"A {current} requirement changes only its price, quantity, spec, delivery window and locations."
+        super().__init__(
+            detail,
+            errors=[{"attr": name, "code": self.code, "detail": detail} for name in fields],
+            extra={"current_state": current},
+        )
+
+
+class FulfilmentExceedsMax(Conflict):
+    """409: recording this fulfilment would take the requirement beyond its maximum quantity."""
+
+    code = "fulfilment_exceeds_max"
+    default_detail = "The fulfilment would exceed the requirement's maximum quantity."
+
+
+# --- availabilities and reservations --------------------------------------------------------------
+
+
+class AvailabilityInvalid(DomainError):
+    """400: an availability's (or a reservation's) input breaks a rule. `code` names the rule
+    (quantity_invalid, price_invalid, min_order_invalid, window_invalid, window_passed,
+    ship_from_required, branch_invalid, location_invalid, term_invalid, ...); `errors[0].attr`
+    the field."""
+
+    code = "availability_invalid"
+    status = 400
+    default_detail = "The availability has invalid fields; see errors."
+
+    def __init__(self, attr: str, code: str, detail: str) -> None:
+        super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
+
+
+class AvailabilityExpired(Conflict):
+    """409: the availability's window has passed (the expiry job may not have run yet): it can
+    no longer be approved or reserved."""
+
+    code = "availability_expired"
+    default_detail = "The availability's window has passed; it can no longer be approved or reserved."
+
+
+class AvailabilityMakerChecker(Conflict):
+    """409: the staff member who keyed an availability for its partner may not also approve it."""
+
+    code = "maker_checker_violation"
+    default_detail = "The person who keyed an availability cannot also approve it."

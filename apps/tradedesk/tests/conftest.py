@@ -85,3 +85,29 @@ def kyc_officer(organization: Any) -> Any:
 @pytest.fixture
 def other_org_desk_manager(other_organization: Any) -> Any:
     return _staff(other_organization, Role.DESK_MANAGER)
+
+
+@pytest.fixture(autouse=True)
+def _tradedesk_resolvers() -> None:
+    """Other apps' tests replace or remove location references; put the trade desk's back."""
+    from apps.tradedesk.resolvers import register_resolvers as register_tradedesk_resolvers
+
+    register_tradedesk_resolvers()
+
+
+@pytest.fixture
+def financial_year(organization: Any) -> Any:
+    """The organization's financial year containing today (publish and submit number from it)."""
+    from apps.tradedesk.tests.factories import financial_year as build_financial_year
+
+    return build_financial_year(organization)
+
+
+@pytest.fixture
+def buyer_trader(buyer: Any) -> Any:
+    return partner_factories.member(buyer, "TRADER")
+
+
+@pytest.fixture
+def buyer_viewer(buyer: Any) -> Any:
+    return partner_factories.member(buyer, "VIEWER")

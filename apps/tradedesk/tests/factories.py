@@ -88,3 +88,79 @@ def requirement(partner: Any, commodity: Any, **overrides: Any) -> Requirement:
     }
     fields.update(overrides)
     return Requirement.objects.create(**fields)
+
+
+# --- requirements (through the services) ----------------------------------------------------------
+
+
+def financial_year(organization: Any) -> Any:
+    """The organization's financial year containing today (document numbering needs one)."""
+    from datetime import date
+
+    from apps.organizations.models import FinancialYear
+
+    today = timezone.localdate()
+    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    year, _ = FinancialYear.objects.get_or_create(
+        organization_id=getattr(organization, "pk", organization),
+        start_date=start,
+        defaults={
+            "label": f"{start.year}-{(start.year + 1) % 100:02d}",
+            "end_date": date(start.year + 1, 3, 31),
+            "is_active": True,
+        },
+    )
+    return year
+
+
+def coimbatore() -> Location:
+    return location(
+        "Coimbatore",
+        state_code="TN",
+        region="SOUTH",
+        latitude=Decimal("11.016800"),
+        longitude=Decimal("76.955800"),
+    )
+
+
+def tiruppur() -> Location:
+    return location(
+        "Tiruppur",
+        state_code="TN",
+        region="SOUTH",
+        latitude=Decimal("11.108500"),
+        longitude=Decimal("77.341100"),
+    )
+
+
+def requirement_input(commodity: Any, **overrides: Any) -> dict[str, Any]:
+    """Service input of a mill's requirement: 50-200 bales (100 preferred) of 29 mm / mic 3.8-4.5
+    cotton at up to 62,000 per candy (60,000 preferred), delivered within 50 km of Coimbatore
+    or 30 km of Tiruppur in the next 45 days, valid 30 days."""
+    units()
+    today = timezone.localdate()
+    data: dict[str, Any] = {
+        "commodity_id": commodity.pk,
+        "quantity_unit": "BALE",
+        "min_quantity": Decimal("50"),
+        "max_quantity": Decimal("200"),
+        "preferred_quantity": Decimal("100"),
+        "spec": {
+            "staple_length": {"min": "28.5", "preferred": "29.0"},
+            "micronaire": {"min": "3.8", "max": "4.5"},
+        },
+        "price_unit": "CANDY",
+        "max_price": Decimal("62000"),
+        "preferred_price": Decimal("60000"),
+        "delivery_locations": [
+            {"location_id": coimbatore().pk, "radius_km": Decimal("50")},
+            {"location_id": tiruppur().pk, "radius_km": Decimal("30")},
+        ],
+        "delivery_from": today + timedelta(days=7),
+        "delivery_until": today + timedelta(days=45),
+        "urgency": "NORMAL",
+        "visibility": "PUBLIC",
+        "valid_until": timezone.now() + timedelta(days=30),
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,294 @@
+"""Requirements over the API (SPEC section 13): `requirements/` (list, create),
+`requirements/{id}` (read, change), `requirements/{id}/publish` and `/cancel`.
+
+Readers: the buyer partner's members and its organization's staff with
+tradedesk.view_requirement (selectors.requirements_visible_to; outside scope 404). Writers: the
+services decide (members with the trade right, desk staff). Fulfilment has no endpoint: only
+trade-desk services record it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from uuid import UUID
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.core.pagination import CappedCursorPagination
+from apps.partners.selectors import partner_id_of
+from apps.tradedesk import selectors
+from apps.tradedesk.errors import RequirementInvalid
+from apps.tradedesk.models import RequirementStatus, Urgency, Visibility
+from apps.tradedesk.services import requirements as services
+from apps.tradedesk.services.requirements import REASON_MAX_LENGTH
+
+TAG = "tradedesk"
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+]
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+class RequirementDeliveryLocationOutput(serializers.Serializer):
+    location_id = serializers.UUIDField()
+    name = serializers.CharField(source="location.name")
+    state_code = serializers.CharField(source="location.state_code")
+    region = serializers.CharField(source="location.region")
+    radius_km = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+class PrimaryKeys(serializers.ListField):
+    """The ids of a (prefetched) to-many relation."""
+
+    def to_representation(self, data: Any) -> list[str]:
+        return [str(obj.pk) for obj in data.all()]
+
+
+def _kg() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=3)
+
+
+def _kg_or_null() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=3, allow_null=True)
+
+
+class RequirementOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField(help_text="RQ/2026-27/000001 once published; empty in DRAFT.")
+    partner_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=RequirementStatus.choices)
+    commodity_id = serializers.UUIDField()
+    commodity_code = serializers.CharField(source="commodity.code")
+    variety_id = serializers.UUIDField(allow_null=True)
+    variety_code = serializers.CharField(source="variety.code", allow_null=True, default=None)
+    quantity_unit = serializers.CharField(source="quantity_unit.code")
+    quantity_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
+    min_quantity = _kg()
+    max_quantity = _kg()
+    preferred_quantity = _kg_or_null()
+    min_kg = _kg()
+    max_kg = _kg()
+    preferred_kg = _kg_or_null()
+    fulfilled_kg = _kg()
+    spec = serializers.JSONField(help_text="Per parameter code: min, max, preferred, exact, accepted.")
+    price_unit = serializers.CharField(source="price_unit.code")
+    price_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
+    currency = serializers.CharField()
+    max_price = serializers.DecimalField(max_digits=16, decimal_places=2)
+    preferred_price = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    max_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
+    preferred_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    delivery_from = serializers.DateField()
+    delivery_until = serializers.DateField()
+    delivery_locations = RequirementDeliveryLocationOutput(many=True)
+    payment_term_id = serializers.UUIDField(allow_null=True)
+    delivery_term_id = serializers.UUIDField(allow_null=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    invited_partner_ids = PrimaryKeys(source="invited_partners", child=serializers.UUIDField())
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+    state_code = serializers.CharField(help_text="Of the first delivery location.")
+    region = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    created_by_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class RequirementPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RequirementOutput(many=True)
+
+
+# --- input ----------------------------------------------------------------------------------------
+# Types only: the rules (positive quantities and prices, ordered windows, the spec against the
+# commodity's parameters ...) are the service's, with their stable codes.
+
+
+class RequirementDeliveryLocationInput(serializers.Serializer):
+    location_id = serializers.UUIDField()
+    radius_km = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="0 for the place itself.")
+
+
+class RequirementUpdateInput(serializers.Serializer):
+    """Every field optional (PATCH). Once published only quantities, spec, prices, the delivery
+    window and locations change."""
+
+    commodity_id = serializers.UUIDField()
+    variety_id = serializers.UUIDField(allow_null=True, required=False)
+    quantity_unit = serializers.CharField(max_length=16, help_text="A unit code: BALE, KG, QUINTAL, MT, CANDY ...")
+    min_quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    max_quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    preferred_quantity = serializers.DecimalField(max_digits=16, decimal_places=3, allow_null=True, required=False)
+    spec = serializers.JSONField(
+        required=False,
+        help_text='Per parameter code any of min, max, preferred, exact, accepted: {"micronaire": {"min": "3.8"}}.',
+    )
+    price_unit = serializers.CharField(max_length=16, help_text="Prices are per this unit (CANDY for cotton).")
+    max_price = serializers.DecimalField(max_digits=16, decimal_places=2)
+    preferred_price = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True, required=False)
+    delivery_locations = RequirementDeliveryLocationInput(many=True)
+    delivery_from = serializers.DateField()
+    delivery_until = serializers.DateField()
+    payment_term_id = serializers.UUIDField(allow_null=True, required=False)
+    delivery_term_id = serializers.UUIDField(allow_null=True, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    invited_partner_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="RESTRICTED only: partners of your organization."
+    )
+    valid_from = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    valid_until = serializers.DateTimeField()
+
+
+class RequirementCreateInput(RequirementUpdateInput):
+    partner_id = serializers.UUIDField(
+        required=False, help_text="The buyer. Partner users may leave it out (their own partner); staff give it."
+    )
+
+
+class RequirementCancelInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default="")
+
+
+class RequirementFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=RequirementStatus.choices, required=False)
+    commodity = serializers.UUIDField(required=False, help_text="A commodity id.")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    partner = serializers.UUIDField(required=False, help_text="A buyer partner id (staff).")
+
+
+def _input(data: dict[str, Any]) -> dict[str, Any]:
+    """Validated serializer data as service input (nested rows as plain dicts)."""
+    if "delivery_locations" in data:
+        data["delivery_locations"] = [dict(row) for row in data["delivery_locations"]]
+    return data
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+class RequirementPage(CappedCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class RequirementCollectionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_requirements_list",
+        parameters=[RequirementFilters, *PAGE_PARAMETERS],
+        responses=RequirementPageOutput,
+    )
+    def get(self, request: Request) -> Response:
+        filters = RequirementFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        requirements = selectors.requirements_visible_to(_user(request))
+        data = filters.validated_data
+        if "status" in data:
+            requirements = requirements.filter(status=data["status"])
+        if "commodity" in data:
+            requirements = requirements.filter(commodity_id=data["commodity"])
+        if "urgency" in data:
+            requirements = requirements.filter(urgency=data["urgency"])
+        if "partner" in data:
+            requirements = requirements.filter(partner_id=data["partner"])
+        paginator = RequirementPage()
+        page = paginator.paginate_queryset(selectors.with_requirement_details(requirements), request, view=self)
+        return paginator.get_paginated_response(RequirementOutput(page, many=True).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_requirement_create",
+        request=RequirementCreateInput,
+        responses={201: RequirementOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = RequirementCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = _input(dict(data.validated_data))
+        partner_id = values.pop("partner_id", None) or partner_id_of(_user(request))
+        if partner_id is None:
+            raise RequirementInvalid("partner_id", "required", "partner_id is required: whose requirement is this?")
+        requirement = services.requirement_create(actor=_user(request), partner_id=partner_id, data=values)
+        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement.pk)).data, status=201)
+
+
+class RequirementDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], operation_id="tradedesk_requirement_get", responses=RequirementOutput)
+    def get(self, request: Request, requirement_id: UUID) -> Response:
+        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_requirement_update",
+        request=RequirementUpdateInput,
+        responses=RequirementOutput,
+    )
+    def patch(self, request: Request, requirement_id: UUID) -> Response:
+        selectors.requirement_get(_user(request), requirement_id)
+        data = RequirementUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.requirement_update(
+            actor=_user(request), requirement_id=requirement_id, changes=_input(dict(data.validated_data))
+        )
+        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+
+
+class RequirementPublishApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=[TAG], operation_id="tradedesk_requirement_publish", request=None, responses=RequirementOutput)
+    def post(self, request: Request, requirement_id: UUID) -> Response:
+        selectors.requirement_get(_user(request), requirement_id)
+        services.requirement_publish(actor=_user(request), requirement_id=requirement_id)
+        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+
+
+class RequirementCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_requirement_cancel",
+        request=RequirementCancelInput,
+        responses=RequirementOutput,
+    )
+    def post(self, request: Request, requirement_id: UUID) -> Response:
+        selectors.requirement_get(_user(request), requirement_id)
+        data = RequirementCancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.requirement_cancel(
+            actor=_user(request), requirement_id=requirement_id, reason=data.validated_data["reason"]
+        )
+        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+
+
+R = "requirements/<uuid:requirement_id>"
+
+urlpatterns = [
+    path("requirements/", RequirementCollectionApi.as_view(), name="requirements"),
+    path(R, RequirementDetailApi.as_view(), name="requirement"),
+    path(f"{R}/publish", RequirementPublishApi.as_view(), name="requirement-publish"),
+    path(f"{R}/cancel", RequirementCancelApi.as_view(), name="requirement-cancel"),
+]

@@ -1,0 +1,10 @@
+"""URLs of the trade-desk API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
+
+from django.urls import URLPattern
+
+from apps.tradedesk.api import availabilities, requirements
+
+urlpatterns: list[URLPattern] = []
+urlpatterns += requirements.urlpatterns
+urlpatterns += availabilities.urlpatterns

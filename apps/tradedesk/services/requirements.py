@@ -1,0 +1,844 @@
+"""Requirements, a buyer's need (SPEC section 7): created and changed in DRAFT, published
+(ACTIVE, numbered from the organization's REQUIREMENT series), changed while live (price,
+quantity, spec, delivery window and locations only, each change announced with what changed),
+cancelled, expired by the beat job, and fulfilled by trade-desk services (never by a client).
+
+Locks, in this order: the requirement row (`locks.lock_requirement`), each delivery location
+FOR SHARE in id order (`locations.services.lock_location_for_reference`, so a location cannot be
+deactivated under an open requirement), then the document series (numbering, last). Every check
+runs before the first write, inside the transaction: a refusal leaves nothing behind.
+
+Quantities are entered in one unit and kept in kg (`conversions.to_kg`); prices per price unit
+and per kg, computed exactly and rounded once to the 4 places the model keeps. Specs are cleaned
+by `commodities.quality.validate_spec` and stored with Decimals as strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from apps.accounts.models import User
+from apps.commodities.conversions import exact, resolve_unit, round_half_up, to_kg
+from apps.commodities.models import Commodity, TermKind, TradeTerm, Unit, Variety
+from apps.commodities.quality import validate_spec
+from apps.events.emit import emit
+from apps.locations.errors import LocationInactive, LocationNotFound
+from apps.locations.models import Location
+from apps.locations.services import lock_location_for_reference
+from apps.organizations.models import DocumentType
+from apps.organizations.services import next_document_number
+from apps.partners.errors import PartnerNotFound
+from apps.partners.models import BusinessPartner
+from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission
+from apps.tradedesk import events
+from apps.tradedesk.errors import (
+    FulfilmentExceedsMax,
+    InvalidTransition,
+    RequirementFieldNotEditable,
+    RequirementInvalid,
+    RequirementNotFound,
+)
+from apps.tradedesk.locks import lock_requirement
+from apps.tradedesk.models import (
+    Requirement,
+    RequirementDeliveryLocation,
+    RequirementStatus,
+    Urgency,
+    Visibility,
+)
+from apps.tradedesk.permissions import BUY, ensure_can_post
+
+CHANGE_REQUIREMENT = "tradedesk.change_requirement"
+
+DRAFT = RequirementStatus.DRAFT
+ACTIVE = RequirementStatus.ACTIVE
+PARTIALLY_FULFILLED = RequirementStatus.PARTIALLY_FULFILLED
+FULFILLED = RequirementStatus.FULFILLED
+# A live requirement is on the market; an open one also holds its delivery locations.
+LIVE_STATES: tuple[str, ...] = (ACTIVE, PARTIALLY_FULFILLED)
+OPEN_STATES: tuple[str, ...] = (DRAFT, ACTIVE, PARTIALLY_FULFILLED)
+
+INPUT_FIELDS = frozenset(
+    {
+        "commodity_id",
+        "variety_id",
+        "quantity_unit",
+        "min_quantity",
+        "max_quantity",
+        "preferred_quantity",
+        "spec",
+        "price_unit",
+        "max_price",
+        "preferred_price",
+        "delivery_locations",
+        "delivery_from",
+        "delivery_until",
+        "payment_term_id",
+        "delivery_term_id",
+        "urgency",
+        "visibility",
+        "invited_partner_ids",
+        "valid_from",
+        "valid_until",
+    }
+)
+# What a published requirement may still change (the issue: price, quantity and spec, plus the
+# delivery window and locations). Everything else is fixed at publish.
+FIXED_WHEN_LIVE = (
+    "commodity_id",
+    "variety_id",
+    "payment_term_id",
+    "delivery_term_id",
+    "urgency",
+    "visibility",
+    "invited_partner_ids",
+    "valid_from",
+    "valid_until",
+)
+MAX_DELIVERY_LOCATIONS = 20
+REASON_MAX_LENGTH = 500
+PER_KG_PLACES = 4
+
+QUANTITY_FIELDS = ("min_quantity", "max_quantity", "preferred_quantity")
+PRICE_FIELDS = ("max_price", "preferred_price")
+
+
+# --- input cleaning -----------------------------------------------------------------------------
+
+
+@dataclass
+class _UnitFactor:
+    """A unit with the factor a requirement stored (kept unless the unit itself changes)."""
+
+    unit: Unit
+    code: str
+    factor_to_kg: Decimal
+
+
+@dataclass
+class _Cleaned:
+    fields: dict[str, Any]
+    locations: list[tuple[Location, Decimal]] = field(default_factory=list)
+    invited: list[BusinessPartner] = field(default_factory=list)
+
+
+def _invalid(attr: str, code: str, detail: str) -> RequirementInvalid:
+    return RequirementInvalid(attr, code, detail)
+
+
+def _uuid(raw: object, attr: str, code: str) -> UUID:
+    if isinstance(raw, UUID):
+        return raw
+    try:
+        return UUID(str(raw))
+    except (TypeError, ValueError, AttributeError):
+        raise _invalid(attr, code, f"{raw!r} is not an id.") from None
+
+
+def _number(raw: object, attr: str, *, places: int, max_digits: int) -> Decimal:
+    """A Decimal with at most `places` decimals and `max_digits` digits; floats are refused."""
+    if isinstance(raw, float):
+        raise TypeError(f"{attr} must be a Decimal, int or str, not float")
+    if isinstance(raw, bool) or raw is None:
+        raise _invalid(attr, "not_a_number", f"{attr} must be a number.")
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise _invalid(attr, "not_a_number", f"{attr} must be a number, not {raw!r}.") from None
+    if not value.is_finite():
+        raise _invalid(attr, "not_a_number", f"{attr} must be a finite number.")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise _invalid(attr, "too_many_decimals", f"{attr} has at most {places} decimals; got {value}.")
+    if abs(value) >= Decimal(10) ** (max_digits - places):
+        raise _invalid(attr, "too_large", f"{attr} is too large: {value}.")
+    return value
+
+
+def _date(raw: object, attr: str) -> date:
+    if isinstance(raw, datetime):
+        raise _invalid(attr, "not_a_date", f"{attr} is a date (YYYY-MM-DD), not a date and time.")
+    if isinstance(raw, date):
+        return raw
+    parsed = parse_date(raw) if isinstance(raw, str) else None
+    if parsed is None:
+        raise _invalid(attr, "not_a_date", f"{attr} must be a date (YYYY-MM-DD).")
+    return parsed
+
+
+def _datetime(raw: object, attr: str) -> datetime:
+    parsed = raw if isinstance(raw, datetime) else parse_datetime(raw) if isinstance(raw, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        raise _invalid(attr, "not_a_datetime", f"{attr} must be a date and time with its UTC offset.")
+    return parsed
+
+
+def _required(raw: Mapping[str, Any], key: str) -> Any:
+    value = raw.get(key)
+    if value is None or value == "":
+        raise _invalid(key, "required", f"{key} is required.")
+    return value
+
+
+def _unit(raw: object, attr: str) -> _UnitFactor:
+    if isinstance(raw, _UnitFactor):
+        return raw
+    if not isinstance(raw, str) or not raw.strip():
+        raise _invalid(attr, "required", f"{attr} is required (a unit code such as BALE or CANDY).")
+    unit = cast(Unit, resolve_unit(raw, field=attr))
+    return _UnitFactor(unit, unit.code, unit.factor_to_kg)
+
+
+def _per_kg(price: Decimal, unit: _UnitFactor) -> Decimal:
+    """The price per kg: price / factor, exact, rounded once (half up) to 4 places."""
+    return round_half_up(exact(price, name="price") / exact(unit.factor_to_kg, name="factor"), PER_KG_PLACES)
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _json_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    def jsonable(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return _plain(value)
+        if isinstance(value, list):
+            return [jsonable(item) for item in value]
+        return value
+
+    return {code: {key: jsonable(value) for key, value in constraints.items()} for code, constraints in spec.items()}
+
+
+def _clean_commodity(raw: Mapping[str, Any], current: Requirement | None) -> Commodity:
+    commodity_id = _uuid(_required(raw, "commodity_id"), "commodity_id", "commodity_invalid")
+    commodities = Commodity.objects.prefetch_related("parameters").filter(pk=commodity_id)
+    if current is None or current.commodity_id != commodity_id:
+        commodities = commodities.filter(is_active=True)
+    commodity = commodities.first()
+    if commodity is None:
+        raise _invalid("commodity_id", "commodity_invalid", "No active commodity has this id.")
+    return commodity
+
+
+def _clean_variety(raw: Mapping[str, Any], commodity: Commodity, current: Requirement | None) -> Variety | None:
+    if raw.get("variety_id") in (None, ""):
+        return None
+    variety_id = _uuid(raw["variety_id"], "variety_id", "variety_invalid")
+    varieties = Variety.objects.filter(pk=variety_id, commodity_id=commodity.pk)
+    if current is None or current.variety_id != variety_id:
+        varieties = varieties.filter(is_active=True)
+    variety = varieties.first()
+    if variety is None:
+        raise _invalid("variety_id", "variety_invalid", f"This is not an active variety of {commodity.code}.")
+    return variety
+
+
+def _clean_quantities(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unit = _unit(raw.get("quantity_unit"), "quantity_unit")
+    values: dict[str, Decimal | None] = {}
+    for name in QUANTITY_FIELDS:
+        if name != "preferred_quantity":
+            _required(raw, name)
+        elif raw.get(name) is None:
+            values[name] = None
+            continue
+        value = _number(raw[name], name, places=3, max_digits=16)
+        if value <= 0:
+            raise _invalid(name, "quantity_invalid", f"{name} must be more than zero; got {value}.")
+        values[name] = value
+    low, high, preferred = values["min_quantity"], values["max_quantity"], values["preferred_quantity"]
+    assert low is not None
+    assert high is not None
+    if high < low:
+        raise _invalid("max_quantity", "quantity_range_invalid", f"max_quantity {high} is below min_quantity {low}.")
+    if preferred is not None and not low <= preferred <= high:
+        raise _invalid(
+            "preferred_quantity",
+            "quantity_range_invalid",
+            f"preferred_quantity {preferred} lies outside {low} to {high}.",
+        )
+    min_kg, max_kg = to_kg(low, unit), to_kg(high, unit)
+    if min_kg <= 0:
+        raise _invalid("min_quantity", "quantity_invalid", f"min_quantity {low} {unit.code} is less than a gram.")
+    if max_kg >= Decimal(10) ** 13:
+        raise _invalid("max_quantity", "too_large", f"max_quantity {high} {unit.code} is too large.")
+    return {
+        "quantity_unit": unit.unit,
+        "quantity_unit_factor": unit.factor_to_kg,
+        "min_quantity": low,
+        "max_quantity": high,
+        "preferred_quantity": preferred,
+        "min_kg": min_kg,
+        "max_kg": max_kg,
+        "preferred_kg": to_kg(preferred, unit) if preferred is not None else None,
+    }
+
+
+def _clean_prices(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unit = _unit(raw.get("price_unit"), "price_unit")
+    max_price = _number(_required(raw, "max_price"), "max_price", places=2, max_digits=16)
+    if max_price <= 0:
+        raise _invalid("max_price", "price_invalid", f"max_price must be more than zero; got {max_price}.")
+    preferred: Decimal | None = None
+    if raw.get("preferred_price") is not None:
+        preferred = _number(raw["preferred_price"], "preferred_price", places=2, max_digits=16)
+        if preferred <= 0:
+            raise _invalid(
+                "preferred_price", "price_invalid", f"preferred_price must be more than zero; got {preferred}."
+            )
+        if preferred > max_price:
+            raise _invalid(
+                "preferred_price",
+                "preferred_above_max",
+                f"preferred_price {preferred} is above max_price {max_price}; the maximum is what you will pay at most.",
+            )
+    return {
+        "price_unit": unit.unit,
+        "price_unit_factor": unit.factor_to_kg,
+        "max_price": max_price,
+        "preferred_price": preferred,
+        "max_price_per_kg": _per_kg(max_price, unit),
+        "preferred_price_per_kg": _per_kg(preferred, unit) if preferred is not None else None,
+    }
+
+
+def _clean_windows(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    delivery_from = _date(_required(raw, "delivery_from"), "delivery_from")
+    delivery_until = _date(_required(raw, "delivery_until"), "delivery_until")
+    if delivery_until < delivery_from:
+        raise _invalid(
+            "delivery_until",
+            "window_invalid",
+            f"The delivery window ends ({delivery_until}) before it starts ({delivery_from}).",
+        )
+    valid_from = _datetime(raw.get("valid_from") or now, "valid_from")
+    valid_until = _datetime(_required(raw, "valid_until"), "valid_until")
+    if valid_until <= valid_from:
+        raise _invalid(
+            "valid_until", "window_invalid", "The requirement's validity ends (valid_until) before it starts."
+        )
+    if valid_until <= now:
+        raise _invalid("valid_until", "valid_until_passed", "valid_until has passed; a requirement must end later.")
+    return {
+        "delivery_from": delivery_from,
+        "delivery_until": delivery_until,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+
+
+def _clean_term(raw: Mapping[str, Any], key: str, kind: str, current_id: UUID | None) -> TradeTerm | None:
+    if raw.get(key) in (None, ""):
+        return None
+    term_id = _uuid(raw[key], key, "term_invalid")
+    terms = TradeTerm.objects.filter(pk=term_id, kind=kind)
+    if term_id != current_id:
+        terms = terms.filter(is_active=True)
+    term = terms.first()
+    if term is None:
+        raise _invalid(key, "term_invalid", f"{key} must be an active {kind.lower()} term.")
+    return term
+
+
+def _clean_choice(raw: Mapping[str, Any], key: str, choices: Iterable[str], default: str) -> str:
+    value = raw.get(key) or default
+    allowed = list(choices)
+    if value not in allowed:
+        raise _invalid(key, f"{key}_invalid", f"{key} is one of {', '.join(allowed)}; got {value!r}.")
+    return str(value)
+
+
+def _clean_invited(raw: Mapping[str, Any], visibility: str, partner: BusinessPartner) -> list[BusinessPartner]:
+    ids = raw.get("invited_partner_ids") or []
+    if not isinstance(ids, (list, tuple)):
+        raise _invalid("invited_partner_ids", "invited_partners_invalid", "invited_partner_ids is a list of ids.")
+    if visibility != Visibility.RESTRICTED:
+        if ids:
+            raise _invalid(
+                "invited_partner_ids",
+                "invited_partners_invalid",
+                "Only a RESTRICTED requirement invites partners; PUBLIC and PRIVATE ones invite nobody.",
+            )
+        return []
+    if not ids:
+        raise _invalid(
+            "invited_partner_ids", "invited_partners_invalid", "A RESTRICTED requirement invites at least one partner."
+        )
+    wanted = {_uuid(raw_id, "invited_partner_ids", "invited_partners_invalid") for raw_id in ids}
+    found = list(
+        BusinessPartner.objects.filter(pk__in=wanted, organization_id=partner.organization_id)
+        .exclude(pk=partner.pk)
+        .order_by("pk")
+    )
+    if len(found) != len(wanted):
+        raise _invalid(
+            "invited_partner_ids",
+            "invited_partners_invalid",
+            "Invite other partners of your organization only (an id is unknown, foreign or your own).",
+        )
+    return found
+
+
+def _clean_locations(raw: Mapping[str, Any]) -> list[tuple[Location, Decimal]]:
+    """The delivery locations in the order given, each locked FOR SHARE (in id order)."""
+    items = raw.get("delivery_locations")
+    if not isinstance(items, (list, tuple)) or not items:
+        raise _invalid(
+            "delivery_locations", "delivery_locations_required", "Give at least one delivery location with a radius."
+        )
+    if len(items) > MAX_DELIVERY_LOCATIONS:
+        raise _invalid(
+            "delivery_locations",
+            "too_many_locations",
+            f"A requirement has at most {MAX_DELIVERY_LOCATIONS} delivery locations.",
+        )
+    wanted: list[tuple[UUID, Decimal]] = []
+    for index, item in enumerate(items):
+        attr = f"delivery_locations.{index}"
+        if not isinstance(item, Mapping):
+            raise _invalid(attr, "location_invalid", "Each delivery location is {location_id, radius_km}.")
+        location_id = _uuid(item.get("location_id"), f"{attr}.location_id", "location_invalid")
+        if item.get("radius_km") is None:
+            raise _invalid(f"{attr}.radius_km", "required", "radius_km is required (0 for the place itself).")
+        radius = _number(item["radius_km"], f"{attr}.radius_km", places=2, max_digits=7)
+        if radius < 0:
+            raise _invalid(f"{attr}.radius_km", "radius_invalid", f"radius_km must not be negative; got {radius}.")
+        if location_id in {seen for seen, _ in wanted}:
+            raise _invalid(f"{attr}.location_id", "location_duplicate", "This location is listed twice.")
+        wanted.append((location_id, radius))
+    locked: dict[UUID, Location] = {}
+    for index, (location_id, _radius) in sorted(enumerate(wanted), key=lambda pair: str(pair[1][0])):
+        try:
+            locked[location_id] = lock_location_for_reference(location_id)
+        except (LocationNotFound, LocationInactive):
+            raise _invalid(
+                f"delivery_locations.{index}.location_id", "location_invalid", "No active location has this id."
+            ) from None
+    return [(locked[location_id], radius) for location_id, radius in wanted]
+
+
+def _clean(*, raw: Mapping[str, Any], partner: BusinessPartner, current: Requirement | None, now: datetime) -> _Cleaned:
+    commodity = _clean_commodity(raw, current)
+    variety = _clean_variety(raw, commodity, current)
+    fields: dict[str, Any] = {"commodity": commodity, "variety": variety}
+    fields.update(_clean_quantities(raw))
+    fields["spec"] = _json_spec(validate_spec(commodity, raw.get("spec") or {}))
+    fields.update(_clean_prices(raw))
+    fields.update(_clean_windows(raw, now))
+    fields["payment_term"] = _clean_term(
+        raw, "payment_term_id", TermKind.PAYMENT, current.payment_term_id if current else None
+    )
+    fields["delivery_term"] = _clean_term(
+        raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None
+    )
+    fields["urgency"] = _clean_choice(raw, "urgency", Urgency.values, Urgency.NORMAL)
+    fields["visibility"] = _clean_choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
+    invited = _clean_invited(raw, fields["visibility"], partner)
+    locations = _clean_locations(raw)
+    first = locations[0][0]
+    fields["state_code"], fields["region"] = first.state_code, first.region
+    return _Cleaned(fields=fields, locations=locations, invited=invited)
+
+
+def _refuse_unknown(data: Mapping[str, Any]) -> None:
+    unknown = set(data) - INPUT_FIELDS
+    if unknown:
+        raise ValueError(f"not a requirement field: {sorted(unknown)}")
+
+
+# --- snapshots: what changed, and the event payloads ---------------------------------------------
+
+
+def _dec(value: Decimal | int | None, places: int) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _snapshot(
+    fields: Mapping[str, Any], locations: Iterable[tuple[UUID, Decimal]], invited_ids: Iterable[UUID]
+) -> dict[str, Any]:
+    """The JSON-safe state of a requirement's inputs and what derives from them (`fields` holds
+    model field values: related objects for the foreign keys)."""
+
+    def pk(name: str) -> str | None:
+        obj = fields.get(name)
+        return None if obj is None else str(obj.pk)
+
+    return {
+        "commodity_id": pk("commodity"),
+        "variety_id": pk("variety"),
+        "quantity_unit": fields["quantity_unit"].code,
+        "quantity_unit_factor": _dec(fields["quantity_unit_factor"], 8),
+        "min_quantity": _dec(fields["min_quantity"], 3),
+        "max_quantity": _dec(fields["max_quantity"], 3),
+        "preferred_quantity": _dec(fields["preferred_quantity"], 3),
+        "min_kg": _dec(fields["min_kg"], 3),
+        "max_kg": _dec(fields["max_kg"], 3),
+        "preferred_kg": _dec(fields["preferred_kg"], 3),
+        "spec": fields["spec"],
+        "price_unit": fields["price_unit"].code,
+        "price_unit_factor": _dec(fields["price_unit_factor"], 8),
+        "max_price": _dec(fields["max_price"], 2),
+        "preferred_price": _dec(fields["preferred_price"], 2),
+        "max_price_per_kg": _dec(fields["max_price_per_kg"], PER_KG_PLACES),
+        "preferred_price_per_kg": _dec(fields["preferred_price_per_kg"], PER_KG_PLACES),
+        "delivery_from": fields["delivery_from"].isoformat(),
+        "delivery_until": fields["delivery_until"].isoformat(),
+        "delivery_locations": [
+            {"location_id": str(location_id), "radius_km": _dec(radius, 2)} for location_id, radius in locations
+        ],
+        "state_code": fields["state_code"],
+        "region": fields["region"],
+        "payment_term_id": pk("payment_term"),
+        "delivery_term_id": pk("delivery_term"),
+        "urgency": fields["urgency"],
+        "visibility": fields["visibility"],
+        "invited_partner_ids": sorted(str(partner_id) for partner_id in invited_ids),
+        "valid_from": _instant(fields["valid_from"]),
+        "valid_until": _instant(fields["valid_until"]),
+    }
+
+
+SNAPSHOT_FIELDS = (
+    "commodity",
+    "variety",
+    "quantity_unit",
+    "quantity_unit_factor",
+    *QUANTITY_FIELDS,
+    "min_kg",
+    "max_kg",
+    "preferred_kg",
+    "spec",
+    "price_unit",
+    "price_unit_factor",
+    *PRICE_FIELDS,
+    "max_price_per_kg",
+    "preferred_price_per_kg",
+    "delivery_from",
+    "delivery_until",
+    "state_code",
+    "region",
+    "payment_term",
+    "delivery_term",
+    "urgency",
+    "visibility",
+    "valid_from",
+    "valid_until",
+)
+
+
+def _locations_of(requirement: Requirement) -> list[RequirementDeliveryLocation]:
+    return list(requirement.delivery_locations.select_related("location").order_by("created_at", "id"))
+
+
+def _snapshot_of(requirement: Requirement) -> dict[str, Any]:
+    fields = {name: getattr(requirement, name) for name in SNAPSHOT_FIELDS}
+    locations = [(row.location_id, row.radius_km) for row in _locations_of(requirement)]
+    invited = requirement.invited_partners.values_list("pk", flat=True)
+    return _snapshot(fields, locations, invited)
+
+
+def _snapshot_of_cleaned(cleaned: _Cleaned) -> dict[str, Any]:
+    locations = [(location.pk, radius) for location, radius in cleaned.locations]
+    return _snapshot(cleaned.fields, locations, [partner.pk for partner in cleaned.invited])
+
+
+def requirement_payload(requirement: Requirement) -> dict[str, Any]:
+    """What consumers of the requirement events need (the market among them): the posting's
+    commodity, quantities in kg, prices per kg, spec, state and region, urgency, visibility, status
+    and windows. The buyer is not named here: the envelope carries `partner_id`, so the market
+    fan-out can drop it (invited_partner_ids are the invitees, for RESTRICTED visibility)."""
+    snapshot = _snapshot_of(requirement)
+    return {
+        "requirement_id": str(requirement.pk),
+        "number": requirement.number,
+        "status": requirement.status,
+        "commodity_code": requirement.commodity.code,
+        "variety_code": requirement.variety.code if requirement.variety is not None else None,
+        **snapshot,
+        "fulfilled_kg": _dec(requirement.fulfilled_kg, 3),
+        "remaining_kg": _dec(requirement.max_kg - requirement.fulfilled_kg, 3),
+        "currency": requirement.currency,
+        "published_at": _instant(requirement.published_at),
+        "closed_at": _instant(requirement.closed_at),
+    }
+
+
+def _emit(event_type: str, requirement: Requirement, actor: Any, **extra: Any) -> None:
+    emit(
+        event_type,
+        aggregate=requirement,
+        actor=actor,
+        organization_id=requirement.organization_id,
+        partner_id=requirement.partner_id,
+        payload={**requirement_payload(requirement), **extra},
+    )
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+def _partner(partner_id: UUID) -> BusinessPartner:
+    partner = BusinessPartner.objects.filter(pk=partner_id).first()
+    if partner is None:
+        raise PartnerNotFound()
+    return partner
+
+
+def _save_locations(requirement: Requirement, locations: list[tuple[Location, Decimal]]) -> None:
+    """Make the requirement's delivery locations exactly `locations`, in that order (rows are
+    written one by one so their creation order is the given order)."""
+    requirement.delivery_locations.all().delete()
+    for location, radius in locations:
+        RequirementDeliveryLocation.objects.create(requirement=requirement, location=location, radius_km=radius)
+
+
+def requirement_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any]) -> Requirement:
+    """A DRAFT requirement of the partner (its members with the trade right, or desk staff).
+    Refuses a partner that may not buy now (403), and any invalid input (400, see the module
+    docstring and `RequirementInvalid`). Emits tradedesk.requirement.created."""
+    _refuse_unknown(data)
+    with transaction.atomic():
+        partner = _partner(partner_id)
+        ensure_can_post(actor, partner, BUY)
+        cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now())
+        requirement = Requirement(
+            organization_id=partner.organization_id,
+            partner=partner,
+            created_by=actor,
+            status=DRAFT,
+            **cleaned.fields,
+        )
+        requirement.save()
+        _save_locations(requirement, cleaned.locations)
+        requirement.invited_partners.set(cleaned.invited)
+        _emit(events.REQUIREMENT_CREATED, requirement, actor)
+    return requirement
+
+
+def _stored_unit(unit: Unit, factor: Decimal) -> _UnitFactor:
+    return _UnitFactor(unit, unit.code, factor)
+
+
+def _current_inputs(requirement: Requirement, locations: list[RequirementDeliveryLocation]) -> dict[str, Any]:
+    """The requirement as service input, so that a change is validated with everything it keeps.
+    Units carry the factors stored on the row (a unit's factor in the master may have moved)."""
+    return {
+        "commodity_id": requirement.commodity_id,
+        "variety_id": requirement.variety_id,
+        "quantity_unit": _stored_unit(requirement.quantity_unit, requirement.quantity_unit_factor),
+        "min_quantity": requirement.min_quantity,
+        "max_quantity": requirement.max_quantity,
+        "preferred_quantity": requirement.preferred_quantity,
+        "spec": requirement.spec,
+        "price_unit": _stored_unit(requirement.price_unit, requirement.price_unit_factor),
+        "max_price": requirement.max_price,
+        "preferred_price": requirement.preferred_price,
+        "delivery_locations": [{"location_id": row.location_id, "radius_km": row.radius_km} for row in locations],
+        "delivery_from": requirement.delivery_from,
+        "delivery_until": requirement.delivery_until,
+        "payment_term_id": requirement.payment_term_id,
+        "delivery_term_id": requirement.delivery_term_id,
+        "urgency": requirement.urgency,
+        "visibility": requirement.visibility,
+        "invited_partner_ids": list(requirement.invited_partners.values_list("pk", flat=True)),
+        "valid_from": requirement.valid_from,
+        "valid_until": requirement.valid_until,
+    }
+
+
+def _merged(requirement: Requirement, changes: Mapping[str, Any]) -> dict[str, Any]:
+    raw = _current_inputs(requirement, _locations_of(requirement))
+    changes = dict(changes)
+    for key in ("quantity_unit", "price_unit"):
+        entered = changes.get(key)
+        if isinstance(entered, str) and entered.strip().upper() == raw[key].code:
+            del changes[key]  # the same unit: keep the factor stored on the row
+    if "visibility" in changes and changes["visibility"] != Visibility.RESTRICTED:
+        raw["invited_partner_ids"] = []
+    raw.update(changes)
+    return raw
+
+
+def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[str, Any]) -> Requirement:
+    """Change a requirement: anything in DRAFT; once ACTIVE or PARTIALLY_FULFILLED only its
+    quantities, spec, prices, delivery window and locations (409 field_not_editable otherwise;
+    a maximum must stay above what is already fulfilled). The whole requirement is validated
+    again as it would be after the change. Emits tradedesk.requirement.updated with the current
+    payload and `changed`: `{field: {"from": ..., "to": ...}}` for exactly the fields that
+    changed (derived ones such as kg and per-kg prices included); nothing when nothing changed."""
+    _refuse_unknown(changes)
+    with transaction.atomic():
+        requirement = lock_requirement(requirement_id)
+        ensure_can_post(actor, requirement.partner, BUY)
+        if requirement.status not in OPEN_STATES:
+            raise InvalidTransition(action="change the requirement", current=requirement.status, allowed=OPEN_STATES)
+        before = _snapshot_of(requirement)
+        cleaned = _clean(
+            raw=_merged(requirement, changes), partner=requirement.partner, current=requirement, now=timezone.now()
+        )
+        after = _snapshot_of_cleaned(cleaned)
+        changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+        if requirement.status != DRAFT:
+            fixed = [key for key in FIXED_WHEN_LIVE if key in changed]
+            if fixed:
+                raise RequirementFieldNotEditable(fixed, current=requirement.status)
+            if requirement.fulfilled_kg > 0 and cleaned.fields["max_kg"] <= requirement.fulfilled_kg:
+                raise _invalid(
+                    "max_quantity",
+                    "max_not_above_fulfilled",
+                    f"{requirement.fulfilled_kg} kg are fulfilled already; the maximum must stay above that.",
+                )
+        if not changed:
+            return requirement
+        for name, value in cleaned.fields.items():
+            setattr(requirement, name, value)
+        requirement.save()
+        if "delivery_locations" in changed:
+            _save_locations(requirement, cleaned.locations)
+        if "invited_partner_ids" in changed:
+            requirement.invited_partners.set(cleaned.invited)
+        _emit(events.REQUIREMENT_UPDATED, requirement, actor, changed=changed)
+    return requirement
+
+
+def requirement_publish(*, actor: User, requirement_id: UUID) -> Requirement:
+    """DRAFT -> ACTIVE: on the market from now, numbered RQ/<FY>/NNNNNN from the organization's
+    REQUIREMENT series (gapless: the number is taken last, in this transaction). Refuses another
+    state (409 invalid_transition), a passed valid_until and a delivery location deactivated
+    since (400), a partner that may not buy now (403), a date outside every financial year (409).
+    Emits tradedesk.requirement.published."""
+    with transaction.atomic():
+        requirement = lock_requirement(requirement_id)
+        ensure_can_post(actor, requirement.partner, BUY)
+        if requirement.status != DRAFT:
+            raise InvalidTransition(action="publish", current=requirement.status, allowed=(DRAFT,))
+        now = timezone.now()
+        if requirement.valid_until <= now:
+            raise _invalid("valid_until", "valid_until_passed", "valid_until has passed: change it, then publish.")
+        locations = _locations_of(requirement)
+        _clean_locations(
+            {"delivery_locations": [{"location_id": r.location_id, "radius_km": r.radius_km} for r in locations]}
+        )
+        requirement.number = next_document_number(
+            organization=requirement.organization_id, doc_type=DocumentType.REQUIREMENT, on_date=timezone.localdate(now)
+        )
+        requirement.status = ACTIVE
+        requirement.published_at = now
+        requirement.save(update_fields=["number", "status", "published_at", "updated_at"])
+        _emit(events.REQUIREMENT_PUBLISHED, requirement, actor)
+    return requirement
+
+
+def requirement_cancel(*, actor: User, requirement_id: UUID, reason: str = "") -> Requirement:
+    """DRAFT, ACTIVE or PARTIALLY_FULFILLED -> CANCELLED (what is fulfilled stays fulfilled), by
+    the buyer's members with the trade right or staff with tradedesk.change_requirement. A
+    partner that may not buy any more may still withdraw its need (its KYC and capability are not
+    checked), but a suspended partner's users write nothing (staff cancel for it). Emits
+    tradedesk.requirement.cancelled with the reason and the state it left."""
+    if len(reason) > REASON_MAX_LENGTH:
+        raise _invalid("reason", "too_long", f"The reason has at most {REASON_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        requirement = lock_requirement(requirement_id)
+        ensure_partner_permission(
+            actor, requirement.partner, partner_perm=TRADE_FOR_PARTNER, staff_perm=CHANGE_REQUIREMENT
+        )
+        if requirement.status not in OPEN_STATES:
+            raise InvalidTransition(action="cancel", current=requirement.status, allowed=OPEN_STATES)
+        previous = requirement.status
+        requirement.status = RequirementStatus.CANCELLED
+        requirement.closed_at = timezone.now()
+        requirement.save(update_fields=["status", "closed_at", "updated_at"])
+        _emit(events.REQUIREMENT_CANCELLED, requirement, actor, reason=reason, previous_status=previous)
+    return requirement
+
+
+def requirements_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """ACTIVE or PARTIALLY_FULFILLED requirements whose valid_until has come -> EXPIRED, each with
+    tradedesk.requirement.expired. Idempotent: an expired requirement is never picked again, and
+    rows locked by a concurrent change are left for the next run (SKIP LOCKED). Returns how many
+    expired."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Requirement.objects.select_for_update(skip_locked=True)
+                .filter(status__in=LIVE_STATES, valid_until__lte=now)
+                .order_by("valid_until", "id")[:batch_size]
+            )
+            for requirement in due:
+                previous = requirement.status
+                requirement.status = RequirementStatus.EXPIRED
+                requirement.closed_at = now
+                requirement.save(update_fields=["status", "closed_at", "updated_at"])
+                _emit(events.REQUIREMENT_EXPIRED, requirement, None, previous_status=previous)
+        expired += len(due)
+        if len(due) < batch_size:
+            return expired
+
+
+def requirement_record_fulfilment(
+    *, requirement_id: UUID, quantity_kg: Decimal, reference: str, actor: User | None = None
+) -> Requirement:
+    """Add `quantity_kg` (> 0) fulfilled by a trade (`reference` names it) to a live requirement,
+    for trade-desk services only: no client endpoint calls this.
+
+    One conditional UPDATE (`fulfilled_kg + q <= max_kg`), so concurrent fulfilments can never
+    take a requirement beyond its maximum (409 fulfilment_exceeds_max, nothing written). The
+    status follows what is fulfilled: below the maximum PARTIALLY_FULFILLED, at it FULFILLED
+    (closed). A requirement that is not ACTIVE or PARTIALLY_FULFILLED: 409 invalid_transition.
+    Emits tradedesk.requirement.fulfilment_changed, and tradedesk.requirement.fulfilled when
+    the maximum is reached."""
+    quantity = _number(quantity_kg, "quantity_kg", places=3, max_digits=16)
+    if quantity <= 0:
+        raise _invalid("quantity_kg", "quantity_invalid", f"quantity_kg must be more than zero; got {quantity}.")
+    with transaction.atomic():
+        now = timezone.now()
+        reaches_max = Q(max_kg=F("fulfilled_kg") + quantity)
+        updated = Requirement.objects.filter(
+            pk=requirement_id, status__in=LIVE_STATES, fulfilled_kg__lte=F("max_kg") - quantity
+        ).update(
+            fulfilled_kg=F("fulfilled_kg") + quantity,
+            status=Case(When(reaches_max, then=Value(FULFILLED)), default=Value(PARTIALLY_FULFILLED)),
+            closed_at=Case(When(reaches_max, then=Value(now)), default=F("closed_at")),
+            updated_at=now,
+        )
+        requirement = Requirement.objects.filter(pk=requirement_id).first()
+        if requirement is None:
+            raise RequirementNotFound()
+        if not updated:
+            if requirement.status not in LIVE_STATES:
+                raise InvalidTransition(action="record a fulfilment", current=requirement.status, allowed=LIVE_STATES)
+            remaining = requirement.max_kg - requirement.fulfilled_kg
+            raise FulfilmentExceedsMax(
+                f"{quantity} kg would exceed the maximum: {remaining} kg remain of {requirement.max_kg} kg.",
+                extra={"remaining_kg": str(remaining), "max_kg": str(requirement.max_kg)},
+            )
+        _emit(
+            events.REQUIREMENT_FULFILMENT_CHANGED,
+            requirement,
+            actor,
+            quantity_kg=_dec(quantity, 3),
+            reference=reference,
+        )
+        if requirement.status == FULFILLED:
+            _emit(events.REQUIREMENT_FULFILLED, requirement, actor, reference=reference)
+    return requirement
