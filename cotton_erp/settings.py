@@ -413,6 +413,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "apps.partners.models.DocumentStatus",
         "AmendmentKindEnum": "apps.partners.models.AmendmentKind",
         "AmendmentStatusEnum": "apps.partners.models.AmendmentStatus",
+        "RequirementStatusEnum": "apps.tradedesk.models.RequirementStatus",
     },
 }
 
