@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.contrib import admin
@@ -26,6 +27,7 @@ from apps.partners.models import (
     PartnerDocument,
 )
 from apps.partners.selectors import applications_visible_to_staff
+from apps.partners.services.assignment import application_assign, can_assign, officers_for
 
 
 class DocumentDecisionForm(forms.Form):
@@ -55,6 +57,66 @@ class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, max_length=2000)
 
 
+class OfficerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name or obj.email or obj.mobile or obj.pk)
+
+
+class AssignOfficerForm(forms.Form):
+    officer = OfficerChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody (unassign)",
+        help_text="Any active staff member of the organization; the assignment grants the review right "
+        "on this application only.",
+    )
+
+    def __init__(self, *args: Any, application: OnboardingApplication, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["officer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = officers_for(application.organization_id)
+        field.initial = application.assigned_to_id
+
+
+class AssignedToFilter(admin.SimpleListFilter):
+    """Assigned to me / to nobody / to one officer of the staff member's organization (never
+    another organization's users)."""
+
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        user = request.user
+        assert isinstance(user, User)
+        assigned = (
+            User.objects.filter(pk__in=applications_visible_to_staff(user).values("assigned_to_id"))
+            .exclude(pk=user.pk)
+            .order_by("full_name", "email")
+        )
+        return [("me", "Me"), ("nobody", "Nobody")] + [
+            (str(officer.pk), officer.full_name or officer.email or str(officer.pk)) for officer in assigned
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[OnboardingApplication]) -> Any:
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_to_id=request.user.pk)
+        if value == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        if value:
+            officer_id = _uuid(value)
+            return queryset.filter(assigned_to_id=officer_id) if officer_id else queryset.none()
+        return queryset
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
 class DocumentInline(admin.TabularInline):
     model = PartnerDocument
     fk_name = "application"
@@ -69,11 +131,12 @@ class DocumentInline(admin.TabularInline):
 
 @admin.register(OnboardingApplication)
 class OnboardingApplicationAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
-    list_display = ("legal_name", "state", "route", "risk_score", "risk_category", "submitted_at")
-    list_filter = ("state", "route", "risk_category", "entity_class")
+    list_display = ("legal_name", "state", "route", "risk_score", "risk_category", "assigned_to", "submitted_at")
+    list_filter = ("state", "route", "risk_category", "entity_class", AssignedToFilter)
+    list_select_related = ("assigned_to",)
     search_fields = ("legal_name", "trade_name", "pan", "gstin")
     inlines = [DocumentInline]
-    change_actions = ("review_document", "request_info", "approve", "reject")
+    change_actions = ("assign_officer", "review_document", "request_info", "approve", "reject")
     readonly_fields = [field.name for field in OnboardingApplication._meta.fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OnboardingApplication]:
@@ -86,6 +149,34 @@ class OnboardingApplicationAdmin(ServiceActionsMixin, DjangoObjectActions, admin
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_change_actions(self, request: HttpRequest, object_id: str, form_url: str) -> Any:
+        actions = list(super().get_change_actions(request, object_id, form_url))
+        user = request.user
+        assert isinstance(user, User)
+        application = self.get_object(request, object_id)
+        if application is None or not can_assign(user, application.organization_id):
+            actions.remove("assign_officer")
+        return actions
+
+    @action(
+        button_type="a",
+        label="Assign KYC officer",
+        description="Assign the officer who reviews this application (grants the review right on it)",
+    )
+    def assign_officer(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:
+        form = AssignOfficerForm(request.POST or None, application=obj)
+        if request.method == "POST" and form.is_valid():
+            officer = form.cleaned_data["officer"]
+            self.run_service(
+                request,
+                "KYC officer assigned." if officer else "KYC officer unassigned.",
+                application_assign,
+                application_id=obj.pk,
+                officer_id=officer.pk if officer else None,
+            )
+            return None
+        return self.action_form_page(request, obj, form, "Assign a KYC officer", "Assign")
 
     @action(button_type="a", label="Verify / reject a document", description="Verify or reject one pending document")
     def review_document(self, request: HttpRequest, obj: OnboardingApplication) -> HttpResponse | None:

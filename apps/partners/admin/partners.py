@@ -16,6 +16,7 @@ from django_object_actions import DjangoObjectActions, action
 
 from apps.accounts.models import User
 from apps.partners.admin.base import ServiceActionsMixin
+from apps.partners.admin.groups import GROUP_ACTIONS, GroupActionsMixin
 from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
 from apps.partners.models import Branch, BusinessPartner, PartnerMembership, PartnerStatus, Vehicle
 from apps.partners.selectors import partners_visible_to
@@ -69,13 +70,15 @@ class BranchInline(admin.TabularInline):
 
 
 @admin.register(BusinessPartner)
-class BusinessPartnerAdmin(KycActionsMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
+class BusinessPartnerAdmin(
+    GroupActionsMixin, KycActionsMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin
+):
     list_display = ("code", "legal_name", "status", "kyc_status", "kyc_expires_on", "risk_category")
     list_filter = ("status", "kyc_status", "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
     inlines = [MembershipInline, BranchInline, VehicleInline, PartnerDocumentInline]
     readonly_fields = [field.name for field in BusinessPartner._meta.fields]
-    change_actions: tuple[str, ...] = ("suspend", "block", "reactivate", *KYC_ACTIONS)
+    change_actions: tuple[str, ...] = ("suspend", "block", "reactivate", *KYC_ACTIONS, *GROUP_ACTIONS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessPartner]:
         user = request.user

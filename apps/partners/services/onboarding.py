@@ -24,7 +24,7 @@ from apps.core.errors import DomainError
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.organizations.validators import normalize_identifier, validate_gstin, validate_ifsc, validate_pan
-from apps.partners import events, ocr
+from apps.partners import events, gst, ocr
 from apps.partners.documents import DEFAULT_MAX_BYTES, required_documents, sniff_content_type
 from apps.partners.errors import (
     ApplicationNotFound,
@@ -293,7 +293,10 @@ def _field_errors(application: OnboardingApplication) -> list[dict[str, Any]]:
 def application_submit(*, applicant: User, application_id: UUID) -> OnboardingApplication:
     """DRAFT or INFO_REQUESTED -> SUBMITTED. Refuses invalid fields (400 validation_failed) and
     missing documents (400 documents_missing, listing them); computes the risk score and route.
+    With a GST registry configured (apps.partners.gst), it is asked BEFORE the transaction, and
+    the turnover and filing compliance it returns replace the applicant's own in the score.
     Emits partners.application.submitted."""
+    registry = _gst_registry_answer(applicant, application_id)
     with transaction.atomic():
         application = _lock_own_application(applicant, application_id)
         _refuse_unless(application, EDITABLE_STATES, "submit")
@@ -309,12 +312,17 @@ def application_submit(*, applicant: User, application_id: UUID) -> OnboardingAp
                 errors=[{"attr": "documents", "code": "missing", "detail": doc_type} for doc_type in missing],
                 extra={"missing": missing},
             )
+        turnover, compliance, gst_source = application.gst_turnover, application.filing_compliance, "declared"
+        if registry is not None and registry.gstin == application.gstin:
+            turnover = registry.annual_turnover if registry.annual_turnover is not None else turnover
+            compliance = registry.filing_compliance or compliance
+            gst_source = "registry"
         assessment = assess(
             RiskInputs(
                 business_age_months=application.business_age_months,
                 business_type=application.business_type,
-                gst_turnover=application.gst_turnover,
-                filing_compliance=application.filing_compliance,
+                gst_turnover=turnover,
+                filing_compliance=compliance,
                 has_quality_lab=application.has_quality_lab,
                 has_own_transport=application.has_own_transport,
             )
@@ -332,8 +340,25 @@ def application_submit(*, applicant: User, application_id: UUID) -> OnboardingAp
             risk_score=assessment.score,
             risk_category=assessment.category,
             route=assessment.route,
+            gst_source=gst_source,
         )
     return application
+
+
+def _gst_registry_answer(applicant: User, application_id: UUID) -> gst.GstVerification | None:
+    """What the GST registry says of the application's GSTIN (valid and with data), or None
+    when no registry is configured or it could not answer. Network I/O: call outside a transaction."""
+    if not gst.registry_configured():
+        return None
+    gstin = (
+        OnboardingApplication.objects.filter(pk=application_id, applicant_id=applicant.pk)
+        .values_list("gstin", flat=True)
+        .first()
+    )
+    if not gstin:
+        return None
+    verification = gst.verify_gstin(gstin)
+    return verification if verification.from_registry and verification.valid else None
 
 
 def application_withdraw(*, applicant: User, application_id: UUID) -> OnboardingApplication:
