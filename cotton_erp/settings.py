@@ -414,6 +414,8 @@ SPECTACULAR_SETTINGS = {
         "AmendmentKindEnum": "apps.partners.models.AmendmentKind",
         "AmendmentStatusEnum": "apps.partners.models.AmendmentStatus",
         "RequirementStatusEnum": "apps.tradedesk.models.RequirementStatus",
+        "AvailabilityStatusEnum": "apps.tradedesk.models.AvailabilityStatus",
+        "ReservationStatusEnum": "apps.tradedesk.models.ReservationStatus",
     },
 }
 

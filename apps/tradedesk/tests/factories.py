@@ -164,3 +164,28 @@ def requirement_input(commodity: Any, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+# --- availabilities (through the services) --------------------------------------------------------
+
+
+def availability_input(commodity: Any, **overrides: Any) -> dict[str, Any]:
+    """Service input of a ginner's offer: 100 bales of Shankar-6 from Rajkot (minimum order 10
+    bales) at 60,000 per candy, 29 mm / mic 4.2 / 29.5 g/tex / 3% trash, available now for 30 days."""
+    units()
+    now = timezone.now()
+    data: dict[str, Any] = {
+        "commodity_id": commodity.pk,
+        "variety_id": commodity.varieties.get(code="SHANKAR-6").pk,
+        "quantity": Decimal("100"),
+        "quantity_unit": "BALE",
+        "min_order": Decimal("10"),
+        "price": Decimal("60000"),
+        "price_unit": "CANDY",
+        "quality": dict(COTTON_QUALITY),
+        "location_id": location().pk,
+        "available_from": now - timedelta(minutes=5),
+        "available_until": now + timedelta(days=30),
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,333 @@
+"""Reservations of availability quantity (SPEC section 7), for the negotiation and trade services
+(and the desk's manual holds): reserve, release, sell, and the beat job that expires them.
+
+Quantities move only by conditional UPDATEs checked by their row count, never by a Python
+read-modify-write, and the database's check constraints (available + reserved + sold = total,
+all non-negative) refuse anything that would break the invariant even if this code were wrong:
+
+- reserve: `UPDATE ... SET available = available - q, reserved = reserved + q WHERE status =
+  ACTIVE AND expires_at > now AND available >= q AND (available = q OR (partial_allowed AND
+  min_order <= q))`, so concurrent reservations can never oversell; the status turns RESERVED in
+  the same statement when nothing remains available;
+- release / expiry: reserved back to available (RESERVED -> ACTIVE);
+- sell: reserved to sold (SOLD when everything is sold).
+
+Locks: the availability row, then the reservation row (`locks`), the one order every trade-desk
+service follows. Authorisation is the caller's business (negotiation and trade services, or the
+desk API through `ensure_desk_can_manage_reservations`): these functions take `actor` only to
+record who did it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import PermissionDenied
+from apps.partners.models import BusinessPartner
+from apps.partners.permissions import is_staff_of
+from apps.tradedesk import events
+from apps.tradedesk.errors import (
+    AvailabilityExpired,
+    AvailabilityInvalid,
+    AvailabilityNotFound,
+    BelowMinimumOrder,
+    InsufficientQuantity,
+    InvalidTransition,
+    PartialOrderNotAllowed,
+    ReservationNotFound,
+)
+from apps.tradedesk.locks import lock_availability, lock_reservation
+from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation, ReservationStatus
+from apps.tradedesk.services.availabilities import _dec, _instant, _number, emit_availability_event
+
+MANAGE_RESERVATIONS = "tradedesk.change_availability"
+PURPOSE_MAX_LENGTH = 20
+REFERENCE_MAX_LENGTH = 64
+_ATTEMPTS = 3
+
+ACTIVE = AvailabilityStatus.ACTIVE
+RESERVED = AvailabilityStatus.RESERVED
+SOLD = AvailabilityStatus.SOLD
+
+
+def default_ttl() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "TRADEDESK_RESERVATION_TTL_MINUTES", 30)))
+
+
+def ensure_desk_can_manage_reservations(actor: User, availability: Availability) -> None:
+    """The desk's manual reservations (API): staff of the availability's organization with
+    tradedesk.change_availability. Outside the organization (or not staff) 404, without it 403."""
+    if not is_staff_of(actor, availability.organization_id):
+        raise AvailabilityNotFound()
+    if not actor.has_perm(MANAGE_RESERVATIONS):
+        raise PermissionDenied(f"Reserving and releasing quantity needs the {MANAGE_RESERVATIONS} capability.")
+
+
+def _quantity(raw: object) -> Decimal:
+    quantity = _number(raw, "quantity_kg", places=3, max_digits=16)
+    if quantity <= 0:
+        raise AvailabilityInvalid(
+            "quantity_kg", "quantity_invalid", f"quantity_kg must be more than zero; got {quantity}."
+        )
+    return quantity
+
+
+def _text(value: str, attr: str, max_length: int, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise AvailabilityInvalid(attr, "required", f"{attr} is required (e.g. NEGOTIATION, TRADE, MANUAL).")
+    if len(value) > max_length:
+        raise AvailabilityInvalid(attr, "too_long", f"{attr} has at most {max_length} characters.")
+    return value
+
+
+def _buyer(buyer_id: UUID | None, availability: Availability) -> BusinessPartner | None:
+    if buyer_id is None:
+        return None
+    buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=availability.organization_id).first()
+    if buyer is None or buyer.pk == availability.partner_id:
+        raise AvailabilityInvalid(
+            "buyer_id", "buyer_invalid", "The buyer is another partner of the availability's organization."
+        )
+    return buyer
+
+
+def _explain_refusal(availability_id: UUID, quantity: Decimal, now: datetime) -> None:
+    """Why the conditional UPDATE matched nothing, read after it (the row may have moved since:
+    when nothing is wrong any more, return and let the caller try again)."""
+    availability = Availability.objects.filter(pk=availability_id).first()
+    if availability is None:
+        raise AvailabilityNotFound()
+    available = availability.available_kg
+    if availability.status == RESERVED or (availability.status == ACTIVE and available < quantity):
+        raise InsufficientQuantity(
+            f"Only {available} kg is available; {quantity} kg was asked.", extra={"available_kg": str(available)}
+        )
+    if availability.status != ACTIVE:
+        raise InvalidTransition(action="reserve", current=availability.status, allowed=(ACTIVE,))
+    if availability.expires_at <= now:
+        raise AvailabilityExpired()
+    if quantity != available and not availability.partial_allowed:
+        raise PartialOrderNotAllowed(
+            f"This availability is sold whole: reserve all {available} kg.", extra={"available_kg": str(available)}
+        )
+    if quantity != available and quantity < availability.min_order_kg:
+        raise BelowMinimumOrder(
+            f"The minimum order is {availability.min_order_kg} kg (or all {available} kg available).",
+            extra={"min_order_kg": str(availability.min_order_kg), "available_kg": str(available)},
+        )
+
+
+def _reservation_extra(reservation: Reservation, **more: Any) -> dict[str, Any]:
+    return {
+        "reservation_id": str(reservation.pk),
+        "quantity_kg": _dec(reservation.quantity_kg, 3),
+        "reservation_status": reservation.status,
+        "purpose": reservation.purpose,
+        "reference": reservation.reference,
+        **more,
+    }
+
+
+def availability_reserve(
+    *,
+    availability_id: UUID,
+    quantity_kg: Decimal,
+    purpose: str,
+    reference: str = "",
+    buyer_id: UUID | None = None,
+    actor: User | None = None,
+    ttl: timedelta | None = None,
+) -> Reservation:
+    """Hold `quantity_kg` of an ACTIVE availability until released, sold or `ttl` (default
+    TRADEDESK_RESERVATION_TTL_MINUTES) has passed.
+
+    One conditional UPDATE decides (see the module docstring), so concurrent reservations never
+    together take more than is available. Refuses: 409 insufficient_quantity (with
+    `available_kg`), 400 below_minimum_order (below the minimum order, unless it is all that is
+    available), 400 partial_order_not_allowed (a whole-lot offer: only all of it), 409
+    invalid_transition (not ACTIVE), 409 availability_expired (its window has passed), 400 for a
+    quantity of zero or less, a blank purpose or a buyer outside the organization (or the seller
+    itself). Nothing is written on refusal. Emits tradedesk.availability.reserved with the
+    quantities after it (RESERVED when nothing remains available)."""
+    quantity = _quantity(quantity_kg)
+    purpose = _text(purpose, "purpose", PURPOSE_MAX_LENGTH, required=True).upper()
+    reference = _text(reference, "reference", REFERENCE_MAX_LENGTH, required=False)
+    ttl = default_ttl() if ttl is None else ttl
+    if ttl <= timedelta(0):
+        raise AvailabilityInvalid("ttl", "ttl_invalid", "A reservation lasts a positive time.")
+    with transaction.atomic():
+        seller = Availability.objects.filter(pk=availability_id).only("organization_id", "partner_id").first()
+        if seller is None:
+            raise AvailabilityNotFound()
+        buyer = _buyer(buyer_id, seller)
+        now = timezone.now()
+        takes_all = Q(available_kg=quantity)
+        for _attempt in range(_ATTEMPTS):
+            updated = (
+                Availability.objects.filter(
+                    pk=availability_id, status=ACTIVE, expires_at__gt=now, available_kg__gte=quantity
+                )
+                .filter(takes_all | (Q(partial_allowed=True) & Q(min_order_kg__lte=quantity)))
+                .update(
+                    available_kg=F("available_kg") - quantity,
+                    reserved_kg=F("reserved_kg") + quantity,
+                    status=Case(When(takes_all, then=Value(RESERVED)), default=Value(ACTIVE)),
+                    updated_at=now,
+                )
+            )
+            if updated:
+                break
+            _explain_refusal(availability_id, quantity, now)
+        else:
+            raise InsufficientQuantity()
+        # The UPDATE holds the row lock until commit: this read sees exactly what it wrote.
+        availability = Availability.objects.select_related(
+            "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+        ).get(pk=availability_id)
+        reservation = Reservation.objects.create(
+            availability=availability,
+            quantity_kg=quantity,
+            purpose=purpose,
+            reference=reference,
+            buyer=buyer,
+            created_by=actor,
+            expires_at=now + ttl,
+        )
+        emit_availability_event(
+            events.AVAILABILITY_RESERVED,
+            availability,
+            actor,
+            **_reservation_extra(reservation, reservation_expires_at=_instant(reservation.expires_at)),
+        )
+    return reservation
+
+
+def _lock_pair(reservation_id: UUID) -> tuple[Availability, Reservation]:
+    """The availability, then the reservation, both FOR UPDATE (the trade desk's lock order)."""
+    availability_id = Reservation.objects.filter(pk=reservation_id).values_list("availability_id", flat=True).first()
+    if availability_id is None:
+        raise ReservationNotFound()
+    return lock_availability(availability_id), lock_reservation(reservation_id)
+
+
+def _give_back(
+    availability: Availability, reservation: Reservation, *, status: str, reason: str, actor: Any, now: datetime
+) -> None:
+    """An ACTIVE reservation's quantity back to available (RESERVED -> ACTIVE), the reservation
+    closed with `status`, and tradedesk.availability.released emitted. Both rows are locked."""
+    quantity = reservation.quantity_kg
+    updated = Availability.objects.filter(pk=availability.pk, reserved_kg__gte=quantity).update(
+        available_kg=F("available_kg") + quantity,
+        reserved_kg=F("reserved_kg") - quantity,
+        status=Case(When(status=RESERVED, then=Value(ACTIVE)), default=F("status")),
+        updated_at=now,
+    )
+    if updated != 1:  # the constraints make this unreachable; say so loudly if it is not
+        raise RuntimeError(f"reservation {reservation.pk} holds more than its availability has reserved")
+    availability.refresh_from_db()
+    reservation.status = status
+    reservation.closed_at = now
+    reservation.save(update_fields=["status", "closed_at", "updated_at"])
+    emit_availability_event(
+        events.AVAILABILITY_RELEASED, availability, actor, **_reservation_extra(reservation, reason=reason)
+    )
+
+
+def availability_release(*, reservation_id: UUID, actor: User | None = None, reason: str = "") -> Reservation:
+    """ACTIVE reservation -> RELEASED: its quantity is available again (a RESERVED availability
+    becomes ACTIVE). 409 invalid_transition for a reservation already released, sold or expired.
+    Emits tradedesk.availability.released with the reason."""
+    reason = _text(reason, "reason", 500, required=False)
+    with transaction.atomic():
+        availability, reservation = _lock_pair(reservation_id)
+        if reservation.status != ReservationStatus.ACTIVE:
+            raise InvalidTransition(action="release", current=reservation.status, allowed=(ReservationStatus.ACTIVE,))
+        _give_back(
+            availability,
+            reservation,
+            status=ReservationStatus.RELEASED,
+            reason=reason or "released",
+            actor=actor,
+            now=timezone.now(),
+        )
+    return reservation
+
+
+def availability_sell(*, reservation_id: UUID, actor: User | None = None) -> Reservation:
+    """ACTIVE reservation -> SOLD: its quantity moves from reserved to sold; the availability is
+    SOLD once everything is sold. A reservation past its expiry that the beat job has not yet
+    taken may still be sold (the quantity was held for it all along). 409 invalid_transition
+    for a reservation no longer ACTIVE. Emits tradedesk.availability.sold."""
+    with transaction.atomic():
+        availability, reservation = _lock_pair(reservation_id)
+        if reservation.status != ReservationStatus.ACTIVE:
+            raise InvalidTransition(action="sell", current=reservation.status, allowed=(ReservationStatus.ACTIVE,))
+        quantity = reservation.quantity_kg
+        now = timezone.now()
+        updated = Availability.objects.filter(pk=availability.pk, reserved_kg__gte=quantity).update(
+            reserved_kg=F("reserved_kg") - quantity,
+            sold_kg=F("sold_kg") + quantity,
+            status=Case(When(sold_kg=F("total_kg") - quantity, then=Value(SOLD)), default=F("status")),
+            updated_at=now,
+        )
+        if updated != 1:
+            raise RuntimeError(f"reservation {reservation.pk} holds more than its availability has reserved")
+        availability.refresh_from_db()
+        reservation.status = ReservationStatus.SOLD
+        reservation.closed_at = now
+        reservation.save(update_fields=["status", "closed_at", "updated_at"])
+        emit_availability_event(events.AVAILABILITY_SOLD, availability, actor, **_reservation_extra(reservation))
+    return reservation
+
+
+def reservations_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """ACTIVE reservations whose expiry has come -> EXPIRED, their quantity available again (as
+    a release, with tradedesk.availability.released, reason `reservation_expired`). Beat, every
+    minute. Idempotent, and it never waits: an availability or reservation locked by a
+    concurrent change is skipped (SKIP LOCKED) and taken on the next run. Returns how many
+    expired."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        due = list(
+            Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+            .order_by("expires_at", "id")
+            .values_list("pk", "availability_id")[:batch_size]
+        )
+        done = 0
+        for reservation_id, availability_id in due:
+            with transaction.atomic():
+                availability = (
+                    Availability.objects.select_for_update(skip_locked=True).filter(pk=availability_id).first()
+                )
+                if availability is None:
+                    continue
+                reservation = (
+                    Reservation.objects.select_for_update(skip_locked=True)
+                    .filter(pk=reservation_id, status=ReservationStatus.ACTIVE, expires_at__lte=now)
+                    .first()
+                )
+                if reservation is None:
+                    continue
+                _give_back(
+                    availability,
+                    reservation,
+                    status=ReservationStatus.EXPIRED,
+                    reason="reservation_expired",
+                    actor=None,
+                    now=now,
+                )
+                done += 1
+        expired += done
+        if len(due) < batch_size or done == 0:
+            return expired
