@@ -20,6 +20,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's own URLs: KYC documents are served only through this scoped view.
+    path("admin/", include("apps.partners.admin.documents")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

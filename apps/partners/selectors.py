@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User, UserType
 from apps.partners.errors import (
@@ -204,3 +204,25 @@ def amendments_visible_to_staff(user: User) -> QuerySet[PartnerAmendment]:
     if user.user_type == UserType.INTERNAL and user.organization_id is not None:
         return amendments.filter(partner__organization_id=user.organization_id)
     return PartnerAmendment.objects.none()
+
+
+def document_for_staff(user: User, document_id: UUID) -> PartnerDocument | None:
+    """A KYC document of an application or partner of the staff member's organization (platform
+    admins: any), or None."""
+    if user.user_type == UserType.SUPER_ADMIN:
+        return PartnerDocument.objects.filter(pk=document_id).first()
+    if user.user_type != UserType.INTERNAL or user.organization_id is None:
+        return None
+    return (
+        PartnerDocument.objects.filter(pk=document_id)
+        .filter(Q(application__organization_id=user.organization_id) | Q(partner__organization_id=user.organization_id))
+        .first()
+    )
+
+
+def document_for_member(user: User, partner_id: UUID, document_id: UUID) -> PartnerDocument | None:
+    """A document of the partner, for a caller who may see the partner (members and staff)."""
+    partner = partners_visible_to(user).filter(pk=partner_id).first()
+    if partner is None:
+        return None
+    return PartnerDocument.objects.filter(pk=document_id, partner_id=partner.pk).first()

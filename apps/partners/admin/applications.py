@@ -21,6 +21,7 @@ from django_object_actions import DjangoObjectActions, action
 from apps.accounts.models import User
 from apps.partners import services
 from apps.partners.admin.base import ServiceActionsMixin
+from apps.partners.admin.documents import DocumentLinkMixin
 from apps.partners.models import (
     DocumentStatus,
     OnboardingApplication,
@@ -117,12 +118,12 @@ def _uuid(value: str) -> UUID | None:
         return None
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(DocumentLinkMixin, admin.TabularInline):
     model = PartnerDocument
     fk_name = "application"
     extra = 0
     can_delete = False
-    fields = ("document_type", "file", "status", "issued_on", "expires_on", "verified_by", "verified_at")
+    fields = ("document_type", "view_file", "status", "issued_on", "expires_on", "verified_by", "verified_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

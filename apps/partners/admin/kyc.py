@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django_object_actions import action
 
 from apps.partners.admin.base import ServiceActionsMixin
+from apps.partners.admin.documents import DocumentLinkMixin
 from apps.partners.capabilities import normalized
 from apps.partners.models import BusinessPartner, DocumentStatus, PartnerDocument
 from apps.partners.services.capabilities import partner_override_capabilities
@@ -24,14 +25,14 @@ from apps.partners.services.partner_documents import partner_document_reject, pa
 KYC_ACTIONS = ("override_capabilities", "review_partner_document", "renew_kyc")
 
 
-class PartnerDocumentInline(admin.TabularInline):
+class PartnerDocumentInline(DocumentLinkMixin, admin.TabularInline):
     model = PartnerDocument
     fk_name = "partner"
     extra = 0
     can_delete = False
     fields = (
         "document_type",
-        "file",
+        "view_file",
         "status",
         "issued_on",
         "expires_on",

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import cast
 from uuid import UUID
 
+from django.http import FileResponse
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -16,9 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.models import User, UserType
+from apps.core.errors import PermissionDenied
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
+from apps.partners.document_files import serve_document
+from apps.partners.errors import DocumentNotFound
 from apps.partners.models import DocumentStatus, DocumentType
 from apps.partners.services.partner_documents import partner_document_upload
 
@@ -98,10 +103,41 @@ class PartnerDocumentCollectionApi(APIView):
         return Response(PartnerDocumentRecordOutput(document).data, status=201)
 
 
+class PartnerDocumentFileApi(APIView):
+    """The file of one of the partner's documents, for its members and its organization's staff
+    (staff also need partners.view_partnerdocument). Streamed inline with the content type
+    recognised at upload; never from a public URL."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["partners"],
+        operation_id="partners_document_file",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request: Request, partner_id: UUID, document_id: UUID) -> FileResponse:
+        user = cast(User, request.user)
+        document = selectors.document_for_member(user, partner_id, document_id)
+        if document is None:
+            raise DocumentNotFound()
+        if user.user_type == UserType.INTERNAL and not user.has_perm("partners.view_partnerdocument"):
+            raise PermissionDenied("Viewing KYC documents needs the partners.view_partnerdocument capability.")
+        return serve_document(document)
+
+
 urlpatterns = [
     path(
         "partners/<uuid:partner_id>/documents/",
         PartnerDocumentCollectionApi.as_view(),
         name="partner-documents",
-    )
+    ),
+    path(
+        "partners/<uuid:partner_id>/documents/<uuid:document_id>/file",
+        PartnerDocumentFileApi.as_view(),
+        name="partner-document-file",
+    ),
 ]
