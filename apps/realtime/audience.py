@@ -6,6 +6,8 @@ registered here by that app in its `AppConfig.ready()`:
 
 - `register_partner_resolver(fn)`: which partner an EXTERNAL user acts for (the partners app).
 - `register_audience_filter(pattern, fn)`: what an audience may see of an event's payload.
+- `register_audience_router(pattern, fn)`: further groups an event goes to (a topic such as
+  `market.<org id>.<commodity>`, partners invited to see a posting), each with its own payload.
 
 Groups (channel-layer names):
 
@@ -15,6 +17,7 @@ Groups (channel-layer names):
     platform             SUPER_ADMIN sockets: platform-wide notices sent to it directly. Events are
                          not routed there (a firehose of every tenant); a platform admin follows an
                          organization by subscribing to `org.<id>` (topics.py).
+    <prefix>.<...>       a topic sockets subscribe to (topics.py), reached only through a router
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -35,9 +38,13 @@ EXTERNAL = "EXTERNAL"
 
 PLATFORM_GROUP = "platform"
 
-AudienceKind = Literal["user", "org", "partner"]
+# "user", "org" or "partner" (the groups sockets join on connect), or a topic prefix (topics.py).
+AudienceKind = str
 PartnerResolver = Callable[[Any], Any]
 AudienceFilter = Callable[[EventEnvelope, "Audience"], dict[str, Any] | None]
+# (audience, the payload it sees): a routed audience never falls back to the whole payload.
+RoutedAudience = tuple["Audience", dict[str, Any]]
+AudienceRouter = Callable[[EventEnvelope], list[RoutedAudience]]
 
 
 @dataclass(frozen=True)
@@ -132,15 +139,45 @@ def default_payload(envelope: EventEnvelope, audience: Audience) -> dict[str, An
     return envelope.payload
 
 
-def _filter_for(event_type: str) -> AudienceFilter:
-    exact = _filters.get(event_type)
+def _most_specific(registry: dict[str, Any], event_type: str) -> Any:
+    """The entry for an exact type, else for the longest matching pattern; None without one."""
+    exact = registry.get(event_type)
     if exact is not None:
         return exact
-    matching = [pattern for pattern in _filters if pattern == "*" or fnmatch.fnmatchcase(event_type, pattern)]
+    matching = [pattern for pattern in registry if pattern == "*" or fnmatch.fnmatchcase(event_type, pattern)]
     if not matching:
-        return default_payload
-    return _filters[max(matching, key=len)]
+        return None
+    return registry[max(matching, key=len)]
+
+
+def _filter_for(event_type: str) -> AudienceFilter:
+    return _most_specific(_filters, event_type) or default_payload
 
 
 def payload_for(envelope: EventEnvelope, audience: Audience) -> dict[str, Any] | None:
     return _filter_for(envelope.type)(envelope, audience)
+
+
+# --- Further audiences, routed by the domain ------------------------------------------------
+
+_routers: dict[str, AudienceRouter] = {}
+
+
+def register_audience_router(event_type_pattern: str, fn: AudienceRouter) -> None:
+    """`fn(envelope) -> [(audience, payload), ...]`: groups an event goes to beyond its
+    organization, its partner and the user it is about (`audiences_for_event`), each with the
+    payload that group sees, for events whose type matches the pattern (same rules as filters:
+    the most specific pattern wins). Typically topic groups (`Audience("market", "<org>.<code>")`
+    is the group `market.<org>.<code>`) or other partners' groups. Sync; may query the database
+    (it runs in the relay's worker, outside any transaction). A group an event already reaches
+    through its own audiences keeps that payload (fanout.messages_for)."""
+    _routers[event_type_pattern] = fn
+
+
+def unregister_audience_router(event_type_pattern: str) -> None:
+    _routers.pop(event_type_pattern, None)
+
+
+def routed_audiences(envelope: EventEnvelope) -> list[RoutedAudience]:
+    router = _most_specific(_routers, envelope.type)
+    return list(router(envelope)) if router is not None else []

@@ -21,9 +21,19 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.logging import get_logger
 from apps.events.envelope import EventEnvelope
-from apps.realtime.audience import audiences_for_event, payload_for, user_aggregate_type, user_group
+from apps.realtime.audience import (
+    audiences_for_event,
+    payload_for,
+    routed_audiences,
+    user_aggregate_type,
+    user_group,
+)
 from apps.realtime.protocol import CloseCode, event_frame, force_close_message
+from apps.realtime.topics import is_group_name
+
+log = get_logger(__name__)
 
 # accounts.events.USER_DEACTIVATED, spelled out: realtime imports no domain app.
 USER_DEACTIVATED = "accounts.user.deactivated"
@@ -32,13 +42,26 @@ SINK_NAME = "realtime"
 
 
 def messages_for(envelope: EventEnvelope) -> list[tuple[str, dict[str, Any]]]:
-    """(group, message) pairs for one event: one per audience allowed to see it, then the
-    force-close of a disabled user's sockets."""
+    """(group, message) pairs for one event: one per audience allowed to see it (its own
+    audiences, then those a domain router adds, once per group: the first payload wins), then
+    the force-close of a disabled user's sockets."""
     messages = []
+    groups: set[str] = set()
     for audience in audiences_for_event(envelope):
         payload = payload_for(envelope, audience)
+        groups.add(audience.group)
         if payload is not None:
             messages.append((audience.group, event_frame(envelope, payload)))
+    for audience, payload in routed_audiences(envelope):
+        group = audience.group
+        if group in groups:
+            continue
+        if not is_group_name(group):
+            # The channel layer would refuse it, and the relay would retry the batch forever.
+            log.warning("realtime.bad_group", group=group[:120], event_type=envelope.type)
+            continue
+        groups.add(group)
+        messages.append((group, event_frame(envelope, payload)))
     if envelope.type == USER_DEACTIVATED and envelope.aggregate_type == user_aggregate_type():
         messages.append((user_group(envelope.aggregate_id), force_close_message(CloseCode.FORBIDDEN)))
     return messages

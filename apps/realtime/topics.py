@@ -32,9 +32,14 @@ def unregister_topic(prefix: str) -> None:
     _checkers.pop(prefix, None)
 
 
+def is_group_name(name: Any) -> bool:
+    """A name the channel layer accepts as a group (and so as a topic)."""
+    return isinstance(name, str) and _TOPIC_RE.fullmatch(name) is not None
+
+
 def topic_permitted(user: Any, topic: str) -> bool:
     """True when the longest registered prefix of `topic` has a checker that says yes."""
-    if not isinstance(topic, str) or not _TOPIC_RE.fullmatch(topic):
+    if not is_group_name(topic):
         return False
     prefixes = [p for p in _checkers if topic.startswith(f"{p}.") and len(topic) > len(p) + 1]
     if not prefixes:

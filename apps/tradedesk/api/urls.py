@@ -3,8 +3,9 @@
 
 from django.urls import URLPattern
 
-from apps.tradedesk.api import availabilities, requirements
+from apps.tradedesk.api import availabilities, market, requirements
 
 urlpatterns: list[URLPattern] = []
 urlpatterns += requirements.urlpatterns
 urlpatterns += availabilities.urlpatterns
+urlpatterns += market.urlpatterns

@@ -1,0 +1,292 @@
+"""The anonymous market over the API (SPEC sections 7 and 13): `market/availabilities/` and
+`market/requirements/`, the live postings of the caller's organization it may see, newest first,
+cursor-paginated, in one SQL query per page whatever its size (market.py says who sees what).
+
+Partner users get the anonymous rows (`poster` is null); staff of the organization get the same
+rows plus PRIVATE postings, with `poster` naming the partner and the posting's number. The
+caller's own postings are not listed (they are in `availabilities/` and `requirements/`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.commodities.models import UPPER_CODE_REGEX, VARIETY_CODE_REGEX
+from apps.core.pagination import CappedCursorPagination
+from apps.locations.models import RegionChoices
+from apps.tradedesk import market
+from apps.tradedesk.models import AvailabilityStatus, RequirementStatus, Urgency, Visibility
+
+TAG = "tradedesk"
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+]
+RATING_BAND_CHOICES = [("A", "A (low risk)"), ("B", "B"), ("C", "C"), ("D", "D (critical)"), ("UNRATED", "Unrated")]
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def _kg(**options: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=3, **options)
+
+
+def _per_kg(**options: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=4, **options)
+
+
+def _money(**options: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=2, **options)
+
+
+class MarketPosterOutput(serializers.Serializer):
+    """Who posted it: shown to the organization's staff only."""
+
+    partner_id = serializers.UUIDField()
+    partner_code = serializers.CharField()
+    partner_legal_name = serializers.CharField()
+    number = serializers.CharField(help_text="The posting's document number (AV/... or RQ/...).")
+
+
+class MarketStateName(serializers.CharField):
+    def to_representation(self, value: Any) -> str:
+        return market.state_name(str(value))
+
+
+class MarketPostingOutput(serializers.Serializer):
+    """What every market row shows."""
+
+    id = serializers.UUIDField(help_text="The posting's own id (not the poster's).")
+    commodity_id = serializers.UUIDField()
+    commodity_code = serializers.CharField(source="commodity.code")
+    variety_id = serializers.UUIDField(allow_null=True)
+    variety_code = serializers.CharField(source="variety.code", allow_null=True, default=None)
+    quantity_unit = serializers.CharField(source="quantity_unit.code")
+    price_unit = serializers.CharField(source="price_unit.code")
+    currency = serializers.CharField()
+    delivery_term_id = serializers.UUIDField(allow_null=True)
+    delivery_term_code = serializers.CharField(source="delivery_term.code", allow_null=True, default=None)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    state_code = serializers.CharField()
+    state_name = MarketStateName(source="state_code", help_text="The state's name (India); empty elsewhere.")
+    region = serializers.CharField()
+    rating_band = serializers.ChoiceField(
+        choices=RATING_BAND_CHOICES, help_text="From the poster's risk category: LOW A, MEDIUM B, HIGH C, CRITICAL D."
+    )
+    poster = MarketPosterOutput(allow_null=True, help_text="The organization's staff only; null for partners.")
+    created_at = serializers.DateTimeField()
+
+
+class MarketAvailabilityOutput(MarketPostingOutput):
+    status = serializers.ChoiceField(choices=AvailabilityStatus.choices)
+    quantity = _kg(help_text="As entered, in quantity_unit.")
+    total_kg = _kg()
+    available_kg = _kg()
+    min_order_kg = _kg()
+    partial_allowed = serializers.BooleanField()
+    price = _money(help_text="Per price_unit.")
+    price_per_kg = _per_kg()
+    quality = serializers.JSONField(help_text="Per parameter code, as decimal strings (grades as their value).")
+    available_from = serializers.DateTimeField()
+    available_until = serializers.DateTimeField()
+    day_only = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+
+
+class MarketAvailabilityPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MarketAvailabilityOutput(many=True)
+
+
+class MarketRequirementOutput(MarketPostingOutput):
+    status = serializers.ChoiceField(choices=RequirementStatus.choices)
+    min_quantity = _kg()
+    max_quantity = _kg()
+    preferred_quantity = _kg(allow_null=True)
+    min_kg = _kg()
+    max_kg = _kg()
+    preferred_kg = _kg(allow_null=True)
+    fulfilled_kg = _kg()
+    remaining_kg = _kg(help_text="max_kg - fulfilled_kg: what the buyer still wants.")
+    spec = serializers.JSONField(help_text="Per parameter code: min, max, preferred, exact, accepted.")
+    max_price = _money()
+    preferred_price = _money(allow_null=True)
+    max_price_per_kg = _per_kg()
+    preferred_price_per_kg = _per_kg(allow_null=True)
+    payment_term_id = serializers.UUIDField(allow_null=True)
+    payment_term_code = serializers.CharField(source="payment_term.code", allow_null=True, default=None)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    delivery_from = serializers.DateField()
+    delivery_until = serializers.DateField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class MarketRequirementPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MarketRequirementOutput(many=True)
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def _id_or_code(value: str, code_regex: str, what: str) -> str:
+    value = value.strip()
+    if UUID_RE.fullmatch(value):
+        return value
+    code = value.upper()
+    if not re.fullmatch(code_regex, code):
+        raise serializers.ValidationError(f"Give the {what}'s id or its code.", code="invalid")
+    return code
+
+
+class MarketFiltersInput(serializers.Serializer):
+    commodity = serializers.CharField(required=False, max_length=40, help_text="A commodity id or code (COTTON).")
+    variety = serializers.CharField(required=False, max_length=40, help_text="A variety id or code (SHANKAR-6).")
+    price_per_kg_min = _per_kg(required=False, min_value=0)
+    price_per_kg_max = _per_kg(required=False, min_value=0)
+    state = serializers.RegexField(
+        r"^[A-Za-z0-9]{2}$", required=False, help_text="A two-letter state code (GJ, MH, TN ...)."
+    )
+    region = serializers.ChoiceField(choices=RegionChoices.choices, required=False)
+
+    def validate_commodity(self, value: str) -> str:
+        return _id_or_code(value, UPPER_CODE_REGEX, "commodity")
+
+    def validate_variety(self, value: str) -> str:
+        return _id_or_code(value, VARIETY_CODE_REGEX, "variety")
+
+    def validate_state(self, value: str) -> str:
+        return value.upper()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("price_per_kg_min"), attrs.get("price_per_kg_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError(
+                {"price_per_kg_max": ["Must not be below price_per_kg_min."]}, code="range_invalid"
+            )
+        return attrs
+
+    def filters(self) -> market.MarketFilters:
+        data = self.validated_data
+        return market.MarketFilters(
+            commodity=data.get("commodity"),
+            variety=data.get("variety"),
+            price_per_kg_min=data.get("price_per_kg_min"),
+            price_per_kg_max=data.get("price_per_kg_max"),
+            state_code=data.get("state"),
+            region=data.get("region"),
+        )
+
+
+class MarketAvailabilityFilters(MarketFiltersInput):
+    min_available_kg = _kg(required=False, min_value=0, help_text="At least this much available, in kg.")
+
+    def filters(self) -> market.MarketFilters:
+        filters = super().filters()
+        filters.min_available_kg = self.validated_data.get("min_available_kg")
+        return filters
+
+
+class MarketRequirementFilters(MarketFiltersInput):
+    quantity_kg = _kg(
+        required=False,
+        min_value=0,
+        help_text="Requirements that would take this many kg: min_kg <= q <= max_kg - fulfilled_kg.",
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+    def filters(self) -> market.MarketFilters:
+        filters = super().filters()
+        filters.quantity_kg = self.validated_data.get("quantity_kg")
+        filters.urgency = self.validated_data.get("urgency")
+        return filters
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+class MarketPage(CappedCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+AVAILABILITY_DESCRIPTION = """The live availabilities of your organization's market you may see
+(PUBLIC ones, RESTRICTED ones your partner is invited to; staff: all, PRIVATE too, with the poster
+named). Your own are not listed. Price bounds are per kg.
+
+Quality ranges: `quality.<parameter>.min` / `quality.<parameter>.max` for a NUMERIC parameter
+(inclusive, e.g. `quality.staple_length.min=28.5&quality.micronaire.max=4.5`) and
+`quality.<parameter>=<value>` for a GRADE one (e.g. `quality.color_grade=31-1`); parameters of
+the commodity filtered on, or of any commodity. An unknown parameter or a bad value: 400 with
+the parameter named in `errors[].attr`. Postings without a value for the parameter are left out."""
+
+REQUIREMENT_DESCRIPTION = """The live requirements (ACTIVE or PARTIALLY_FULFILLED, inside their
+validity) of your organization's market you may see, as for availabilities. Price bounds apply
+to the buyer's maximum price per kg; `quantity_kg` keeps those that would take that quantity."""
+
+
+class MarketAvailabilityListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_market_availabilities_list",
+        description=AVAILABILITY_DESCRIPTION,
+        parameters=[MarketAvailabilityFilters, *PAGE_PARAMETERS],
+        responses=MarketAvailabilityPageOutput,
+    )
+    def get(self, request: Request) -> Response:
+        viewer = market.market_viewer(_user(request), staff_perm=market.VIEW_AVAILABILITY)
+        filters_input = MarketAvailabilityFilters(data=request.query_params)
+        filters_input.is_valid(raise_exception=True)
+        filters = filters_input.filters()
+        filters.quality = market.parse_quality_filters(request.query_params, commodity=filters.commodity)
+        rows = market.filter_market_availabilities(market.market_availabilities(viewer), filters)
+        paginator = MarketPage()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MarketAvailabilityOutput(page, many=True).data)
+
+
+class MarketRequirementListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="tradedesk_market_requirements_list",
+        description=REQUIREMENT_DESCRIPTION,
+        parameters=[MarketRequirementFilters, *PAGE_PARAMETERS],
+        responses=MarketRequirementPageOutput,
+    )
+    def get(self, request: Request) -> Response:
+        viewer = market.market_viewer(_user(request), staff_perm=market.VIEW_REQUIREMENT)
+        filters_input = MarketRequirementFilters(data=request.query_params)
+        filters_input.is_valid(raise_exception=True)
+        rows = market.filter_market_requirements(market.market_requirements(viewer), filters_input.filters())
+        paginator = MarketPage()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MarketRequirementOutput(page, many=True).data)
+
+
+urlpatterns = [
+    path("market/availabilities/", MarketAvailabilityListApi.as_view(), name="market-availabilities"),
+    path("market/requirements/", MarketRequirementListApi.as_view(), name="market-requirements"),
+]

@@ -1,0 +1,441 @@
+"""The anonymous market (SPEC section 7): the postings partners of one organization see of each
+other, and what they see of them.
+
+Who sees what:
+
+- A partner user (an active member of a partner of the organization, whatever its role or the
+  partner's status: reading is allowed) sees the organization's live postings that are PUBLIC,
+  and RESTRICTED ones its partner is invited to; never PRIVATE ones, never its own (they are in
+  its `availabilities/` and `requirements/` lists, in full), never another organization's.
+- Staff of the organization with tradedesk.view_availability / view_requirement see every live
+  posting of their organization, PRIVATE ones too, with the poster named; platform admins see
+  every organization's. Staff without the capability: 403.
+- Anyone else (an applicant without a partner, a partner of another organization's user record
+  in an inconsistent state): 403 market_closed.
+
+Live: an availability ACTIVE with something available and not expired; a requirement ACTIVE or
+PARTIALLY_FULFILLED inside its validity (valid_from <= now < valid_until).
+
+What a partner sees of a posting: commodity, variety, quantities, prices, quality (or spec),
+state code, state name and region, terms, windows, visibility and a rating band (A/B/C/D from
+the poster's risk category LOW/MEDIUM/HIGH/CRITICAL, UNRATED without one), under the posting's
+own id. Never the poster's name, id, code, branch, location, address, phone, users, invitees or
+the posting's document number. The selectors make that structural: a partner's queryset
+carries `poster = NULL` from the database and the serializers read nothing of the partner but
+the band computed in SQL. The live feed (realtime.py) sends the same allow-listed fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, JSONObject
+from django.utils import timezone
+
+from apps.accounts.models import User, UserType
+from apps.commodities.models import ParameterKind, QualityParameter
+from apps.core.errors import PermissionDenied
+from apps.core.india import STATES_BY_CODE
+from apps.organizations.errors import FieldInvalid
+from apps.partners.models import RiskCategory
+from apps.partners.selectors import membership_of
+from apps.tradedesk.models import (
+    Availability,
+    AvailabilityStatus,
+    Requirement,
+    RequirementStatus,
+    Visibility,
+)
+
+VIEW_AVAILABILITY = "tradedesk.view_availability"
+VIEW_REQUIREMENT = "tradedesk.view_requirement"
+
+LISTED_AVAILABILITY_STATES = (AvailabilityStatus.ACTIVE,)
+LISTED_REQUIREMENT_STATES = (RequirementStatus.ACTIVE, RequirementStatus.PARTIALLY_FULFILLED)
+
+_KG: DecimalField[Any, Any] = DecimalField(max_digits=16, decimal_places=3)
+
+UNRATED = "UNRATED"
+RATING_BANDS = {
+    RiskCategory.LOW: "A",
+    RiskCategory.MEDIUM: "B",
+    RiskCategory.HIGH: "C",
+    RiskCategory.CRITICAL: "D",
+}
+
+
+class MarketClosed(PermissionDenied):
+    code = "market_closed"
+    default_detail = "The market is open to the organization's partners and its staff."
+
+
+def rating_band(risk_category: str | None) -> str:
+    return RATING_BANDS.get(risk_category or "", UNRATED)  # type: ignore[call-overload]
+
+
+def state_name(state_code: str) -> str:
+    state = STATES_BY_CODE.get(state_code or "")
+    return state.name if state is not None else ""
+
+
+def _rating_band_sql() -> Case:
+    return Case(
+        *(When(partner__risk_category=category, then=Value(band)) for category, band in RATING_BANDS.items()),
+        default=Value(UNRATED),
+        output_field=CharField(),
+    )
+
+
+# --- who is looking -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketViewer:
+    """`organization_id` None: every organization (a platform admin). `partner_id` None: staff."""
+
+    organization_id: UUID | None
+    partner_id: UUID | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.partner_id is None
+
+
+def market_viewer(user: User, *, staff_perm: str) -> MarketViewer:
+    """The caller as a market reader (403 market_closed / permission_denied otherwise)."""
+    if user.user_type == UserType.SUPER_ADMIN:
+        return MarketViewer(organization_id=None, partner_id=None)
+    if user.user_type == UserType.INTERNAL and user.organization_id is not None:
+        if not user.has_perm(staff_perm):
+            raise PermissionDenied(f"Reading the market needs the {staff_perm} capability.")
+        return MarketViewer(organization_id=user.organization_id, partner_id=None)
+    membership = membership_of(user)
+    if membership is None or user.organization_id is None or membership.partner.organization_id != user.organization_id:
+        raise MarketClosed()
+    return MarketViewer(organization_id=user.organization_id, partner_id=membership.partner_id)
+
+
+def _poster_sql(viewer: MarketViewer) -> Any:
+    """Who posted it, for staff only; NULL from the database for partners."""
+    if not viewer.is_staff:
+        return Value(None, output_field=JSONField())
+    return JSONObject(
+        partner_id=F("partner_id"),
+        partner_code=F("partner__code"),
+        partner_legal_name=F("partner__legal_name"),
+        number=F("number"),
+    )
+
+
+def _visible_to_partner(model: type[Availability] | type[Requirement], partner_id: UUID) -> Q:
+    invited = model.invited_partners.through.objects.filter(  # type: ignore[attr-defined]
+        **{f"{model._meta.model_name}_id": OuterRef("pk"), "businesspartner_id": partner_id}
+    )
+    return Q(visibility=Visibility.PUBLIC) | Q(Exists(invited), visibility=Visibility.RESTRICTED)
+
+
+def market_availabilities(viewer: MarketViewer, *, now: datetime | None = None) -> QuerySet[Availability]:
+    """The live availabilities `viewer` may see on the market, with what the output shows (one
+    query per page: the relations are joined, the band and the poster computed in SQL)."""
+    now = now or timezone.now()
+    rows = Availability.objects.filter(status__in=LISTED_AVAILABILITY_STATES, available_kg__gt=0, expires_at__gt=now)
+    if viewer.organization_id is not None:
+        rows = rows.filter(organization_id=viewer.organization_id)
+    if viewer.partner_id is not None:
+        rows = rows.filter(_visible_to_partner(Availability, viewer.partner_id)).exclude(partner_id=viewer.partner_id)
+    return rows.select_related("commodity", "variety", "quantity_unit", "price_unit", "delivery_term").annotate(
+        rating_band=_rating_band_sql(), poster=_poster_sql(viewer)
+    )
+
+
+def market_requirements(viewer: MarketViewer, *, now: datetime | None = None) -> QuerySet[Requirement]:
+    """The live requirements `viewer` may see on the market (as market_availabilities)."""
+    now = now or timezone.now()
+    rows = Requirement.objects.filter(
+        status__in=LISTED_REQUIREMENT_STATES, valid_from__lte=now, valid_until__gt=now, fulfilled_kg__lt=F("max_kg")
+    )
+    if viewer.organization_id is not None:
+        rows = rows.filter(organization_id=viewer.organization_id)
+    if viewer.partner_id is not None:
+        rows = rows.filter(_visible_to_partner(Requirement, viewer.partner_id)).exclude(partner_id=viewer.partner_id)
+    return rows.select_related(
+        "commodity", "variety", "quantity_unit", "price_unit", "payment_term", "delivery_term"
+    ).annotate(
+        rating_band=_rating_band_sql(),
+        poster=_poster_sql(viewer),
+        remaining_kg=ExpressionWrapper(F("max_kg") - F("fulfilled_kg"), output_field=_KG),
+    )
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+# Query parameters `quality.<code>.min`, `quality.<code>.max` (NUMERIC parameters, inclusive)
+# and `quality.<code>` (a GRADE value, exact).
+QUALITY_PARAM = re.compile(r"^quality\.(?P<code>[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:\.(?P<bound>min|max))?$")
+QUALITY_PREFIX = "quality."
+# Values in `quality` are strings written by the services; a value that is not a plain decimal
+# (a grade under the same code in another commodity) casts to NULL rather than failing the query.
+_DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+_QUALITY_VALUE: DecimalField[Any, Any] = DecimalField(max_digits=24, decimal_places=8)
+
+
+@dataclass
+class QualityFilter:
+    code: str
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    grade: str | None = None
+
+
+@dataclass
+class MarketFilters:
+    commodity: str | None = None  # an id or a code
+    variety: str | None = None  # an id or a code
+    price_per_kg_min: Decimal | None = None
+    price_per_kg_max: Decimal | None = None
+    state_code: str | None = None
+    region: str | None = None
+    min_available_kg: Decimal | None = None  # availabilities
+    quantity_kg: Decimal | None = None  # requirements
+    urgency: str | None = None  # requirements
+    quality: list[QualityFilter] = field(default_factory=list)  # availabilities
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _decimal(attr: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or abs(value) >= Decimal("1e15"):
+        raise FieldInvalid(attr, "invalid", f"{attr} must be a decimal number; got {raw[:40]!r}.")
+    return value
+
+
+def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -> list[QualityFilter]:
+    """`quality.*` query parameters, checked against the quality parameters (of the commodity
+    filtered on, else of any commodity): a NUMERIC one takes `.min`/`.max`, a GRADE one an exact
+    value. One query when there are any."""
+    raw = {key: value for key, value in params.items() if key.startswith(QUALITY_PREFIX)}
+    if not raw:
+        return []
+    parsed: dict[str, QualityFilter] = {}
+    wanted: dict[str, list[tuple[str, str | None, str]]] = {}
+    for key, value in sorted(raw.items()):
+        match = QUALITY_PARAM.fullmatch(key)
+        if match is None:
+            raise FieldInvalid(
+                key,
+                "invalid",
+                "Quality filters are quality.<parameter>.min, quality.<parameter>.max or quality.<grade parameter>.",
+            )
+        wanted.setdefault(match["code"], []).append((key, match["bound"], value))
+    parameters = QualityParameter.objects.filter(code__in=wanted, is_active=True)
+    if commodity is not None:
+        parameters = parameters.filter(
+            **({"commodity_id": commodity} if _is_uuid(commodity) else {"commodity__code": commodity})
+        )
+    kinds: dict[str, set[str]] = {}
+    for code, kind in parameters.values_list("code", "kind"):
+        kinds.setdefault(code, set()).add(kind)
+    for code, entries in wanted.items():
+        for key, bound, value in entries:
+            expected = ParameterKind.NUMERIC if bound else ParameterKind.GRADE
+            if expected not in kinds.get(code, set()):
+                which = "of the commodity" if commodity is not None else "of any commodity"
+                shape = "NUMERIC (filter with .min/.max)" if bound else "GRADE (filter with an exact value)"
+                raise FieldInvalid(key, "unknown_parameter", f"{code!r} is not a {shape} quality parameter {which}.")
+            entry = parsed.setdefault(code, QualityFilter(code=code))
+            if bound == "min":
+                entry.minimum = _decimal(key, value)
+            elif bound == "max":
+                entry.maximum = _decimal(key, value)
+            else:
+                entry.grade = value.strip()
+        entry = parsed[code]
+        if entry.minimum is not None and entry.maximum is not None and entry.minimum > entry.maximum:
+            raise FieldInvalid(
+                f"{QUALITY_PREFIX}{code}.max", "range_invalid", f"The maximum of {code} is below its minimum."
+            )
+    return list(parsed.values())
+
+
+def _commodity_and_variety(rows: QuerySet[Any], filters: MarketFilters) -> QuerySet[Any]:
+    if filters.commodity is not None:
+        c = filters.commodity
+        rows = rows.filter(commodity_id=c) if _is_uuid(c) else rows.filter(commodity__code=c)
+    if filters.variety is not None:
+        v = filters.variety
+        rows = rows.filter(variety_id=v) if _is_uuid(v) else rows.filter(variety__code=v)
+    if filters.state_code is not None:
+        rows = rows.filter(state_code=filters.state_code)
+    if filters.region is not None:
+        rows = rows.filter(region=filters.region)
+    return rows
+
+
+def filter_market_availabilities(rows: QuerySet[Availability], filters: MarketFilters) -> QuerySet[Availability]:
+    rows = _commodity_and_variety(rows, filters)
+    if filters.price_per_kg_min is not None:
+        rows = rows.filter(price_per_kg__gte=filters.price_per_kg_min)
+    if filters.price_per_kg_max is not None:
+        rows = rows.filter(price_per_kg__lte=filters.price_per_kg_max)
+    if filters.min_available_kg is not None:
+        rows = rows.filter(available_kg__gte=filters.min_available_kg)
+    for index, quality in enumerate(filters.quality):
+        text = f"_quality_{index}_text"
+        rows = rows.alias(**{text: KeyTextTransform(quality.code, "quality")})
+        if quality.grade is not None:
+            rows = rows.filter(**{text: quality.grade})
+        if quality.minimum is None and quality.maximum is None:
+            continue
+        number = f"_quality_{index}"
+        rows = rows.alias(
+            **{
+                number: Case(
+                    When(Q(**{f"{text}__regex": _DECIMAL_TEXT}), then=Cast(F(text), _QUALITY_VALUE)),
+                    default=Value(None),
+                    output_field=_QUALITY_VALUE,
+                )
+            }
+        )
+        if quality.minimum is not None:
+            rows = rows.filter(**{f"{number}__gte": quality.minimum})
+        if quality.maximum is not None:
+            rows = rows.filter(**{f"{number}__lte": quality.maximum})
+    return rows
+
+
+def filter_market_requirements(rows: QuerySet[Requirement], filters: MarketFilters) -> QuerySet[Requirement]:
+    """Price bounds apply to the buyer's maximum price per kg; `quantity_kg` keeps requirements
+    that would take that much: min_kg <= q <= what is still wanted (max_kg - fulfilled_kg)."""
+    rows = _commodity_and_variety(rows, filters)
+    if filters.price_per_kg_min is not None:
+        rows = rows.filter(max_price_per_kg__gte=filters.price_per_kg_min)
+    if filters.price_per_kg_max is not None:
+        rows = rows.filter(max_price_per_kg__lte=filters.price_per_kg_max)
+    if filters.quantity_kg is not None:
+        q = filters.quantity_kg
+        rows = rows.filter(min_kg__lte=q, max_kg__gte=F("fulfilled_kg") + q)
+    if filters.urgency is not None:
+        rows = rows.filter(urgency=filters.urgency)
+    return rows
+
+
+# --- the live feed's payloads ---------------------------------------------------------------------
+
+# The fields of the services' event payloads a market subscriber may see (allow-list: anything
+# a service adds later stays out until it is listed here).
+AVAILABILITY_MARKET_FIELDS = frozenset(
+    {
+        "availability_id",
+        "status",
+        "previous_status",
+        "commodity_id",
+        "commodity_code",
+        "variety_id",
+        "variety_code",
+        "quantity",
+        "quantity_unit",
+        "quantity_unit_factor",
+        "total_kg",
+        "available_kg",
+        "min_order_kg",
+        "partial_allowed",
+        "price",
+        "price_unit",
+        "price_unit_factor",
+        "currency",
+        "price_per_kg",
+        "quality",
+        "state_code",
+        "region",
+        "delivery_term_id",
+        "delivery_term_code",
+        "available_from",
+        "available_until",
+        "day_only",
+        "expires_at",
+        "visibility",
+    }
+)
+REQUIREMENT_MARKET_FIELDS = frozenset(
+    {
+        "requirement_id",
+        "status",
+        "previous_status",
+        "commodity_id",
+        "commodity_code",
+        "variety_id",
+        "variety_code",
+        "quantity_unit",
+        "quantity_unit_factor",
+        "min_quantity",
+        "max_quantity",
+        "preferred_quantity",
+        "min_kg",
+        "max_kg",
+        "preferred_kg",
+        "fulfilled_kg",
+        "remaining_kg",
+        "spec",
+        "price_unit",
+        "price_unit_factor",
+        "currency",
+        "max_price",
+        "preferred_price",
+        "max_price_per_kg",
+        "preferred_price_per_kg",
+        "delivery_from",
+        "delivery_until",
+        "state_code",
+        "region",
+        "payment_term_id",
+        "delivery_term_id",
+        "urgency",
+        "visibility",
+        "valid_from",
+        "valid_until",
+        "published_at",
+    }
+)
+
+
+def market_event_payload(payload: Mapping[str, Any], *, allowed: frozenset[str], band: str) -> dict[str, Any]:
+    """The anonymised payload of a posting event: the allow-listed fields, `changed` cut to the
+    same fields, the state's name and the poster's rating band."""
+    anonymous = {key: value for key, value in payload.items() if key in allowed}
+    changed = payload.get("changed")
+    if isinstance(changed, Mapping):
+        anonymous["changed"] = {key: value for key, value in changed.items() if key in allowed}
+    anonymous["state_name"] = state_name(str(payload.get("state_code") or ""))
+    anonymous["rating_band"] = band
+    return anonymous
