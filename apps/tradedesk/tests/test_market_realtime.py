@@ -284,6 +284,78 @@ def test_the_market_payload_is_anonymised_with_the_rating_band(seller, cotton, o
     }
 
 
+# --- with the services' own payloads ---------------------------------------------------------------
+
+
+def _routes_of(aggregate_id: Any) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+    """(type, groups, payloads) of every event of a posting, in order, as the fan-out sends them."""
+    rows = OutboxEvent.objects.filter(aggregate_id=str(aggregate_id)).order_by("position")
+    routed = []
+    for row in rows:
+        messages = messages_for(EventEnvelope.from_row(row))
+        routed.append((row.type, [group for group, _ in messages], [m["event"]["payload"] for _, m in messages]))
+    return routed
+
+
+@pytest.mark.django_db
+def test_an_offer_through_the_services_reaches_the_market_when_approved_and_anonymised(
+    seller, cotton, desk_manager, financial_year, organization
+):
+    from apps.tradedesk.services import availabilities
+
+    posted = availabilities.availability_create(
+        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+    )
+    availabilities.availability_submit(actor=seller.owner, availability_id=posted.pk)
+    availabilities.availability_approve(actor=desk_manager, availability_id=posted.pk, note="Checked by Mehta")
+    availabilities.availability_cancel(actor=seller.owner, availability_id=posted.pk, reason="Sold to Kadi Mills")
+    posted.refresh_from_db()
+
+    routes = _routes_of(posted.pk)
+
+    own = [f"org.{organization.pk}", f"partner.{seller.pk}"]
+    assert [(event_type, groups) for event_type, groups, _ in routes] == [
+        (events.AVAILABILITY_CREATED, own),
+        (events.AVAILABILITY_SUBMITTED, own),
+        (events.AVAILABILITY_APPROVED, own + market_groups(organization.pk)),
+        (events.AVAILABILITY_CANCELLED, own + market_groups(organization.pk)),
+    ]
+    for _, _, payloads in routes[2:]:
+        anonymous = json.dumps(payloads[2:])
+        for identifying in (str(seller.pk), seller.code, seller.legal_name, str(seller.owner.pk), posted.number):
+            assert identifying not in anonymous
+        assert "Mehta" not in anonymous
+        assert "Kadi" not in anonymous
+        assert payloads[1]["number"] == posted.number  # the owner sees it all
+    assert routes[2][2][2]["status"] == "ACTIVE"
+    assert routes[3][2][2]["status"] == "CANCELLED"
+
+
+@pytest.mark.django_db
+def test_a_requirement_through_the_services_reaches_the_market_when_published(
+    buyer, cotton, financial_year, organization
+):
+    from apps.tradedesk.services import requirements
+
+    wanted = requirements.requirement_create(
+        actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton)
+    )
+    requirements.requirement_publish(actor=buyer.owner, requirement_id=wanted.pk)
+    wanted.refresh_from_db()
+
+    routes = _routes_of(wanted.pk)
+
+    own = [f"org.{organization.pk}", f"partner.{buyer.pk}"]
+    assert [(event_type, groups) for event_type, groups, _ in routes] == [
+        (events.REQUIREMENT_CREATED, own),
+        (events.REQUIREMENT_PUBLISHED, own + market_groups(organization.pk)),
+    ]
+    anonymous = json.dumps(routes[1][2][2:])
+    for identifying in (str(buyer.pk), buyer.code, buyer.legal_name, wanted.number, str(factories.coimbatore().pk)):
+        assert identifying not in anonymous
+    assert routes[1][2][2]["max_price_per_kg"] == str(wanted.max_price_per_kg)
+
+
 # --- over real sockets --------------------------------------------------------------------------------
 
 
