@@ -160,6 +160,10 @@ class Availability(BaseModel):
         ]
         indexes = [
             models.Index(fields=["organization", "status", "commodity"], name="availability_market_idx"),
+            # The market lists newest first within an organization: a page is an index range scan.
+            models.Index(
+                fields=["organization", "status", "-created_at", "-id"], name="availability_market_recent_idx"
+            ),
             models.Index(fields=["status", "expires_at"], name="availability_expiry_idx"),
             models.Index(fields=["partner", "status"], name="availability_partner_idx"),
         ]
@@ -283,6 +287,7 @@ class Requirement(BaseModel):
         ]
         indexes = [
             models.Index(fields=["organization", "status", "commodity"], name="requirement_market_idx"),
+            models.Index(fields=["organization", "status", "-created_at", "-id"], name="requirement_market_recent_idx"),
             models.Index(fields=["status", "valid_until"], name="requirement_expiry_idx"),
             models.Index(fields=["partner", "status"], name="requirement_partner_idx"),
         ]
