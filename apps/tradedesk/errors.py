@@ -69,20 +69,32 @@ class PartialOrderNotAllowed(DomainError):
     default_detail = "This availability is sold whole: the quantity must be all that is available."
 
 
+# --- postings' input ------------------------------------------------------------------------------
+
+
+class PostingInvalid(DomainError):
+    """400: a posting's input breaks one rule: `code` names the rule, `errors[0].attr` the field.
+    Each posting has its own subclass (RequirementInvalid, AvailabilityInvalid); the cleaning
+    primitives in `tradedesk.inputs` raise whichever they are given."""
+
+    code = "posting_invalid"
+    status = 400
+    default_detail = "The posting has invalid fields; see errors."
+
+    def __init__(self, attr: str, code: str, detail: str) -> None:
+        super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
+
+
 # --- requirements -------------------------------------------------------------------------------
 
 
-class RequirementInvalid(DomainError):
+class RequirementInvalid(PostingInvalid):
     """400: a requirement's input breaks a rule. `code` names the rule (quantity_invalid,
     quantity_range_invalid, price_invalid, preferred_above_max, window_invalid, location_invalid,
     ...); `errors[0].attr` the field."""
 
     code = "requirement_invalid"
-    status = 400
     default_detail = "The requirement has invalid fields; see errors."
-
-    def __init__(self, attr: str, code: str, detail: str) -> None:
-        super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
 
 
 class RequirementFieldNotEditable(Conflict):
@@ -110,18 +122,14 @@ class FulfilmentExceedsMax(Conflict):
 # --- availabilities and reservations --------------------------------------------------------------
 
 
-class AvailabilityInvalid(DomainError):
+class AvailabilityInvalid(PostingInvalid):
     """400: an availability's (or a reservation's) input breaks a rule. `code` names the rule
     (quantity_invalid, price_invalid, min_order_invalid, window_invalid, window_passed,
     ship_from_required, branch_invalid, location_invalid, term_invalid, ...); `errors[0].attr`
     the field."""
 
     code = "availability_invalid"
-    status = 400
     default_detail = "The availability has invalid fields; see errors."
-
-    def __init__(self, attr: str, code: str, detail: str) -> None:
-        super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
 
 
 class AvailabilityExpired(Conflict):

@@ -7,17 +7,14 @@ message_user and nothing changes. Reservations show inline, read-only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django_object_actions import DjangoObjectActions, action
+from django_object_actions import action
 
 from apps.accounts.models import User
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline
 from apps.tradedesk.errors import AvailabilityNotFound
 from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation
 from apps.tradedesk.selectors import availabilities_visible_to_staff
@@ -32,20 +29,15 @@ class AvailabilityRejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, max_length=NOTE_MAX_LENGTH)
 
 
-class ReservationInline(admin.TabularInline):
+class ReservationInline(ReadOnlyInline):
     model = Reservation
-    extra = 0
-    can_delete = False
     fields = ("quantity_kg", "status", "purpose", "reference", "buyer", "expires_at", "closed_at")
     readonly_fields = fields
     ordering = ("-created_at",)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Availability)
-class AvailabilityAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
+class AvailabilityAdmin(PostingAdmin):
     list_display = (
         "number",
         "partner",
@@ -63,47 +55,20 @@ class AvailabilityAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdm
         "expires_at",
     )
     list_filter = ("status", "commodity", "visibility")
-    list_select_related = ("partner", "commodity", "variety")
-    search_fields = ("number", "partner__code", "partner__legal_name")
-    ordering = ("-created_at",)
     inlines = [ReservationInline]
     readonly_fields = [f.name for f in Availability._meta.fields] + ["invited_partners"]
     change_actions = ("approve", "reject")
+    actionable_states = (AvailabilityStatus.PENDING_APPROVAL,)
+    not_found = AvailabilityNotFound
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Availability]:
         user = request.user
         assert isinstance(user, User)
         return availabilities_visible_to_staff(user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_change_actions(self, request: HttpRequest, object_id: str, form_url: str) -> Any:
-        """The buttons only on a PENDING_APPROVAL availability the staff member may see."""
-        try:
-            pending = (
-                self.get_queryset(request).filter(pk=object_id, status=AvailabilityStatus.PENDING_APPROVAL).exists()
-            )
-        except (ValueError, ValidationError):  # not a UUID: the change view answers it
-            return ()
-        return self.change_actions if pending else ()
-
-    def _in_scope(self, request: HttpRequest, obj: Availability) -> bool:
-        """The action views fetch the object unscoped: report an availability outside the staff
-        member's organization as missing and do nothing."""
-        if self.get_queryset(request).filter(pk=obj.pk).exists():
-            return True
-        self.message_user(
-            request, f"{AvailabilityNotFound.default_detail} ({AvailabilityNotFound.code})", messages.ERROR
-        )
-        return False
-
     @action(button_type="a", label="Approve", description="Put the availability on the market")
     def approve(self, request: HttpRequest, obj: Availability) -> HttpResponse | None:
-        if not self._in_scope(request, obj):
+        if not self.in_scope(request, obj):
             return None
         form = AvailabilityApproveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -119,7 +84,7 @@ class AvailabilityAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdm
 
     @action(button_type="a", label="Reject", description="Refuse the availability with a reason")
     def reject(self, request: HttpRequest, obj: Availability) -> HttpResponse | None:
-        if not self._in_scope(request, obj):
+        if not self.in_scope(request, obj):
             return None
         form = AvailabilityRejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

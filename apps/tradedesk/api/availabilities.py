@@ -13,8 +13,6 @@ tradedesk.change_availability); negotiations and trades reserve through the serv
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
-from typing import Any, cast
 from uuid import UUID
 
 from django.urls import path
@@ -25,22 +23,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
 from apps.core.idempotency import RequiresIdempotencyKey
 from apps.core.pagination import CappedCursorPagination
-from apps.partners.selectors import partner_id_of
 from apps.tradedesk import selectors
+from apps.tradedesk.api.common import (
+    PAGE_PARAMETERS,
+    TAG,
+    DecimalJSONField,
+    PageOutput,
+    PrimaryKeys,
+    factor_field,
+    invited_partner_ids_input,
+    kg_field,
+    optional_text,
+    per_kg_field,
+    posting_partner_id,
+    price_field,
+    user,
+    validated,
+)
 from apps.tradedesk.errors import AvailabilityInvalid, AvailabilityNotFound
 from apps.tradedesk.models import Availability, AvailabilityStatus, ReservationStatus, Visibility
 from apps.tradedesk.services import availabilities as services
 from apps.tradedesk.services import reservations
 from apps.tradedesk.services.availabilities import NOTE_MAX_LENGTH
 
-TAG = "tradedesk"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -50,22 +57,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def _user(request: Request) -> User:
-    return cast(User, request.user)
-
-
 # --- output ---------------------------------------------------------------------------------------
-
-
-class AvailabilityInvitedIds(serializers.ListField):
-    """The ids of the (prefetched) invited partners."""
-
-    def to_representation(self, data: Any) -> list[str]:
-        return [str(obj.pk) for obj in data.all()]
-
-
-def _kg(**options: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=16, decimal_places=3, **options)
 
 
 class AvailabilityOutput(serializers.Serializer):
@@ -77,20 +69,20 @@ class AvailabilityOutput(serializers.Serializer):
     commodity_code = serializers.CharField(source="commodity.code")
     variety_id = serializers.UUIDField(allow_null=True)
     variety_code = serializers.CharField(source="variety.code", allow_null=True, default=None)
-    quantity = _kg(help_text="As entered, in quantity_unit.")
+    quantity = kg_field(help_text="As entered, in quantity_unit.")
     quantity_unit = serializers.CharField(source="quantity_unit.code")
-    quantity_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8, help_text="kg per unit, as used.")
-    total_kg = _kg()
-    available_kg = _kg()
-    reserved_kg = _kg()
-    sold_kg = _kg()
-    min_order_kg = _kg()
+    quantity_unit_factor = factor_field(help_text="kg per unit, as used.")
+    total_kg = kg_field()
+    available_kg = kg_field()
+    reserved_kg = kg_field()
+    sold_kg = kg_field()
+    min_order_kg = kg_field()
     partial_allowed = serializers.BooleanField()
-    price = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="Per price_unit, as entered.")
+    price = price_field(help_text="Per price_unit, as entered.")
     price_unit = serializers.CharField(source="price_unit.code")
-    price_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
+    price_unit_factor = factor_field()
     currency = serializers.CharField()
-    price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
+    price_per_kg = per_kg_field()
     quality = serializers.JSONField(help_text="Cleaned values per parameter code (numbers as strings).")
     ship_from_branch_id = serializers.UUIDField(allow_null=True)
     location_id = serializers.UUIDField()
@@ -105,7 +97,7 @@ class AvailabilityOutput(serializers.Serializer):
     day_only = serializers.BooleanField()
     expires_at = serializers.DateTimeField()
     visibility = serializers.ChoiceField(choices=Visibility.choices)
-    invited_partner_ids = AvailabilityInvitedIds(source="invited_partners", child=serializers.UUIDField())
+    invited_partner_ids = PrimaryKeys(source="invited_partners", child=serializers.UUIDField())
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_by_id = serializers.UUIDField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
@@ -115,16 +107,14 @@ class AvailabilityOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class AvailabilityPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
+class AvailabilityPageOutput(PageOutput):
     results = AvailabilityOutput(many=True)
 
 
 class ReservationOutput(serializers.Serializer):
     id = serializers.UUIDField()
     availability_id = serializers.UUIDField()
-    quantity_kg = _kg()
+    quantity_kg = kg_field()
     status = serializers.ChoiceField(choices=ReservationStatus.choices)
     purpose = serializers.CharField()
     reference = serializers.CharField()
@@ -134,30 +124,14 @@ class ReservationOutput(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     availability_status = serializers.ChoiceField(choices=AvailabilityStatus.choices, source="availability.status")
-    available_kg = _kg(source="availability.available_kg")
-    reserved_kg = _kg(source="availability.reserved_kg")
-    sold_kg = _kg(source="availability.sold_kg")
+    available_kg = kg_field(source="availability.available_kg")
+    reserved_kg = kg_field(source="availability.reserved_kg")
+    sold_kg = kg_field(source="availability.sold_kg")
 
 
 # --- input ----------------------------------------------------------------------------------------
 # Types only: the rules (positive quantities and prices, the minimum order, ordered windows,
 # quality against the commodity's parameters ...) are the service's, with their stable codes.
-
-
-def _decimal_strings(value: Any) -> Any:
-    """JSON numbers arrive as floats; quality values are decimals (the service refuses floats):
-    take a float's shortest repr, which is the number the client wrote."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return value
-
-
-class QualityInput(serializers.JSONField):
-    def to_internal_value(self, data: Any) -> Any:
-        value = super().to_internal_value(data)
-        if isinstance(value, dict):
-            return {key: _decimal_strings(item) for key, item in value.items()}
-        return value
 
 
 class AvailabilityUpdateInput(serializers.Serializer):
@@ -166,18 +140,16 @@ class AvailabilityUpdateInput(serializers.Serializer):
 
     commodity_id = serializers.UUIDField()
     variety_id = serializers.UUIDField(allow_null=True, required=False)
-    quantity = serializers.DecimalField(max_digits=16, decimal_places=3, help_text="In quantity_unit; > 0.")
+    quantity = kg_field(help_text="In quantity_unit; > 0.")
     quantity_unit = serializers.CharField(
         max_length=16, required=False, help_text="A unit code: BALE, KG, QUINTAL, MT, CANDY ... (default: trade unit)."
     )
-    min_order = serializers.DecimalField(
-        max_digits=16, decimal_places=3, required=False, allow_null=True, help_text="In quantity_unit; <= quantity."
-    )
+    min_order = kg_field(required=False, allow_null=True, help_text="In quantity_unit; <= quantity.")
     partial_allowed = serializers.BooleanField(required=False, help_text="False: sold whole only.")
-    price = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="Per price_unit; > 0.")
+    price = price_field(help_text="Per price_unit; > 0.")
     price_unit = serializers.CharField(max_length=16, required=False, help_text="Default: the commodity's rate unit.")
     currency = serializers.CharField(max_length=3, required=False, help_text="Default: the organization's currency.")
-    quality = QualityInput(required=False, help_text='Values per parameter code: {"micronaire": "4.2"}.')
+    quality = DecimalJSONField(required=False, help_text='Values per parameter code: {"micronaire": "4.2"}.')
     ship_from_branch_id = serializers.UUIDField(allow_null=True, required=False)
     location_id = serializers.UUIDField(allow_null=True, required=False)
     delivery_term_id = serializers.UUIDField(allow_null=True, required=False)
@@ -185,9 +157,7 @@ class AvailabilityUpdateInput(serializers.Serializer):
     available_until = serializers.DateTimeField()
     day_only = serializers.BooleanField(required=False, help_text="Expires at the end of the local day.")
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    invited_partner_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="RESTRICTED only: partners of your organization."
-    )
+    invited_partner_ids = invited_partner_ids_input()
 
 
 class AvailabilityCreateInput(AvailabilityUpdateInput):
@@ -197,7 +167,7 @@ class AvailabilityCreateInput(AvailabilityUpdateInput):
 
 
 class AvailabilityApproveInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    note = optional_text(NOTE_MAX_LENGTH)
 
 
 class AvailabilityRejectInput(serializers.Serializer):
@@ -205,7 +175,7 @@ class AvailabilityRejectInput(serializers.Serializer):
 
 
 class AvailabilityCancelInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    reason = optional_text(NOTE_MAX_LENGTH)
 
 
 class AvailabilityFilters(serializers.Serializer):
@@ -215,7 +185,7 @@ class AvailabilityFilters(serializers.Serializer):
 
 
 class ReservationCreateInput(serializers.Serializer):
-    quantity_kg = serializers.DecimalField(max_digits=16, decimal_places=3, help_text="> 0.")
+    quantity_kg = kg_field(help_text="> 0.")
     purpose = serializers.CharField(max_length=20, required=False, default="MANUAL")
     reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     buyer_id = serializers.UUIDField(required=False, allow_null=True, default=None)
@@ -225,18 +195,14 @@ class ReservationCreateInput(serializers.Serializer):
 
 
 class ReservationReleaseInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    reason = optional_text(NOTE_MAX_LENGTH)
 
 
 # --- views ----------------------------------------------------------------------------------------
 
 
-class AvailabilityPage(CappedCursorPagination):
-    ordering = ("-created_at", "-id")
-
-
-def _read(request: Request, availability_id: UUID) -> Response:
-    return Response(AvailabilityOutput(selectors.availability_get(_user(request), availability_id)).data)
+def _read(request: Request, availability_id: UUID, *, status: int = 200) -> Response:
+    return Response(AvailabilityOutput(selectors.availability_get(user(request), availability_id)).data, status=status)
 
 
 class AvailabilityCollectionApi(APIView):
@@ -253,12 +219,12 @@ class AvailabilityCollectionApi(APIView):
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         availabilities = selectors.availabilities_visible_to(
-            _user(request),
+            user(request),
             status=data.get("status"),
             commodity_id=data.get("commodity"),
             partner_id=data.get("partner"),
         )
-        paginator = AvailabilityPage()
+        paginator = CappedCursorPagination()
         page = paginator.paginate_queryset(selectors.with_availability_details(availabilities), request, view=self)
         return paginator.get_paginated_response(AvailabilityOutput(page, many=True).data)
 
@@ -269,16 +235,10 @@ class AvailabilityCollectionApi(APIView):
         responses={201: AvailabilityOutput},
     )
     def post(self, request: Request) -> Response:
-        data = AvailabilityCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        partner_id = values.pop("partner_id", None) or partner_id_of(_user(request))
-        if partner_id is None:
-            raise AvailabilityInvalid("partner_id", "required", "partner_id is required: whose availability is this?")
-        availability = services.availability_create(actor=_user(request), partner_id=partner_id, data=values)
-        return Response(
-            AvailabilityOutput(selectors.availability_get(_user(request), availability.pk)).data, status=201
-        )
+        values = validated(AvailabilityCreateInput, request)
+        partner_id = posting_partner_id(request, values, error=AvailabilityInvalid, noun="availability")
+        availability = services.availability_create(actor=user(request), partner_id=partner_id, data=values)
+        return _read(request, availability.pk, status=201)
 
 
 class AvailabilityDetailApi(APIView):
@@ -295,12 +255,9 @@ class AvailabilityDetailApi(APIView):
         responses=AvailabilityOutput,
     )
     def patch(self, request: Request, availability_id: UUID) -> Response:
-        selectors.availability_get(_user(request), availability_id)
-        data = AvailabilityUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        services.availability_update(
-            actor=_user(request), availability_id=availability_id, changes=dict(data.validated_data)
-        )
+        selectors.availability_get(user(request), availability_id)
+        changes = validated(AvailabilityUpdateInput, request, partial=True)
+        services.availability_update(actor=user(request), availability_id=availability_id, changes=changes)
         return _read(request, availability_id)
 
 
@@ -309,8 +266,8 @@ class AvailabilitySubmitApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="tradedesk_availability_submit", request=None, responses=AvailabilityOutput)
     def post(self, request: Request, availability_id: UUID) -> Response:
-        selectors.availability_get(_user(request), availability_id)
-        services.availability_submit(actor=_user(request), availability_id=availability_id)
+        selectors.availability_get(user(request), availability_id)
+        services.availability_submit(actor=user(request), availability_id=availability_id)
         return _read(request, availability_id)
 
 
@@ -324,12 +281,9 @@ class AvailabilityApproveApi(APIView):
         responses=AvailabilityOutput,
     )
     def post(self, request: Request, availability_id: UUID) -> Response:
-        selectors.availability_get(_user(request), availability_id)
-        data = AvailabilityApproveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.availability_approve(
-            actor=_user(request), availability_id=availability_id, note=data.validated_data["note"]
-        )
+        selectors.availability_get(user(request), availability_id)
+        values = validated(AvailabilityApproveInput, request)
+        services.availability_approve(actor=user(request), availability_id=availability_id, note=values["note"])
         return _read(request, availability_id)
 
 
@@ -343,12 +297,9 @@ class AvailabilityRejectApi(APIView):
         responses=AvailabilityOutput,
     )
     def post(self, request: Request, availability_id: UUID) -> Response:
-        selectors.availability_get(_user(request), availability_id)
-        data = AvailabilityRejectInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.availability_reject(
-            actor=_user(request), availability_id=availability_id, reason=data.validated_data["reason"]
-        )
+        selectors.availability_get(user(request), availability_id)
+        values = validated(AvailabilityRejectInput, request)
+        services.availability_reject(actor=user(request), availability_id=availability_id, reason=values["reason"])
         return _read(request, availability_id)
 
 
@@ -362,12 +313,9 @@ class AvailabilityCancelApi(APIView):
         responses=AvailabilityOutput,
     )
     def post(self, request: Request, availability_id: UUID) -> Response:
-        selectors.availability_get(_user(request), availability_id)
-        data = AvailabilityCancelInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.availability_cancel(
-            actor=_user(request), availability_id=availability_id, reason=data.validated_data["reason"]
-        )
+        selectors.availability_get(user(request), availability_id)
+        values = validated(AvailabilityCancelInput, request)
+        services.availability_cancel(actor=user(request), availability_id=availability_id, reason=values["reason"])
         return _read(request, availability_id)
 
 
@@ -387,10 +335,8 @@ class AvailabilityReservationCreateApi(APIView):
         availability = Availability.objects.filter(pk=availability_id).first()
         if availability is None:
             raise AvailabilityNotFound()
-        reservations.ensure_desk_can_manage_reservations(_user(request), availability)
-        data = ReservationCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        reservations.ensure_desk_can_manage_reservations(user(request), availability)
+        values = validated(ReservationCreateInput, request)
         ttl = values.get("ttl_minutes")
         reservation = reservations.availability_reserve(
             availability_id=availability_id,
@@ -398,7 +344,7 @@ class AvailabilityReservationCreateApi(APIView):
             purpose=values["purpose"],
             reference=values["reference"],
             buyer_id=values["buyer_id"],
-            actor=_user(request),
+            actor=user(request),
             ttl=None if ttl is None else timedelta(minutes=ttl),
         )
         return Response(ReservationOutput(reservation).data, status=201)
@@ -414,13 +360,10 @@ class ReservationReleaseApi(APIView):
         responses=ReservationOutput,
     )
     def post(self, request: Request, reservation_id: UUID) -> Response:
-        reservation = selectors.reservation_get_for_desk(_user(request), reservation_id)
-        reservations.ensure_desk_can_manage_reservations(_user(request), reservation.availability)
-        data = ReservationReleaseInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        released = reservations.availability_release(
-            reservation_id=reservation_id, actor=_user(request), reason=data.validated_data["reason"]
-        )
+        reservation = selectors.reservation_get_for_desk(user(request), reservation_id)
+        reservations.ensure_desk_can_manage_reservations(user(request), reservation.availability)
+        reason = validated(ReservationReleaseInput, request)["reason"]
+        released = reservations.availability_release(reservation_id=reservation_id, actor=user(request), reason=reason)
         return Response(ReservationOutput(released).data)
 
 

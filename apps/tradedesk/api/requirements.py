@@ -9,36 +9,39 @@ trade-desk services record it.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
 from apps.core.pagination import CappedCursorPagination
-from apps.partners.selectors import partner_id_of
 from apps.tradedesk import selectors
+from apps.tradedesk.api.common import (
+    PAGE_PARAMETERS,
+    TAG,
+    DecimalJSONField,
+    PageOutput,
+    PrimaryKeys,
+    factor_field,
+    invited_partner_ids_input,
+    kg_field,
+    optional_text,
+    per_kg_field,
+    posting_partner_id,
+    price_field,
+    user,
+    validated,
+)
 from apps.tradedesk.errors import RequirementInvalid
 from apps.tradedesk.models import RequirementStatus, Urgency, Visibility
 from apps.tradedesk.services import requirements as services
 from apps.tradedesk.services.requirements import REASON_MAX_LENGTH
-
-TAG = "tradedesk"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
-
 
 # --- output ---------------------------------------------------------------------------------------
 
@@ -51,21 +54,6 @@ class RequirementDeliveryLocationOutput(serializers.Serializer):
     radius_km = serializers.DecimalField(max_digits=7, decimal_places=2)
 
 
-class PrimaryKeys(serializers.ListField):
-    """The ids of a (prefetched) to-many relation."""
-
-    def to_representation(self, data: Any) -> list[str]:
-        return [str(obj.pk) for obj in data.all()]
-
-
-def _kg() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=16, decimal_places=3)
-
-
-def _kg_or_null() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=16, decimal_places=3, allow_null=True)
-
-
 class RequirementOutput(serializers.Serializer):
     id = serializers.UUIDField()
     number = serializers.CharField(help_text="RQ/2026-27/000001 once published; empty in DRAFT.")
@@ -76,22 +64,22 @@ class RequirementOutput(serializers.Serializer):
     variety_id = serializers.UUIDField(allow_null=True)
     variety_code = serializers.CharField(source="variety.code", allow_null=True, default=None)
     quantity_unit = serializers.CharField(source="quantity_unit.code")
-    quantity_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
-    min_quantity = _kg()
-    max_quantity = _kg()
-    preferred_quantity = _kg_or_null()
-    min_kg = _kg()
-    max_kg = _kg()
-    preferred_kg = _kg_or_null()
-    fulfilled_kg = _kg()
+    quantity_unit_factor = factor_field()
+    min_quantity = kg_field()
+    max_quantity = kg_field()
+    preferred_quantity = kg_field(allow_null=True)
+    min_kg = kg_field()
+    max_kg = kg_field()
+    preferred_kg = kg_field(allow_null=True)
+    fulfilled_kg = kg_field()
     spec = serializers.JSONField(help_text="Per parameter code: min, max, preferred, exact, accepted.")
     price_unit = serializers.CharField(source="price_unit.code")
-    price_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
+    price_unit_factor = factor_field()
     currency = serializers.CharField()
-    max_price = serializers.DecimalField(max_digits=16, decimal_places=2)
-    preferred_price = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
-    max_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
-    preferred_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    max_price = price_field()
+    preferred_price = price_field(allow_null=True)
+    max_price_per_kg = per_kg_field()
+    preferred_price_per_kg = per_kg_field(allow_null=True)
     delivery_from = serializers.DateField()
     delivery_until = serializers.DateField()
     delivery_locations = RequirementDeliveryLocationOutput(many=True)
@@ -111,9 +99,7 @@ class RequirementOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class RequirementPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
+class RequirementPageOutput(PageOutput):
     results = RequirementOutput(many=True)
 
 
@@ -134,16 +120,16 @@ class RequirementUpdateInput(serializers.Serializer):
     commodity_id = serializers.UUIDField()
     variety_id = serializers.UUIDField(allow_null=True, required=False)
     quantity_unit = serializers.CharField(max_length=16, help_text="A unit code: BALE, KG, QUINTAL, MT, CANDY ...")
-    min_quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
-    max_quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
-    preferred_quantity = serializers.DecimalField(max_digits=16, decimal_places=3, allow_null=True, required=False)
-    spec = serializers.JSONField(
+    min_quantity = kg_field()
+    max_quantity = kg_field()
+    preferred_quantity = kg_field(allow_null=True, required=False)
+    spec = DecimalJSONField(
         required=False,
         help_text='Per parameter code any of min, max, preferred, exact, accepted: {"micronaire": {"min": "3.8"}}.',
     )
     price_unit = serializers.CharField(max_length=16, help_text="Prices are per this unit (CANDY for cotton).")
-    max_price = serializers.DecimalField(max_digits=16, decimal_places=2)
-    preferred_price = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True, required=False)
+    max_price = price_field()
+    preferred_price = price_field(allow_null=True, required=False)
     delivery_locations = RequirementDeliveryLocationInput(many=True)
     delivery_from = serializers.DateField()
     delivery_until = serializers.DateField()
@@ -151,9 +137,7 @@ class RequirementUpdateInput(serializers.Serializer):
     delivery_term_id = serializers.UUIDField(allow_null=True, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    invited_partner_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="RESTRICTED only: partners of your organization."
-    )
+    invited_partner_ids = invited_partner_ids_input()
     valid_from = serializers.DateTimeField(required=False, help_text="Defaults to now.")
     valid_until = serializers.DateTimeField()
 
@@ -165,7 +149,7 @@ class RequirementCreateInput(RequirementUpdateInput):
 
 
 class RequirementCancelInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default="")
+    reason = optional_text(REASON_MAX_LENGTH)
 
 
 class RequirementFilters(serializers.Serializer):
@@ -185,8 +169,8 @@ def _input(data: dict[str, Any]) -> dict[str, Any]:
 # --- views ----------------------------------------------------------------------------------------
 
 
-class RequirementPage(CappedCursorPagination):
-    ordering = ("-created_at", "-id")
+def _read(request: Request, requirement_id: UUID, *, status: int = 200) -> Response:
+    return Response(RequirementOutput(selectors.requirement_get(user(request), requirement_id)).data, status=status)
 
 
 class RequirementCollectionApi(APIView):
@@ -201,7 +185,7 @@ class RequirementCollectionApi(APIView):
     def get(self, request: Request) -> Response:
         filters = RequirementFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        requirements = selectors.requirements_visible_to(_user(request))
+        requirements = selectors.requirements_visible_to(user(request))
         data = filters.validated_data
         if "status" in data:
             requirements = requirements.filter(status=data["status"])
@@ -211,7 +195,7 @@ class RequirementCollectionApi(APIView):
             requirements = requirements.filter(urgency=data["urgency"])
         if "partner" in data:
             requirements = requirements.filter(partner_id=data["partner"])
-        paginator = RequirementPage()
+        paginator = CappedCursorPagination()
         page = paginator.paginate_queryset(selectors.with_requirement_details(requirements), request, view=self)
         return paginator.get_paginated_response(RequirementOutput(page, many=True).data)
 
@@ -222,14 +206,10 @@ class RequirementCollectionApi(APIView):
         responses={201: RequirementOutput},
     )
     def post(self, request: Request) -> Response:
-        data = RequirementCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = _input(dict(data.validated_data))
-        partner_id = values.pop("partner_id", None) or partner_id_of(_user(request))
-        if partner_id is None:
-            raise RequirementInvalid("partner_id", "required", "partner_id is required: whose requirement is this?")
-        requirement = services.requirement_create(actor=_user(request), partner_id=partner_id, data=values)
-        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement.pk)).data, status=201)
+        values = _input(validated(RequirementCreateInput, request))
+        partner_id = posting_partner_id(request, values, error=RequirementInvalid, noun="requirement")
+        requirement = services.requirement_create(actor=user(request), partner_id=partner_id, data=values)
+        return _read(request, requirement.pk, status=201)
 
 
 class RequirementDetailApi(APIView):
@@ -237,7 +217,7 @@ class RequirementDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="tradedesk_requirement_get", responses=RequirementOutput)
     def get(self, request: Request, requirement_id: UUID) -> Response:
-        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+        return _read(request, requirement_id)
 
     @extend_schema(
         tags=[TAG],
@@ -246,13 +226,10 @@ class RequirementDetailApi(APIView):
         responses=RequirementOutput,
     )
     def patch(self, request: Request, requirement_id: UUID) -> Response:
-        selectors.requirement_get(_user(request), requirement_id)
-        data = RequirementUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        services.requirement_update(
-            actor=_user(request), requirement_id=requirement_id, changes=_input(dict(data.validated_data))
-        )
-        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+        selectors.requirement_get(user(request), requirement_id)
+        changes = _input(validated(RequirementUpdateInput, request, partial=True))
+        services.requirement_update(actor=user(request), requirement_id=requirement_id, changes=changes)
+        return _read(request, requirement_id)
 
 
 class RequirementPublishApi(APIView):
@@ -260,9 +237,9 @@ class RequirementPublishApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="tradedesk_requirement_publish", request=None, responses=RequirementOutput)
     def post(self, request: Request, requirement_id: UUID) -> Response:
-        selectors.requirement_get(_user(request), requirement_id)
-        services.requirement_publish(actor=_user(request), requirement_id=requirement_id)
-        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+        selectors.requirement_get(user(request), requirement_id)
+        services.requirement_publish(actor=user(request), requirement_id=requirement_id)
+        return _read(request, requirement_id)
 
 
 class RequirementCancelApi(APIView):
@@ -275,13 +252,10 @@ class RequirementCancelApi(APIView):
         responses=RequirementOutput,
     )
     def post(self, request: Request, requirement_id: UUID) -> Response:
-        selectors.requirement_get(_user(request), requirement_id)
-        data = RequirementCancelInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.requirement_cancel(
-            actor=_user(request), requirement_id=requirement_id, reason=data.validated_data["reason"]
-        )
-        return Response(RequirementOutput(selectors.requirement_get(_user(request), requirement_id)).data)
+        selectors.requirement_get(user(request), requirement_id)
+        reason = validated(RequirementCancelInput, request)["reason"]
+        services.requirement_cancel(actor=user(request), requirement_id=requirement_id, reason=reason)
+        return _read(request, requirement_id)
 
 
 R = "requirements/<uuid:requirement_id>"

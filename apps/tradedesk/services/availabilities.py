@@ -28,21 +28,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
-from apps.commodities.conversions import exact, resolve_unit, round_half_up, to_kg
-from apps.commodities.models import Commodity, TermKind, TradeTerm, Unit, Variety
+from apps.commodities.conversions import to_kg
+from apps.commodities.models import Commodity, TermKind
 from apps.commodities.quality import validate_quality
 from apps.core.errors import PermissionDenied
 from apps.events.emit import emit
@@ -51,7 +49,7 @@ from apps.locations.models import Location
 from apps.locations.services import lock_location_for_reference
 from apps.organizations.models import DocumentType, Organization
 from apps.organizations.services import next_document_number
-from apps.partners.errors import PartnerBlocked, PartnerNotFound
+from apps.partners.errors import PartnerBlocked
 from apps.partners.models import Branch, BusinessPartner, PartnerStatus
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission, is_member_of, is_staff_of
 from apps.tradedesk import events
@@ -60,6 +58,18 @@ from apps.tradedesk.errors import (
     AvailabilityInvalid,
     AvailabilityMakerChecker,
     InvalidTransition,
+)
+from apps.tradedesk.inputs import (
+    PER_KG_PLACES,
+    Cleaned,
+    Inputs,
+    UnitFactor,
+    dec,
+    instant,
+    jsonable,
+    merged_inputs,
+    per_kg,
+    posting_partner,
 )
 from apps.tradedesk.locks import lock_availability
 from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation, ReservationStatus, Visibility
@@ -100,7 +110,6 @@ INPUT_FIELDS = frozenset(
     }
 )
 NOTE_MAX_LENGTH = 500
-PER_KG_PLACES = 4
 MAX_KG = Decimal(10) ** 13  # the kg columns hold 16 digits, 3 of them decimals
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # The stored minimum order in kg, when a change does not enter a new one.
@@ -110,125 +119,13 @@ _KEPT_MIN_ORDER_KG = "_min_order_kg"
 # --- input cleaning -----------------------------------------------------------------------------
 
 
-@dataclass
-class _UnitFactor:
-    """A unit with the factor used (the one stored on the row unless the unit itself changes)."""
-
-    unit: Unit
-    code: str
-    factor_to_kg: Decimal
-
-
-@dataclass
-class _Cleaned:
-    fields: dict[str, Any]
-    invited: list[BusinessPartner] = field(default_factory=list)
-
-
-def _invalid(attr: str, code: str, detail: str) -> AvailabilityInvalid:
-    return AvailabilityInvalid(attr, code, detail)
-
-
-def _uuid(raw: object, attr: str, code: str) -> UUID:
-    if isinstance(raw, UUID):
-        return raw
-    try:
-        return UUID(str(raw))
-    except (TypeError, ValueError, AttributeError):
-        raise _invalid(attr, code, f"{raw!r} is not an id.") from None
-
-
-def _number(raw: object, attr: str, *, places: int, max_digits: int) -> Decimal:
-    """A Decimal with at most `places` decimals and `max_digits` digits; floats are refused."""
-    if isinstance(raw, float):
-        raise TypeError(f"{attr} must be a Decimal, int or str, not float")
-    if isinstance(raw, bool) or raw is None:
-        raise _invalid(attr, "not_a_number", f"{attr} must be a number.")
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise _invalid(attr, "not_a_number", f"{attr} must be a number, not {raw!r}.") from None
-    if not value.is_finite():
-        raise _invalid(attr, "not_a_number", f"{attr} must be a finite number.")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise _invalid(attr, "too_many_decimals", f"{attr} has at most {places} decimals; got {value}.")
-    if abs(value) >= Decimal(10) ** (max_digits - places):
-        raise _invalid(attr, "too_large", f"{attr} is too large: {value}.")
-    return value
-
-
-def _datetime(raw: object, attr: str) -> datetime:
-    parsed = raw if isinstance(raw, datetime) else parse_datetime(raw) if isinstance(raw, str) else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise _invalid(attr, "not_a_datetime", f"{attr} must be a date and time with its UTC offset.")
-    return parsed
-
-
-def _flag(raw: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = raw.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise _invalid(key, "not_a_boolean", f"{key} is true or false.")
-    return value
-
-
-def _required(raw: Mapping[str, Any], key: str) -> Any:
-    value = raw.get(key)
-    if value is None or value == "":
-        raise _invalid(key, "required", f"{key} is required.")
-    return value
-
-
-def _unit(raw: object, attr: str, default: Unit) -> _UnitFactor:
-    if isinstance(raw, _UnitFactor):
-        return raw
-    if raw is None or raw == "":
-        return _UnitFactor(default, default.code, default.factor_to_kg)
-    if not isinstance(raw, str):
-        raise _invalid(attr, "unknown_unit", f"{attr} is a unit code such as BALE or CANDY.")
-    unit = cast(Unit, resolve_unit(raw, field=attr))
-    return _UnitFactor(unit, unit.code, unit.factor_to_kg)
-
-
-def _per_kg(price: Decimal, unit: _UnitFactor) -> Decimal:
-    """The price per kg: price / factor, exact, rounded once (half up) to 4 places."""
-    return round_half_up(exact(price, name="price") / exact(unit.factor_to_kg, name="factor"), PER_KG_PLACES)
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def _clean_commodity(raw: Mapping[str, Any], current: Availability | None) -> Commodity:
-    commodity_id = _uuid(_required(raw, "commodity_id"), "commodity_id", "commodity_invalid")
-    commodities = Commodity.objects.select_related("trade_unit", "rate_unit").prefetch_related("parameters")
-    commodities = commodities.filter(pk=commodity_id)
-    if current is None or current.commodity_id != commodity_id:
-        commodities = commodities.filter(is_active=True)
-    commodity = commodities.first()
-    if commodity is None:
-        raise _invalid("commodity_id", "commodity_invalid", "No active commodity has this id.")
-    return commodity
-
-
-def _clean_variety(raw: Mapping[str, Any], commodity: Commodity, current: Availability | None) -> Variety | None:
-    if raw.get("variety_id") in (None, ""):
-        return None
-    variety_id = _uuid(raw["variety_id"], "variety_id", "variety_invalid")
-    varieties = Variety.objects.filter(pk=variety_id, commodity_id=commodity.pk)
-    if current is None or current.variety_id != variety_id:
-        varieties = varieties.filter(is_active=True)
-    variety = varieties.first()
-    if variety is None:
-        raise _invalid("variety_id", "variety_invalid", f"This is not an active variety of {commodity.code}.")
-    return variety
+_in = Inputs(AvailabilityInvalid, noun="availability")
+_invalid = AvailabilityInvalid
 
 
 def _clean_quantity(raw: Mapping[str, Any], commodity: Commodity) -> dict[str, Any]:
-    unit = _unit(raw.get("quantity_unit"), "quantity_unit", commodity.trade_unit)
-    quantity = _number(_required(raw, "quantity"), "quantity", places=3, max_digits=16)
+    unit = _in.unit(raw.get("quantity_unit"), "quantity_unit", default=commodity.trade_unit)
+    quantity = _in.number(_in.required(raw, "quantity"), "quantity", places=3, max_digits=16)
     if quantity <= 0:
         raise _invalid("quantity", "quantity_invalid", f"quantity must be more than zero; got {quantity}.")
     total_kg = to_kg(quantity, unit)
@@ -237,7 +134,7 @@ def _clean_quantity(raw: Mapping[str, Any], commodity: Commodity) -> dict[str, A
     if total_kg >= MAX_KG:
         raise _invalid("quantity", "too_large", f"quantity {quantity} {unit.code} is too large.")
     if raw.get("min_order") is not None:
-        min_order = _number(raw["min_order"], "min_order", places=3, max_digits=16)
+        min_order = _in.number(raw["min_order"], "min_order", places=3, max_digits=16)
         if min_order < 0:
             raise _invalid("min_order", "min_order_invalid", f"min_order must not be negative; got {min_order}.")
         min_order_kg = to_kg(min_order, unit)
@@ -256,17 +153,17 @@ def _clean_quantity(raw: Mapping[str, Any], commodity: Commodity) -> dict[str, A
         "total_kg": total_kg,
         "available_kg": total_kg,
         "min_order_kg": min_order_kg,
-        "partial_allowed": _flag(raw, "partial_allowed", True),
+        "partial_allowed": _in.flag(raw, "partial_allowed", True),
     }
 
 
 def _clean_price(raw: Mapping[str, Any], commodity: Commodity, organization: Organization) -> dict[str, Any]:
-    unit = _unit(raw.get("price_unit"), "price_unit", commodity.rate_unit)
-    price = _number(_required(raw, "price"), "price", places=2, max_digits=16)
+    unit = _in.unit(raw.get("price_unit"), "price_unit", default=commodity.rate_unit)
+    price = _in.number(_in.required(raw, "price"), "price", places=2, max_digits=16)
     if price <= 0:
         raise _invalid("price", "price_invalid", f"price must be more than zero; got {price}.")
-    per_kg = _per_kg(price, unit)
-    if per_kg <= 0 or per_kg >= Decimal(10) ** 10:
+    price_per_kg = per_kg(price, unit)
+    if price_per_kg <= 0 or price_per_kg >= Decimal(10) ** 10:
         raise _invalid("price", "price_invalid", f"price {price} per {unit.code} is not a usable price per kg.")
     currency = raw.get("currency") or organization.base_currency
     if not isinstance(currency, str) or not _CURRENCY_RE.match(currency):
@@ -275,7 +172,7 @@ def _clean_price(raw: Mapping[str, Any], commodity: Commodity, organization: Org
         "price": price,
         "price_unit": unit.unit,
         "price_unit_factor": unit.factor_to_kg,
-        "price_per_kg": per_kg,
+        "price_per_kg": price_per_kg,
         "currency": currency,
     }
 
@@ -303,7 +200,7 @@ def _clean_ship_from(raw: Mapping[str, Any], partner: BusinessPartner) -> dict[s
         )
     branch: Branch | None = None
     if branch_raw not in (None, ""):
-        branch_id = _uuid(branch_raw, "ship_from_branch_id", "branch_invalid")
+        branch_id = _in.uuid(branch_raw, "ship_from_branch_id", "branch_invalid")
         branch = Branch.objects.filter(pk=branch_id, partner_id=partner.pk, is_active=True).first()
         if branch is None:
             raise _invalid("ship_from_branch_id", "branch_invalid", "This is not an active branch of the seller.")
@@ -319,7 +216,7 @@ def _clean_ship_from(raw: Mapping[str, Any], partner: BusinessPartner) -> dict[s
             branch.location_id, "ship_from_branch_id", f"The location of branch {branch.code} is deactivated."
         )
     else:
-        location_id = _uuid(location_raw, "location_id", "location_invalid")
+        location_id = _in.uuid(location_raw, "location_id", "location_invalid")
         location = _locked_location(location_id, "location_id", "No active location has this id.")
     return {
         "ship_from_branch": branch,
@@ -327,19 +224,6 @@ def _clean_ship_from(raw: Mapping[str, Any], partner: BusinessPartner) -> dict[s
         "state_code": location.state_code,
         "region": location.region,
     }
-
-
-def _clean_term(raw: Mapping[str, Any], current_id: UUID | None) -> TradeTerm | None:
-    if raw.get("delivery_term_id") in (None, ""):
-        return None
-    term_id = _uuid(raw["delivery_term_id"], "delivery_term_id", "term_invalid")
-    terms = TradeTerm.objects.filter(pk=term_id, kind=TermKind.DELIVERY)
-    if term_id != current_id:
-        terms = terms.filter(is_active=True)
-    term = terms.first()
-    if term is None:
-        raise _invalid("delivery_term_id", "term_invalid", "delivery_term_id must be an active delivery term.")
-    return term
 
 
 def day_end(instant: datetime, zone_name: str) -> datetime:
@@ -350,13 +234,13 @@ def day_end(instant: datetime, zone_name: str) -> datetime:
 
 
 def _clean_window(raw: Mapping[str, Any], location: Location, now: datetime) -> dict[str, Any]:
-    available_from = _datetime(raw.get("available_from") or now, "available_from")
-    available_until = _datetime(_required(raw, "available_until"), "available_until")
+    available_from = _in.datetime(raw.get("available_from") or now, "available_from")
+    available_until = _in.datetime(_in.required(raw, "available_until"), "available_until")
     if available_until <= available_from:
         raise _invalid(
             "available_until", "window_invalid", "The window ends (available_until) before it starts (available_from)."
         )
-    day_only = _flag(raw, "day_only", False)
+    day_only = _in.flag(raw, "day_only", False)
     expires_at = available_until
     if day_only:
         expires_at = min(day_end(available_from, location.timezone), available_until)
@@ -371,78 +255,26 @@ def _clean_window(raw: Mapping[str, Any], location: Location, now: datetime) -> 
     }
 
 
-def _clean_visibility(raw: Mapping[str, Any]) -> str:
-    value = raw.get("visibility") or Visibility.PUBLIC
-    if value not in Visibility.values:
-        raise _invalid(
-            "visibility", "visibility_invalid", f"visibility is one of {', '.join(Visibility.values)}; got {value!r}."
-        )
-    return str(value)
-
-
-def _clean_invited(raw: Mapping[str, Any], visibility: str, partner: BusinessPartner) -> list[BusinessPartner]:
-    ids = raw.get("invited_partner_ids") or []
-    if not isinstance(ids, (list, tuple)):
-        raise _invalid("invited_partner_ids", "invited_partners_invalid", "invited_partner_ids is a list of ids.")
-    if visibility != Visibility.RESTRICTED:
-        if ids:
-            raise _invalid(
-                "invited_partner_ids",
-                "invited_partners_invalid",
-                "Only a RESTRICTED availability invites partners; PUBLIC and PRIVATE ones invite nobody.",
-            )
-        return []
-    if not ids:
-        raise _invalid(
-            "invited_partner_ids", "invited_partners_invalid", "A RESTRICTED availability invites at least one partner."
-        )
-    wanted = {_uuid(raw_id, "invited_partner_ids", "invited_partners_invalid") for raw_id in ids}
-    found = list(
-        BusinessPartner.objects.filter(pk__in=wanted, organization_id=partner.organization_id)
-        .exclude(pk=partner.pk)
-        .order_by("pk")
-    )
-    if len(found) != len(wanted):
-        raise _invalid(
-            "invited_partner_ids",
-            "invited_partners_invalid",
-            "Invite other partners of your organization only (an id is unknown, foreign or your own).",
-        )
-    return found
-
-
-def _clean(
-    *, raw: Mapping[str, Any], partner: BusinessPartner, current: Availability | None, now: datetime
-) -> _Cleaned:
-    commodity = _clean_commodity(raw, current)
-    fields: dict[str, Any] = {"commodity": commodity, "variety": _clean_variety(raw, commodity, current)}
+def _clean(*, raw: Mapping[str, Any], partner: BusinessPartner, current: Availability | None, now: datetime) -> Cleaned:
+    commodity = _in.commodity(raw, current.commodity_id if current else None)
+    fields: dict[str, Any] = {
+        "commodity": commodity,
+        "variety": _in.variety(raw, commodity, current.variety_id if current else None),
+    }
     fields.update(_clean_quantity(raw, commodity))
     fields.update(_clean_price(raw, commodity, partner.organization))
-    quality = validate_quality(commodity, raw.get("quality") or {})
-    fields["quality"] = {code: _plain(v) if isinstance(v, Decimal) else v for code, v in quality.items()}
+    fields["quality"] = jsonable(validate_quality(commodity, raw.get("quality") or {}))
     fields.update(_clean_ship_from(raw, partner))
-    fields["delivery_term"] = _clean_term(raw, current.delivery_term_id if current else None)
+    fields["delivery_term"] = _in.term(
+        raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None
+    )
     fields.update(_clean_window(raw, fields["location"], now))
-    fields["visibility"] = _clean_visibility(raw)
-    invited = _clean_invited(raw, fields["visibility"], partner)
-    return _Cleaned(fields=fields, invited=invited)
-
-
-def _refuse_unknown(data: Mapping[str, Any]) -> None:
-    unknown = set(data) - INPUT_FIELDS
-    if unknown:
-        raise ValueError(f"not an availability field: {sorted(unknown)}")
+    fields["visibility"] = _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
+    invited = _in.invited(raw, fields["visibility"], partner)
+    return Cleaned(fields=fields, invited=invited)
 
 
 # --- snapshots: what changed, and the event payloads ---------------------------------------------
-
-
-def _dec(value: Decimal | int | None, places: int) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
-
-
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
 
 
 def _snapshot(fields: Mapping[str, Any], invited_ids: Iterable[UUID]) -> dict[str, Any]:
@@ -457,25 +289,25 @@ def _snapshot(fields: Mapping[str, Any], invited_ids: Iterable[UUID]) -> dict[st
     return {
         "commodity_id": pk("commodity"),
         "variety_id": pk("variety"),
-        "quantity": _dec(fields["quantity"], 3),
+        "quantity": dec(fields["quantity"], 3),
         "quantity_unit": fields["quantity_unit"].code,
-        "quantity_unit_factor": _dec(fields["quantity_unit_factor"], 8),
-        "total_kg": _dec(fields["total_kg"], 3),
-        "min_order_kg": _dec(fields["min_order_kg"], 3),
+        "quantity_unit_factor": dec(fields["quantity_unit_factor"], 8),
+        "total_kg": dec(fields["total_kg"], 3),
+        "min_order_kg": dec(fields["min_order_kg"], 3),
         "partial_allowed": fields["partial_allowed"],
-        "price": _dec(fields["price"], 2),
+        "price": dec(fields["price"], 2),
         "price_unit": fields["price_unit"].code,
-        "price_unit_factor": _dec(fields["price_unit_factor"], 8),
+        "price_unit_factor": dec(fields["price_unit_factor"], 8),
         "currency": fields["currency"],
-        "price_per_kg": _dec(fields["price_per_kg"], PER_KG_PLACES),
+        "price_per_kg": dec(fields["price_per_kg"], PER_KG_PLACES),
         "quality": fields["quality"],
         "state_code": fields["state_code"],
         "region": fields["region"],
         "delivery_term_id": pk("delivery_term"),
-        "available_from": _instant(fields["available_from"]),
-        "available_until": _instant(fields["available_until"]),
+        "available_from": instant(fields["available_from"]),
+        "available_until": instant(fields["available_until"]),
         "day_only": fields["day_only"],
-        "expires_at": _instant(fields["expires_at"]),
+        "expires_at": instant(fields["expires_at"]),
         "visibility": fields["visibility"],
         "invited_partner_ids": sorted(str(partner_id) for partner_id in invited_ids),
     }
@@ -527,12 +359,12 @@ def availability_payload(availability: Availability) -> dict[str, Any]:
         "commodity_code": availability.commodity.code,
         "variety_code": availability.variety.code if availability.variety is not None else None,
         **_snapshot_of(availability),
-        "available_kg": _dec(availability.available_kg, 3),
-        "reserved_kg": _dec(availability.reserved_kg, 3),
-        "sold_kg": _dec(availability.sold_kg, 3),
+        "available_kg": dec(availability.available_kg, 3),
+        "reserved_kg": dec(availability.reserved_kg, 3),
+        "sold_kg": dec(availability.sold_kg, 3),
         "delivery_term_code": availability.delivery_term.code if availability.delivery_term is not None else None,
-        "submitted_at": _instant(availability.submitted_at),
-        "decided_at": _instant(availability.decided_at),
+        "submitted_at": instant(availability.submitted_at),
+        "decided_at": instant(availability.decided_at),
     }
 
 
@@ -550,13 +382,6 @@ def emit_availability_event(event_type: str, availability: Availability, actor: 
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def _partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.select_related("organization").filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
-
-
 def _reason(value: str, attr: str, *, required: bool) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -571,9 +396,9 @@ def availability_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any
     keying it). Refuses a partner that may not sell now (403) and any invalid input (400 with the
     rule's code, see `AvailabilityInvalid`, and quality_invalid with `quality.<code>` errors).
     Emits tradedesk.availability.created."""
-    _refuse_unknown(data)
+    _in.refuse_unknown(data, INPUT_FIELDS)
     with transaction.atomic():
-        partner = _partner(partner_id)
+        partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, SELL)
         cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now())
         availability = Availability(
@@ -598,15 +423,11 @@ def _current_inputs(availability: Availability) -> dict[str, Any]:
         "commodity_id": availability.commodity_id,
         "variety_id": availability.variety_id,
         "quantity": availability.quantity,
-        "quantity_unit": _UnitFactor(
-            availability.quantity_unit, availability.quantity_unit.code, availability.quantity_unit_factor
-        ),
+        "quantity_unit": UnitFactor.stored(availability.quantity_unit, availability.quantity_unit_factor),
         _KEPT_MIN_ORDER_KG: availability.min_order_kg,
         "partial_allowed": availability.partial_allowed,
         "price": availability.price,
-        "price_unit": _UnitFactor(
-            availability.price_unit, availability.price_unit.code, availability.price_unit_factor
-        ),
+        "price_unit": UnitFactor.stored(availability.price_unit, availability.price_unit_factor),
         "currency": availability.currency,
         "quality": availability.quality,
         "ship_from_branch_id": availability.ship_from_branch_id,
@@ -622,18 +443,10 @@ def _current_inputs(availability: Availability) -> dict[str, Any]:
 
 def _merged(availability: Availability, changes: Mapping[str, Any]) -> dict[str, Any]:
     raw = _current_inputs(availability)
-    changes = dict(changes)
-    for key in ("quantity_unit", "price_unit"):
-        entered = changes.get(key)
-        if isinstance(entered, str) and entered.strip().upper() == raw[key].code:
-            del changes[key]  # the same unit: keep the factor stored on the row
     # A new quantity unit without a new min_order keeps the minimum order's weight in kg.
     if {"ship_from_branch_id", "location_id"} & set(changes):
         raw["ship_from_branch_id"] = raw["location_id"] = None  # one replaces the other
-    if "visibility" in changes and changes["visibility"] != Visibility.RESTRICTED:
-        raw["invited_partner_ids"] = []
-    raw.update(changes)
-    return raw
+    return merged_inputs(raw, changes)
 
 
 def availability_update(*, actor: User, availability_id: UUID, changes: Mapping[str, Any]) -> Availability:
@@ -643,10 +456,10 @@ def availability_update(*, actor: User, availability_id: UUID, changes: Mapping[
     and `changed`: `{field: {"from": ..., "to": ...}}` for the market fields that changed
     (derived ones such as kg and the price per kg included) and `ship_from_changed`; nothing
     when nothing changed."""
-    _refuse_unknown(changes)
+    _in.refuse_unknown(changes, INPUT_FIELDS)
     with transaction.atomic():
         availability = lock_availability(availability_id)
-        partner = _partner(availability.partner_id)
+        partner = posting_partner(availability.partner_id)
         ensure_can_post(actor, partner, SELL)
         if availability.status != DRAFT:
             raise InvalidTransition(action="change the availability", current=availability.status, allowed=(DRAFT,))
@@ -698,7 +511,7 @@ def availability_submit(*, actor: User, availability_id: UUID) -> Availability:
     year (409). Emits tradedesk.availability.submitted (and .approved with `auto_approved`)."""
     with transaction.atomic():
         availability = lock_availability(availability_id)
-        ensure_can_post(actor, _partner(availability.partner_id), SELL)
+        ensure_can_post(actor, posting_partner(availability.partner_id), SELL)
         if availability.status != DRAFT:
             raise InvalidTransition(action="submit", current=availability.status, allowed=(DRAFT,))
         now = timezone.now()
@@ -726,7 +539,7 @@ def availability_submit(*, actor: User, availability_id: UUID) -> Availability:
 def _ensure_can_decide(actor: User, availability: Availability) -> None:
     """The desk decides: the seller's own users get 403 (they can see it), anyone else outside
     the organization's staff 404, staff without tradedesk.approve_availability 403."""
-    if is_member_of(actor, _partner(availability.partner_id)):
+    if is_member_of(actor, posting_partner(availability.partner_id)):
         raise PermissionDenied("Only the desk approves or rejects availabilities.")
     ensure_can_approve_availability(actor, availability)
 
@@ -745,7 +558,7 @@ def availability_approve(*, actor: User, availability_id: UUID, note: str = "") 
             raise InvalidTransition(action="approve", current=availability.status, allowed=(PENDING_APPROVAL,))
         if availability.created_by_id == actor.pk:
             raise AvailabilityMakerChecker()
-        ensure_partner_may_trade(_partner(availability.partner_id), SELL)
+        ensure_partner_may_trade(posting_partner(availability.partner_id), SELL)
         now = timezone.now()
         if availability.expires_at <= now:
             raise AvailabilityExpired()
@@ -779,7 +592,7 @@ def availability_reject(*, actor: User, availability_id: UUID, reason: str) -> A
 def ensure_can_cancel(actor: User, availability: Availability) -> None:
     """The seller's members with the trade right (a SUSPENDED partner's too: cancelling only
     withdraws; not a BLOCKED one's) or staff with tradedesk.change_availability."""
-    partner = _partner(availability.partner_id)
+    partner = posting_partner(availability.partner_id)
     ensure_partner_permission(
         actor, partner, partner_perm=TRADE_FOR_PARTNER, staff_perm=CHANGE_AVAILABILITY, write=False
     )
@@ -814,7 +627,7 @@ def release_all_reservations(
             availability,
             actor,
             reservation_id=str(reservation.pk),
-            quantity_kg=_dec(reservation.quantity_kg, 3),
+            quantity_kg=dec(reservation.quantity_kg, 3),
             reservation_status=reservation.status,
             reason=reason,
         )
@@ -843,7 +656,7 @@ def availability_cancel(*, actor: User, availability_id: UUID, reason: str = "")
             actor,
             reason=reason,
             previous_status=previous,
-            released_kg=_dec(sum((r.quantity_kg for r in released), Decimal(0)), 3),
+            released_kg=dec(sum((r.quantity_kg for r in released), Decimal(0)), 3),
         )
     return availability
 

@@ -17,19 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.models import User
-from apps.commodities.conversions import exact, resolve_unit, round_half_up, to_kg
-from apps.commodities.models import Commodity, TermKind, TradeTerm, Unit, Variety
+from apps.commodities.conversions import to_kg
+from apps.commodities.models import TermKind
 from apps.commodities.quality import validate_spec
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
@@ -37,7 +36,6 @@ from apps.locations.models import Location
 from apps.locations.services import lock_location_for_reference
 from apps.organizations.models import DocumentType
 from apps.organizations.services import next_document_number
-from apps.partners.errors import PartnerNotFound
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission
 from apps.tradedesk import events
@@ -47,6 +45,18 @@ from apps.tradedesk.errors import (
     RequirementFieldNotEditable,
     RequirementInvalid,
     RequirementNotFound,
+)
+from apps.tradedesk.inputs import (
+    PER_KG_PLACES,
+    Cleaned,
+    Inputs,
+    UnitFactor,
+    dec,
+    instant,
+    jsonable,
+    merged_inputs,
+    per_kg,
+    posting_partner,
 )
 from apps.tradedesk.locks import lock_requirement
 from apps.tradedesk.models import (
@@ -107,7 +117,6 @@ FIXED_WHEN_LIVE = (
 )
 MAX_DELIVERY_LOCATIONS = 20
 REASON_MAX_LENGTH = 500
-PER_KG_PLACES = 4
 
 QUANTITY_FIELDS = ("min_quantity", "max_quantity", "preferred_quantity")
 PRICE_FIELDS = ("max_price", "preferred_price")
@@ -117,142 +126,24 @@ PRICE_FIELDS = ("max_price", "preferred_price")
 
 
 @dataclass
-class _UnitFactor:
-    """A unit with the factor a requirement stored (kept unless the unit itself changes)."""
-
-    unit: Unit
-    code: str
-    factor_to_kg: Decimal
-
-
-@dataclass
-class _Cleaned:
-    fields: dict[str, Any]
+class _Cleaned(Cleaned):
     locations: list[tuple[Location, Decimal]] = field(default_factory=list)
-    invited: list[BusinessPartner] = field(default_factory=list)
 
 
-def _invalid(attr: str, code: str, detail: str) -> RequirementInvalid:
-    return RequirementInvalid(attr, code, detail)
-
-
-def _uuid(raw: object, attr: str, code: str) -> UUID:
-    if isinstance(raw, UUID):
-        return raw
-    try:
-        return UUID(str(raw))
-    except (TypeError, ValueError, AttributeError):
-        raise _invalid(attr, code, f"{raw!r} is not an id.") from None
-
-
-def _number(raw: object, attr: str, *, places: int, max_digits: int) -> Decimal:
-    """A Decimal with at most `places` decimals and `max_digits` digits; floats are refused."""
-    if isinstance(raw, float):
-        raise TypeError(f"{attr} must be a Decimal, int or str, not float")
-    if isinstance(raw, bool) or raw is None:
-        raise _invalid(attr, "not_a_number", f"{attr} must be a number.")
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise _invalid(attr, "not_a_number", f"{attr} must be a number, not {raw!r}.") from None
-    if not value.is_finite():
-        raise _invalid(attr, "not_a_number", f"{attr} must be a finite number.")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise _invalid(attr, "too_many_decimals", f"{attr} has at most {places} decimals; got {value}.")
-    if abs(value) >= Decimal(10) ** (max_digits - places):
-        raise _invalid(attr, "too_large", f"{attr} is too large: {value}.")
-    return value
-
-
-def _date(raw: object, attr: str) -> date:
-    if isinstance(raw, datetime):
-        raise _invalid(attr, "not_a_date", f"{attr} is a date (YYYY-MM-DD), not a date and time.")
-    if isinstance(raw, date):
-        return raw
-    parsed = parse_date(raw) if isinstance(raw, str) else None
-    if parsed is None:
-        raise _invalid(attr, "not_a_date", f"{attr} must be a date (YYYY-MM-DD).")
-    return parsed
-
-
-def _datetime(raw: object, attr: str) -> datetime:
-    parsed = raw if isinstance(raw, datetime) else parse_datetime(raw) if isinstance(raw, str) else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise _invalid(attr, "not_a_datetime", f"{attr} must be a date and time with its UTC offset.")
-    return parsed
-
-
-def _required(raw: Mapping[str, Any], key: str) -> Any:
-    value = raw.get(key)
-    if value is None or value == "":
-        raise _invalid(key, "required", f"{key} is required.")
-    return value
-
-
-def _unit(raw: object, attr: str) -> _UnitFactor:
-    if isinstance(raw, _UnitFactor):
-        return raw
-    if not isinstance(raw, str) or not raw.strip():
-        raise _invalid(attr, "required", f"{attr} is required (a unit code such as BALE or CANDY).")
-    unit = cast(Unit, resolve_unit(raw, field=attr))
-    return _UnitFactor(unit, unit.code, unit.factor_to_kg)
-
-
-def _per_kg(price: Decimal, unit: _UnitFactor) -> Decimal:
-    """The price per kg: price / factor, exact, rounded once (half up) to 4 places."""
-    return round_half_up(exact(price, name="price") / exact(unit.factor_to_kg, name="factor"), PER_KG_PLACES)
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def _json_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    def jsonable(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return _plain(value)
-        if isinstance(value, list):
-            return [jsonable(item) for item in value]
-        return value
-
-    return {code: {key: jsonable(value) for key, value in constraints.items()} for code, constraints in spec.items()}
-
-
-def _clean_commodity(raw: Mapping[str, Any], current: Requirement | None) -> Commodity:
-    commodity_id = _uuid(_required(raw, "commodity_id"), "commodity_id", "commodity_invalid")
-    commodities = Commodity.objects.prefetch_related("parameters").filter(pk=commodity_id)
-    if current is None or current.commodity_id != commodity_id:
-        commodities = commodities.filter(is_active=True)
-    commodity = commodities.first()
-    if commodity is None:
-        raise _invalid("commodity_id", "commodity_invalid", "No active commodity has this id.")
-    return commodity
-
-
-def _clean_variety(raw: Mapping[str, Any], commodity: Commodity, current: Requirement | None) -> Variety | None:
-    if raw.get("variety_id") in (None, ""):
-        return None
-    variety_id = _uuid(raw["variety_id"], "variety_id", "variety_invalid")
-    varieties = Variety.objects.filter(pk=variety_id, commodity_id=commodity.pk)
-    if current is None or current.variety_id != variety_id:
-        varieties = varieties.filter(is_active=True)
-    variety = varieties.first()
-    if variety is None:
-        raise _invalid("variety_id", "variety_invalid", f"This is not an active variety of {commodity.code}.")
-    return variety
+_in = Inputs(RequirementInvalid, noun="requirement")
+_invalid = RequirementInvalid
 
 
 def _clean_quantities(raw: Mapping[str, Any]) -> dict[str, Any]:
-    unit = _unit(raw.get("quantity_unit"), "quantity_unit")
+    unit = _in.unit(raw.get("quantity_unit"), "quantity_unit", default=None)
     values: dict[str, Decimal | None] = {}
     for name in QUANTITY_FIELDS:
         if name != "preferred_quantity":
-            _required(raw, name)
+            _in.required(raw, name)
         elif raw.get(name) is None:
             values[name] = None
             continue
-        value = _number(raw[name], name, places=3, max_digits=16)
+        value = _in.number(raw[name], name, places=3, max_digits=16)
         if value <= 0:
             raise _invalid(name, "quantity_invalid", f"{name} must be more than zero; got {value}.")
         values[name] = value
@@ -285,13 +176,13 @@ def _clean_quantities(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _clean_prices(raw: Mapping[str, Any]) -> dict[str, Any]:
-    unit = _unit(raw.get("price_unit"), "price_unit")
-    max_price = _number(_required(raw, "max_price"), "max_price", places=2, max_digits=16)
+    unit = _in.unit(raw.get("price_unit"), "price_unit", default=None)
+    max_price = _in.number(_in.required(raw, "max_price"), "max_price", places=2, max_digits=16)
     if max_price <= 0:
         raise _invalid("max_price", "price_invalid", f"max_price must be more than zero; got {max_price}.")
     preferred: Decimal | None = None
     if raw.get("preferred_price") is not None:
-        preferred = _number(raw["preferred_price"], "preferred_price", places=2, max_digits=16)
+        preferred = _in.number(raw["preferred_price"], "preferred_price", places=2, max_digits=16)
         if preferred <= 0:
             raise _invalid(
                 "preferred_price", "price_invalid", f"preferred_price must be more than zero; got {preferred}."
@@ -307,22 +198,22 @@ def _clean_prices(raw: Mapping[str, Any]) -> dict[str, Any]:
         "price_unit_factor": unit.factor_to_kg,
         "max_price": max_price,
         "preferred_price": preferred,
-        "max_price_per_kg": _per_kg(max_price, unit),
-        "preferred_price_per_kg": _per_kg(preferred, unit) if preferred is not None else None,
+        "max_price_per_kg": per_kg(max_price, unit),
+        "preferred_price_per_kg": per_kg(preferred, unit) if preferred is not None else None,
     }
 
 
 def _clean_windows(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    delivery_from = _date(_required(raw, "delivery_from"), "delivery_from")
-    delivery_until = _date(_required(raw, "delivery_until"), "delivery_until")
+    delivery_from = _in.date(_in.required(raw, "delivery_from"), "delivery_from")
+    delivery_until = _in.date(_in.required(raw, "delivery_until"), "delivery_until")
     if delivery_until < delivery_from:
         raise _invalid(
             "delivery_until",
             "window_invalid",
             f"The delivery window ends ({delivery_until}) before it starts ({delivery_from}).",
         )
-    valid_from = _datetime(raw.get("valid_from") or now, "valid_from")
-    valid_until = _datetime(_required(raw, "valid_until"), "valid_until")
+    valid_from = _in.datetime(raw.get("valid_from") or now, "valid_from")
+    valid_until = _in.datetime(_in.required(raw, "valid_until"), "valid_until")
     if valid_until <= valid_from:
         raise _invalid(
             "valid_until", "window_invalid", "The requirement's validity ends (valid_until) before it starts."
@@ -335,58 +226,6 @@ def _clean_windows(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "valid_from": valid_from,
         "valid_until": valid_until,
     }
-
-
-def _clean_term(raw: Mapping[str, Any], key: str, kind: str, current_id: UUID | None) -> TradeTerm | None:
-    if raw.get(key) in (None, ""):
-        return None
-    term_id = _uuid(raw[key], key, "term_invalid")
-    terms = TradeTerm.objects.filter(pk=term_id, kind=kind)
-    if term_id != current_id:
-        terms = terms.filter(is_active=True)
-    term = terms.first()
-    if term is None:
-        raise _invalid(key, "term_invalid", f"{key} must be an active {kind.lower()} term.")
-    return term
-
-
-def _clean_choice(raw: Mapping[str, Any], key: str, choices: Iterable[str], default: str) -> str:
-    value = raw.get(key) or default
-    allowed = list(choices)
-    if value not in allowed:
-        raise _invalid(key, f"{key}_invalid", f"{key} is one of {', '.join(allowed)}; got {value!r}.")
-    return str(value)
-
-
-def _clean_invited(raw: Mapping[str, Any], visibility: str, partner: BusinessPartner) -> list[BusinessPartner]:
-    ids = raw.get("invited_partner_ids") or []
-    if not isinstance(ids, (list, tuple)):
-        raise _invalid("invited_partner_ids", "invited_partners_invalid", "invited_partner_ids is a list of ids.")
-    if visibility != Visibility.RESTRICTED:
-        if ids:
-            raise _invalid(
-                "invited_partner_ids",
-                "invited_partners_invalid",
-                "Only a RESTRICTED requirement invites partners; PUBLIC and PRIVATE ones invite nobody.",
-            )
-        return []
-    if not ids:
-        raise _invalid(
-            "invited_partner_ids", "invited_partners_invalid", "A RESTRICTED requirement invites at least one partner."
-        )
-    wanted = {_uuid(raw_id, "invited_partner_ids", "invited_partners_invalid") for raw_id in ids}
-    found = list(
-        BusinessPartner.objects.filter(pk__in=wanted, organization_id=partner.organization_id)
-        .exclude(pk=partner.pk)
-        .order_by("pk")
-    )
-    if len(found) != len(wanted):
-        raise _invalid(
-            "invited_partner_ids",
-            "invited_partners_invalid",
-            "Invite other partners of your organization only (an id is unknown, foreign or your own).",
-        )
-    return found
 
 
 def _clean_locations(raw: Mapping[str, Any]) -> list[tuple[Location, Decimal]]:
@@ -407,10 +246,10 @@ def _clean_locations(raw: Mapping[str, Any]) -> list[tuple[Location, Decimal]]:
         attr = f"delivery_locations.{index}"
         if not isinstance(item, Mapping):
             raise _invalid(attr, "location_invalid", "Each delivery location is {location_id, radius_km}.")
-        location_id = _uuid(item.get("location_id"), f"{attr}.location_id", "location_invalid")
+        location_id = _in.uuid(item.get("location_id"), f"{attr}.location_id", "location_invalid")
         if item.get("radius_km") is None:
             raise _invalid(f"{attr}.radius_km", "required", "radius_km is required (0 for the place itself).")
-        radius = _number(item["radius_km"], f"{attr}.radius_km", places=2, max_digits=7)
+        radius = _in.number(item["radius_km"], f"{attr}.radius_km", places=2, max_digits=7)
         if radius < 0:
             raise _invalid(f"{attr}.radius_km", "radius_invalid", f"radius_km must not be negative; got {radius}.")
         if location_id in {seen for seen, _ in wanted}:
@@ -428,47 +267,29 @@ def _clean_locations(raw: Mapping[str, Any]) -> list[tuple[Location, Decimal]]:
 
 
 def _clean(*, raw: Mapping[str, Any], partner: BusinessPartner, current: Requirement | None, now: datetime) -> _Cleaned:
-    commodity = _clean_commodity(raw, current)
-    variety = _clean_variety(raw, commodity, current)
+    commodity = _in.commodity(raw, current.commodity_id if current else None)
+    variety = _in.variety(raw, commodity, current.variety_id if current else None)
     fields: dict[str, Any] = {"commodity": commodity, "variety": variety}
     fields.update(_clean_quantities(raw))
-    fields["spec"] = _json_spec(validate_spec(commodity, raw.get("spec") or {}))
+    fields["spec"] = jsonable(validate_spec(commodity, raw.get("spec") or {}))
     fields.update(_clean_prices(raw))
     fields.update(_clean_windows(raw, now))
-    fields["payment_term"] = _clean_term(
+    fields["payment_term"] = _in.term(
         raw, "payment_term_id", TermKind.PAYMENT, current.payment_term_id if current else None
     )
-    fields["delivery_term"] = _clean_term(
+    fields["delivery_term"] = _in.term(
         raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None
     )
-    fields["urgency"] = _clean_choice(raw, "urgency", Urgency.values, Urgency.NORMAL)
-    fields["visibility"] = _clean_choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
-    invited = _clean_invited(raw, fields["visibility"], partner)
+    fields["urgency"] = _in.choice(raw, "urgency", Urgency.values, Urgency.NORMAL)
+    fields["visibility"] = _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
+    invited = _in.invited(raw, fields["visibility"], partner)
     locations = _clean_locations(raw)
     first = locations[0][0]
     fields["state_code"], fields["region"] = first.state_code, first.region
     return _Cleaned(fields=fields, locations=locations, invited=invited)
 
 
-def _refuse_unknown(data: Mapping[str, Any]) -> None:
-    unknown = set(data) - INPUT_FIELDS
-    if unknown:
-        raise ValueError(f"not a requirement field: {sorted(unknown)}")
-
-
 # --- snapshots: what changed, and the event payloads ---------------------------------------------
-
-
-def _dec(value: Decimal | int | None, places: int) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
-
-
-def _id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
 
 
 def _snapshot(
@@ -485,24 +306,24 @@ def _snapshot(
         "commodity_id": pk("commodity"),
         "variety_id": pk("variety"),
         "quantity_unit": fields["quantity_unit"].code,
-        "quantity_unit_factor": _dec(fields["quantity_unit_factor"], 8),
-        "min_quantity": _dec(fields["min_quantity"], 3),
-        "max_quantity": _dec(fields["max_quantity"], 3),
-        "preferred_quantity": _dec(fields["preferred_quantity"], 3),
-        "min_kg": _dec(fields["min_kg"], 3),
-        "max_kg": _dec(fields["max_kg"], 3),
-        "preferred_kg": _dec(fields["preferred_kg"], 3),
+        "quantity_unit_factor": dec(fields["quantity_unit_factor"], 8),
+        "min_quantity": dec(fields["min_quantity"], 3),
+        "max_quantity": dec(fields["max_quantity"], 3),
+        "preferred_quantity": dec(fields["preferred_quantity"], 3),
+        "min_kg": dec(fields["min_kg"], 3),
+        "max_kg": dec(fields["max_kg"], 3),
+        "preferred_kg": dec(fields["preferred_kg"], 3),
         "spec": fields["spec"],
         "price_unit": fields["price_unit"].code,
-        "price_unit_factor": _dec(fields["price_unit_factor"], 8),
-        "max_price": _dec(fields["max_price"], 2),
-        "preferred_price": _dec(fields["preferred_price"], 2),
-        "max_price_per_kg": _dec(fields["max_price_per_kg"], PER_KG_PLACES),
-        "preferred_price_per_kg": _dec(fields["preferred_price_per_kg"], PER_KG_PLACES),
+        "price_unit_factor": dec(fields["price_unit_factor"], 8),
+        "max_price": dec(fields["max_price"], 2),
+        "preferred_price": dec(fields["preferred_price"], 2),
+        "max_price_per_kg": dec(fields["max_price_per_kg"], PER_KG_PLACES),
+        "preferred_price_per_kg": dec(fields["preferred_price_per_kg"], PER_KG_PLACES),
         "delivery_from": fields["delivery_from"].isoformat(),
         "delivery_until": fields["delivery_until"].isoformat(),
         "delivery_locations": [
-            {"location_id": str(location_id), "radius_km": _dec(radius, 2)} for location_id, radius in locations
+            {"location_id": str(location_id), "radius_km": dec(radius, 2)} for location_id, radius in locations
         ],
         "state_code": fields["state_code"],
         "region": fields["region"],
@@ -511,8 +332,8 @@ def _snapshot(
         "urgency": fields["urgency"],
         "visibility": fields["visibility"],
         "invited_partner_ids": sorted(str(partner_id) for partner_id in invited_ids),
-        "valid_from": _instant(fields["valid_from"]),
-        "valid_until": _instant(fields["valid_until"]),
+        "valid_from": instant(fields["valid_from"]),
+        "valid_until": instant(fields["valid_until"]),
     }
 
 
@@ -573,11 +394,11 @@ def requirement_payload(requirement: Requirement) -> dict[str, Any]:
         "commodity_code": requirement.commodity.code,
         "variety_code": requirement.variety.code if requirement.variety is not None else None,
         **snapshot,
-        "fulfilled_kg": _dec(requirement.fulfilled_kg, 3),
-        "remaining_kg": _dec(requirement.max_kg - requirement.fulfilled_kg, 3),
+        "fulfilled_kg": dec(requirement.fulfilled_kg, 3),
+        "remaining_kg": dec(requirement.max_kg - requirement.fulfilled_kg, 3),
         "currency": requirement.currency,
-        "published_at": _instant(requirement.published_at),
-        "closed_at": _instant(requirement.closed_at),
+        "published_at": instant(requirement.published_at),
+        "closed_at": instant(requirement.closed_at),
     }
 
 
@@ -595,13 +416,6 @@ def _emit(event_type: str, requirement: Requirement, actor: Any, **extra: Any) -
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def _partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
-
-
 def _save_locations(requirement: Requirement, locations: list[tuple[Location, Decimal]]) -> None:
     """Make the requirement's delivery locations exactly `locations`, in that order (rows are
     written one by one so their creation order is the given order)."""
@@ -614,9 +428,9 @@ def requirement_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any]
     """A DRAFT requirement of the partner (its members with the trade right, or desk staff).
     Refuses a partner that may not buy now (403), and any invalid input (400, see the module
     docstring and `RequirementInvalid`). Emits tradedesk.requirement.created."""
-    _refuse_unknown(data)
+    _in.refuse_unknown(data, INPUT_FIELDS)
     with transaction.atomic():
-        partner = _partner(partner_id)
+        partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, BUY)
         cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now())
         requirement = Requirement(
@@ -633,22 +447,18 @@ def requirement_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any]
     return requirement
 
 
-def _stored_unit(unit: Unit, factor: Decimal) -> _UnitFactor:
-    return _UnitFactor(unit, unit.code, factor)
-
-
 def _current_inputs(requirement: Requirement, locations: list[RequirementDeliveryLocation]) -> dict[str, Any]:
     """The requirement as service input, so that a change is validated with everything it keeps.
     Units carry the factors stored on the row (a unit's factor in the master may have moved)."""
     return {
         "commodity_id": requirement.commodity_id,
         "variety_id": requirement.variety_id,
-        "quantity_unit": _stored_unit(requirement.quantity_unit, requirement.quantity_unit_factor),
+        "quantity_unit": UnitFactor.stored(requirement.quantity_unit, requirement.quantity_unit_factor),
         "min_quantity": requirement.min_quantity,
         "max_quantity": requirement.max_quantity,
         "preferred_quantity": requirement.preferred_quantity,
         "spec": requirement.spec,
-        "price_unit": _stored_unit(requirement.price_unit, requirement.price_unit_factor),
+        "price_unit": UnitFactor.stored(requirement.price_unit, requirement.price_unit_factor),
         "max_price": requirement.max_price,
         "preferred_price": requirement.preferred_price,
         "delivery_locations": [{"location_id": row.location_id, "radius_km": row.radius_km} for row in locations],
@@ -665,16 +475,7 @@ def _current_inputs(requirement: Requirement, locations: list[RequirementDeliver
 
 
 def _merged(requirement: Requirement, changes: Mapping[str, Any]) -> dict[str, Any]:
-    raw = _current_inputs(requirement, _locations_of(requirement))
-    changes = dict(changes)
-    for key in ("quantity_unit", "price_unit"):
-        entered = changes.get(key)
-        if isinstance(entered, str) and entered.strip().upper() == raw[key].code:
-            del changes[key]  # the same unit: keep the factor stored on the row
-    if "visibility" in changes and changes["visibility"] != Visibility.RESTRICTED:
-        raw["invited_partner_ids"] = []
-    raw.update(changes)
-    return raw
+    return merged_inputs(_current_inputs(requirement, _locations_of(requirement)), changes)
 
 
 def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[str, Any]) -> Requirement:
@@ -684,7 +485,7 @@ def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[st
     again as it would be after the change. Emits tradedesk.requirement.updated with the current
     payload and `changed`: `{field: {"from": ..., "to": ...}}` for exactly the fields that
     changed (derived ones such as kg and per-kg prices included); nothing when nothing changed."""
-    _refuse_unknown(changes)
+    _in.refuse_unknown(changes, INPUT_FIELDS)
     with transaction.atomic():
         requirement = lock_requirement(requirement_id)
         ensure_can_post(actor, requirement.partner, BUY)
@@ -807,7 +608,7 @@ def requirement_record_fulfilment(
     (closed). A requirement that is not ACTIVE or PARTIALLY_FULFILLED: 409 invalid_transition.
     Emits tradedesk.requirement.fulfilment_changed, and tradedesk.requirement.fulfilled when
     the maximum is reached."""
-    quantity = _number(quantity_kg, "quantity_kg", places=3, max_digits=16)
+    quantity = _in.number(quantity_kg, "quantity_kg", places=3, max_digits=16)
     if quantity <= 0:
         raise _invalid("quantity_kg", "quantity_invalid", f"quantity_kg must be more than zero; got {quantity}.")
     with transaction.atomic():
@@ -836,7 +637,7 @@ def requirement_record_fulfilment(
             events.REQUIREMENT_FULFILMENT_CHANGED,
             requirement,
             actor,
-            quantity_kg=_dec(quantity, 3),
+            quantity_kg=dec(quantity, 3),
             reference=reference,
         )
         if requirement.status == FULFILLED:

@@ -45,9 +45,10 @@ from apps.tradedesk.errors import (
     PartialOrderNotAllowed,
     ReservationNotFound,
 )
+from apps.tradedesk.inputs import Inputs, dec, instant
 from apps.tradedesk.locks import lock_availability, lock_reservation
 from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation, ReservationStatus
-from apps.tradedesk.services.availabilities import _dec, _instant, _number, emit_availability_event
+from apps.tradedesk.services.availabilities import emit_availability_event
 
 MANAGE_RESERVATIONS = "tradedesk.change_availability"
 PURPOSE_MAX_LENGTH = 20
@@ -57,6 +58,8 @@ _ATTEMPTS = 3
 ACTIVE = AvailabilityStatus.ACTIVE
 RESERVED = AvailabilityStatus.RESERVED
 SOLD = AvailabilityStatus.SOLD
+
+_in = Inputs(AvailabilityInvalid, noun="reservation")
 
 
 def default_ttl() -> timedelta:
@@ -73,7 +76,7 @@ def ensure_desk_can_manage_reservations(actor: User, availability: Availability)
 
 
 def _quantity(raw: object) -> Decimal:
-    quantity = _number(raw, "quantity_kg", places=3, max_digits=16)
+    quantity = _in.number(raw, "quantity_kg", places=3, max_digits=16)
     if quantity <= 0:
         raise AvailabilityInvalid(
             "quantity_kg", "quantity_invalid", f"quantity_kg must be more than zero; got {quantity}."
@@ -130,7 +133,7 @@ def _explain_refusal(availability_id: UUID, quantity: Decimal, now: datetime) ->
 def _reservation_extra(reservation: Reservation, **more: Any) -> dict[str, Any]:
     return {
         "reservation_id": str(reservation.pk),
-        "quantity_kg": _dec(reservation.quantity_kg, 3),
+        "quantity_kg": dec(reservation.quantity_kg, 3),
         "reservation_status": reservation.status,
         "purpose": reservation.purpose,
         "reference": reservation.reference,
@@ -207,7 +210,7 @@ def availability_reserve(
             events.AVAILABILITY_RESERVED,
             availability,
             actor,
-            **_reservation_extra(reservation, reservation_expires_at=_instant(reservation.expires_at)),
+            **_reservation_extra(reservation, reservation_expires_at=instant(reservation.expires_at)),
         )
     return reservation
 

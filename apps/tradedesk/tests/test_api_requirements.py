@@ -102,6 +102,49 @@ def test_the_desk_posts_for_a_named_partner_and_must_name_one(authenticate, desk
     assert named.json()["created_by_id"] == str(desk_manager.pk)
 
 
+def test_a_spec_given_as_json_numbers_is_kept_as_written(authenticate, buyer, cotton):
+    spec = {
+        "staple_length": {"min": 28.5, "preferred": 29},
+        "micronaire": {"min": 3.8, "max": 4.5},
+        "color_grade": {"accepted": ["31-1", "41-1"]},
+    }
+
+    response = authenticate(buyer.owner).post(URL, {**_body(cotton), "spec": spec}, format="json")
+
+    assert response.status_code == 201, response.json()
+    written = {
+        "staple_length": {"min": "28.5", "preferred": "29"},
+        "micronaire": {"min": "3.8", "max": "4.5"},
+        "color_grade": {"accepted": ["31-1", "41-1"]},
+    }
+    assert response.json()["spec"] == written
+    assert Requirement.objects.get().spec == written
+
+
+def test_a_spec_number_out_of_range_is_refused_as_json_too(authenticate, buyer, cotton):
+    spec = {"micronaire": {"min": 3.8, "max": 7.5}}
+
+    response = authenticate(buyer.owner).post(URL, {**_body(cotton), "spec": spec}, format="json")
+
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["errors"][0]["attr"]) == ("spec_invalid", "spec.micronaire.max")
+    assert Requirement.objects.count() == 0
+    assert _requirement_events() == []
+
+
+def test_a_spec_changed_with_json_numbers_is_kept_as_written(authenticate, buyer, cotton):
+    requirement = _create(buyer, cotton)
+
+    response = authenticate(buyer.owner).patch(
+        f"{URL}{requirement.pk}", {"spec": {"micronaire": {"min": 3.6}}}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["spec"] == {"micronaire": {"min": "3.6"}}
+    requirement.refresh_from_db()
+    assert requirement.spec == {"micronaire": {"min": "3.6"}}
+
+
 @pytest.mark.parametrize(
     ("overrides", "code", "attr"),
     [
