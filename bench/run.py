@@ -9,9 +9,13 @@ so the ratio holds on a noisy machine:
     latency             commit-to-handler / -websocket, hint and beat alone   (bench/latency.py)
     webhook_throughput  signed deliveries/s vs raw POSTs                      (bench/webhook_throughput.py)
     websocket_fanout    one event to N real consumers vs raw Redis PUBLISH    (bench/websocket_fanout.py)
+    market_list         a market page of 50 of 50,000 offers vs a bare view   (bench/market_list.py)
+    reservations        reservations/s, 16 clients, oversell vs raw UPDATEs   (bench/reservations.py)
 
 They run against the configured database (not a test database): every row they create carries
-this run's tag and is deleted at the end; rows of others are never changed. Results go to
+this run's tag and is deleted at the end; rows of others are never changed (market_list and
+reservations need the reference data, COTTON, its units and the gazetteer towns: on a database
+without it they load it with the master seeders first, the only rows a run leaves). Results go to
 bench/results/latest.json and a timestamped copy; a short table is printed at the end.
 """
 
@@ -42,7 +46,14 @@ django.setup()
 from bench import common  # noqa: E402  (after setup: it imports the apps)
 
 RESULTS = REPO / "bench" / "results"
-BENCHMARKS = ("relay_throughput", "latency", "webhook_throughput", "websocket_fanout")
+BENCHMARKS = (
+    "relay_throughput",
+    "latency",
+    "webhook_throughput",
+    "websocket_fanout",
+    "market_list",
+    "reservations",
+)
 
 
 def _environment() -> dict[str, Any]:

@@ -7,6 +7,9 @@ class TradedeskConfig(AppConfig):
     verbose_name = "Trade desk"
 
     def ready(self) -> None:
+        from apps.core.seeding import register_seeder
         from apps.tradedesk.resolvers import register_resolvers
+        from apps.tradedesk.seed import seed_tradedesk
 
         register_resolvers()
+        register_seeder(60, "tradedesk", seed_tradedesk)

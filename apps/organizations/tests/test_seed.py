@@ -12,6 +12,7 @@ from django.core.management import call_command
 from apps.events.models import OutboxEvent
 from apps.organizations.models import BankAccount, DocumentSeries, FinancialYear, GstRegistration, Organization
 from apps.organizations.validators import validate_gstin
+from apps.tradedesk.models import Availability, Requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +57,17 @@ def test_seeding_gives_each_demo_organization_its_master_data_and_a_second_run_c
             datetime.date(2027, 3, 31),
             True,
         )
+        # The trade desk's demo postings are numbered from their series (gapless: one a posting).
+        availabilities = Availability.objects.filter(organization=organization).exclude(number="").count()
+        requirements = Requirement.objects.filter(organization=organization).exclude(number="").count()
+        assert (availabilities, requirements) == {"SCH": (6, 3), "DFT": (3, 2)}[code]
         assert sorted(
             DocumentSeries.objects.filter(financial_year=year).values_list("doc_type", "prefix", "counter")
         ) == [
-            ("AVAILABILITY", "AV", 0),
+            ("AVAILABILITY", "AV", availabilities),
             ("CONTRACT", "CT", 0),
             ("INVOICE", "INV", 0),
-            ("REQUIREMENT", "RQ", 0),
+            ("REQUIREMENT", "RQ", requirements),
             ("TRADE", "TR", 0),
         ]
     sch = Organization.objects.get(code="SCH")
