@@ -43,7 +43,7 @@ from apps.tradedesk.api.common import (
     validated,
 )
 from apps.tradedesk.errors import AvailabilityInvalid, AvailabilityNotFound
-from apps.tradedesk.models import Availability, AvailabilityStatus, ReservationStatus, Visibility
+from apps.tradedesk.models import AvailabilityStatus, ReservationStatus, Visibility
 from apps.tradedesk.services import availabilities as services
 from apps.tradedesk.services import reservations
 from apps.tradedesk.services.availabilities import NOTE_MAX_LENGTH
@@ -332,7 +332,7 @@ class AvailabilityReservationCreateApi(APIView):
         responses={201: ReservationOutput},
     )
     def post(self, request: Request, availability_id: UUID) -> Response:
-        availability = Availability.objects.filter(pk=availability_id).first()
+        availability = selectors.availabilities_visible_to_staff(user(request)).filter(pk=availability_id).first()
         if availability is None:
             raise AvailabilityNotFound()
         reservations.ensure_desk_can_manage_reservations(user(request), availability)

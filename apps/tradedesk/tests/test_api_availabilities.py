@@ -443,17 +443,26 @@ def test_a_reservation_without_an_idempotency_key_is_refused(seller, cotton, aut
 def test_only_the_desk_reserves_over_the_api(request, seller, cotton, authenticate, who, status):
     availability = factories.availability(seller, cotton)
     actor = seller.owner if who == "owner" else request.getfixturevalue(who)
+    before = snapshot(availability)
 
     response = authenticate(actor).post(
         reservations_url(availability), {"quantity_kg": "100"}, format="json", HTTP_IDEMPOTENCY_KEY=f"key-{who}"
     )
 
     assert response.status_code == status
-    assert Reservation.objects.count() == (1 if status == 201 else 0)
+    reserved = OutboxEvent.objects.filter(type="tradedesk.availability.reserved").count()
+    if status == 201:
+        assert (Reservation.objects.count(), reserved) == (1, 1)
+        assert snapshot(availability)["reserved_kg"] == Decimal("100.000")
+    else:
+        assert response.json()["code"] == ("availability_not_found" if status == 404 else "permission_denied")
+        assert (Reservation.objects.count(), reserved) == (0, 0)
+        assert snapshot(availability) == before
 
 
 def test_reserving_more_than_is_available_is_a_409(seller, cotton, authenticate, desk_manager):
     availability = factories.availability(seller, cotton, kg=Decimal("1000"))
+    before = snapshot(availability)
 
     response = authenticate(desk_manager).post(
         reservations_url(availability), {"quantity_kg": "1000.5"}, format="json", HTTP_IDEMPOTENCY_KEY="too-much"
@@ -465,6 +474,8 @@ def test_reserving_more_than_is_available_is_a_409(seller, cotton, authenticate,
         "1000.000",
     )
     assert Reservation.objects.count() == 0
+    assert snapshot(availability) == before
+    assert not OutboxEvent.objects.filter(type="tradedesk.availability.reserved").exists()
 
 
 def test_the_desk_releases_a_reservation(seller, cotton, authenticate, desk_manager, other_org_desk_manager):
