@@ -740,7 +740,11 @@ def test_staff_still_change_a_suspended_partners_branches(
 
     response = authenticate(desk_manager).patch(url(partner, warehouse), {"name": "Renamed"}, format="json")
 
-    assert response.status_code == 200
+    assert (response.status_code, response.json()["name"]) == (200, "Renamed")
+    warehouse.refresh_from_db()
+    assert warehouse.name == "Renamed"
+    [event] = events_of("partners.branch.updated")
+    assert (event.actor_id, event.payload["fields"]) == (desk_manager.id, ["name"])
 
 
 # --- reads ----------------------------------------------------------------------------------------

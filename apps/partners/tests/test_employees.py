@@ -429,7 +429,9 @@ def test_an_owner_steps_down_once_there_is_another_owner(authenticate: Any, part
 
     response = authenticate(owner).patch(_url(partner, owner), {"role": "VIEWER"}, format="json")
 
-    assert response.status_code == 200
+    assert (response.status_code, response.json()["role"]) == (200, "VIEWER")
+    assert PartnerMembership.objects.get(user=owner).role == "VIEWER"
+    assert _partner_perms(owner, partner) == {VIEW_PARTNER}
     _refused(authenticate(second).post(_url(partner, second, "disable"), {}, format="json"), 409, "last_owner")
 
 

@@ -267,9 +267,13 @@ def test_anonymous_callers_are_refused(api_client: Any, partner: Any) -> None:
 def test_a_viewer_sending_amendment_fields_is_told_it_may_not_change_the_profile(
     authenticate: Any, partner: Any, viewer: Any
 ) -> None:
+    before = _snapshot(partner)
+
     _assert_refused(
         authenticate(viewer).patch(_url(partner), {"legal_name": "X"}, format="json"), 403, "permission_denied"
     )
+    assert _snapshot(partner) == before
+    assert _updated_events() == []
 
 
 @pytest.mark.parametrize(
