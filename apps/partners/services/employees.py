@@ -130,9 +130,10 @@ def _emit(event_type: str, membership: PartnerMembership, partner: BusinessPartn
     )
 
 
-def _send_invitation(*, mobile: str, partner_name: str, role: str) -> None:
-    """After commit: an SMS telling the invitee how to sign in. A gateway failure is logged; the
-    invitation stands (the invitee can still sign in by OTP with the number)."""
+def _send_invitation(*, mobile: str, partner_name: str, role: str, membership_id: UUID) -> None:
+    """After commit: an SMS telling the invitee how to sign in. A gateway failure is logged (by
+    membership id, not the number); the invitation stands (the invitee can still sign in by OTP
+    with the number)."""
     body = (
         f"{partner_name} invited you to Cotton ERP as {role.lower()}. "
         "Sign in with this mobile number: you will receive a one-time code."
@@ -140,7 +141,7 @@ def _send_invitation(*, mobile: str, partner_name: str, role: str) -> None:
     try:
         get_sms_backend().send(to=mobile, body=body)
     except SmsUnavailable:
-        log.warning("partners.employee_invitation_sms_failed", to=mobile)
+        log.warning("partners.employee_invitation_sms_failed", membership_id=str(membership_id))
 
 
 # --- use cases --------------------------------------------------------------------------------
@@ -185,7 +186,10 @@ def employee_invite(*, actor: User, partner_id: UUID, mobile: str, full_name: st
         grant_partner_role(user, partner, role)
         _emit(events.EMPLOYEE_INVITED, membership, partner, actor, invited_by=str(actor.pk))
         partner_name = partner.trade_name or partner.legal_name
-        transaction.on_commit(lambda: _send_invitation(mobile=mobile, partner_name=partner_name, role=role))
+        membership_id = membership.pk
+        transaction.on_commit(
+            lambda: _send_invitation(mobile=mobile, partner_name=partner_name, role=role, membership_id=membership_id)
+        )
     return membership
 
 

@@ -145,6 +145,32 @@ def test_outsiders_do_not_see_the_list(request: Any, authenticate: Any, partner:
 # --- inviting -----------------------------------------------------------------------------------
 
 
+class _DownGateway:
+    """An SMS gateway that is down (the external service, not our stack)."""
+
+    def send(self, *, to: str, body: str) -> None:
+        from apps.accounts.errors import SmsUnavailable
+
+        raise SmsUnavailable()
+
+
+def test_a_gateway_failure_keeps_the_invitation_and_logs_no_number(
+    settings: Any, authenticate: Any, partner: Any, owner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from structlog.testing import capture_logs
+
+    settings.SMS_BACKEND = f"{__name__}._DownGateway"
+    with capture_logs() as logs, django_capture_on_commit_callbacks(execute=True):
+        response = authenticate(owner).post(_list_url(partner), _invite_body(), format="json")
+
+    assert response.status_code == 201, response.json()
+    membership = PartnerMembership.objects.get(user__mobile=MOBILE)
+    assert (membership.partner_id, membership.is_active, SmsMessage.objects.count()) == (partner.pk, True, 0)
+    [failure] = [line for line in logs if line["event"] == "partners.employee_invitation_sms_failed"]
+    assert failure["membership_id"] == str(membership.pk)
+    assert MOBILE[-10:] not in repr(logs)
+
+
 def test_the_owner_invites_an_employee_who_gets_an_sms_after_commit(
     authenticate: Any, partner: Any, owner: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
