@@ -188,6 +188,81 @@ def market_requirements(viewer: MarketViewer, *, now: datetime | None = None) ->
     )
 
 
+# --- a page as plain rows -------------------------------------------------------------------------
+
+# The columns a market row shows, read with `.values()` (no model instances): the codes of the
+# commodity, variety, units and terms under their own names, next to the band and the poster.
+_POSTING_COLUMNS = (
+    "id",
+    "commodity_id",
+    "variety_id",
+    "currency",
+    "delivery_term_id",
+    "visibility",
+    "state_code",
+    "region",
+    "rating_band",
+    "poster",
+    "created_at",
+    "status",
+)
+_POSTING_CODES = {
+    "commodity_code": F("commodity__code"),
+    "variety_code": F("variety__code"),
+    "quantity_unit_code": F("quantity_unit__code"),
+    "price_unit_code": F("price_unit__code"),
+    "delivery_term_code": F("delivery_term__code"),
+}
+AVAILABILITY_COLUMNS = (
+    *_POSTING_COLUMNS,
+    "quantity",
+    "total_kg",
+    "available_kg",
+    "min_order_kg",
+    "partial_allowed",
+    "price",
+    "price_per_kg",
+    "quality",
+    "available_from",
+    "available_until",
+    "day_only",
+    "expires_at",
+)
+REQUIREMENT_COLUMNS = (
+    *_POSTING_COLUMNS,
+    "min_quantity",
+    "max_quantity",
+    "preferred_quantity",
+    "min_kg",
+    "max_kg",
+    "preferred_kg",
+    "fulfilled_kg",
+    "remaining_kg",
+    "spec",
+    "max_price",
+    "preferred_price",
+    "max_price_per_kg",
+    "preferred_price_per_kg",
+    "payment_term_id",
+    "urgency",
+    "delivery_from",
+    "delivery_until",
+    "valid_from",
+    "valid_until",
+    "published_at",
+)
+
+
+def market_availability_rows(rows: QuerySet[Availability]) -> QuerySet[Any]:
+    """`rows` (of market_availabilities, filtered) as dicts of exactly what a market row shows."""
+    return rows.values(*AVAILABILITY_COLUMNS, **_POSTING_CODES)
+
+
+def market_requirement_rows(rows: QuerySet[Requirement]) -> QuerySet[Any]:
+    """`rows` (of market_requirements, filtered) as dicts of exactly what a market row shows."""
+    return rows.values(*REQUIREMENT_COLUMNS, **_POSTING_CODES, payment_term_code=F("payment_term__code"))
+
+
 # --- filters --------------------------------------------------------------------------------------
 
 # Query parameters `quality.<code>.min`, `quality.<code>.max` (NUMERIC parameters, inclusive)

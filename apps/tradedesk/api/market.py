@@ -10,9 +10,12 @@ caller's own postings are not listed (they are in `availabilities/` and `require
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any, cast
 
 from django.urls import path
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -146,6 +149,123 @@ class MarketRequirementPageOutput(serializers.Serializer):
     results = MarketRequirementOutput(many=True)
 
 
+# The rows of a page, built from the selectors' plain rows (market_*_rows) in one pass: the same
+# JSON as the Market*Output serializers above (which stay the documented schema; a test holds the
+# two equal) without a model instance or a serializer field per value. Each helper is what the
+# matching DRF field does: UUIDs as strings, decimals fixed to the field's places, datetimes in the
+# current time zone in ISO 8601 with Z for UTC, nulls as null.
+
+_KG_PLACES = Decimal("0.001")
+_PER_KG_PLACES = Decimal("0.0001")
+_MONEY_PLACES = Decimal("0.01")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _fixed(value: Decimal | None, places: Decimal) -> str | None:
+    return None if value is None else f"{value.quantize(places):f}"
+
+
+def _instant(value: datetime | None, zone: tzinfo) -> str | None:
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _poster(poster: dict[str, Any] | None) -> dict[str, Any] | None:
+    if poster is None:
+        return None
+    return {
+        "partner_id": _text(poster.get("partner_id")),
+        "partner_code": _text(poster.get("partner_code")),
+        "partner_legal_name": _text(poster.get("partner_legal_name")),
+        "number": _text(poster.get("number")),
+    }
+
+
+def _posting_row(row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "commodity_id": str(row["commodity_id"]),
+        "commodity_code": row["commodity_code"],
+        "variety_id": _text(row["variety_id"]),
+        "variety_code": row["variety_code"],
+        "quantity_unit": row["quantity_unit_code"],
+        "price_unit": row["price_unit_code"],
+        "currency": row["currency"],
+        "delivery_term_id": _text(row["delivery_term_id"]),
+        "delivery_term_code": row["delivery_term_code"],
+        "visibility": row["visibility"],
+        "state_code": row["state_code"],
+        "state_name": market.state_name(row["state_code"]),
+        "region": row["region"],
+        "rating_band": row["rating_band"],
+        "poster": _poster(row["poster"]),
+        "created_at": _instant(row["created_at"], zone),
+        "status": row["status"],
+    }
+
+
+def availability_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What MarketAvailabilityOutput(many=True) gives for the same postings."""
+    zone = timezone.get_current_timezone()
+    out = []
+    for row in rows:
+        item = _posting_row(row, zone)
+        item["quantity"] = _fixed(row["quantity"], _KG_PLACES)
+        item["total_kg"] = _fixed(row["total_kg"], _KG_PLACES)
+        item["available_kg"] = _fixed(row["available_kg"], _KG_PLACES)
+        item["min_order_kg"] = _fixed(row["min_order_kg"], _KG_PLACES)
+        item["partial_allowed"] = row["partial_allowed"]
+        item["price"] = _fixed(row["price"], _MONEY_PLACES)
+        item["price_per_kg"] = _fixed(row["price_per_kg"], _PER_KG_PLACES)
+        item["quality"] = row["quality"]
+        item["available_from"] = _instant(row["available_from"], zone)
+        item["available_until"] = _instant(row["available_until"], zone)
+        item["day_only"] = row["day_only"]
+        item["expires_at"] = _instant(row["expires_at"], zone)
+        out.append(item)
+    return out
+
+
+def requirement_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What MarketRequirementOutput(many=True) gives for the same postings."""
+    zone = timezone.get_current_timezone()
+    out = []
+    for row in rows:
+        item = _posting_row(row, zone)
+        item["min_quantity"] = _fixed(row["min_quantity"], _KG_PLACES)
+        item["max_quantity"] = _fixed(row["max_quantity"], _KG_PLACES)
+        item["preferred_quantity"] = _fixed(row["preferred_quantity"], _KG_PLACES)
+        item["min_kg"] = _fixed(row["min_kg"], _KG_PLACES)
+        item["max_kg"] = _fixed(row["max_kg"], _KG_PLACES)
+        item["preferred_kg"] = _fixed(row["preferred_kg"], _KG_PLACES)
+        item["fulfilled_kg"] = _fixed(row["fulfilled_kg"], _KG_PLACES)
+        item["remaining_kg"] = _fixed(row["remaining_kg"], _KG_PLACES)
+        item["spec"] = row["spec"]
+        item["max_price"] = _fixed(row["max_price"], _MONEY_PLACES)
+        item["preferred_price"] = _fixed(row["preferred_price"], _MONEY_PLACES)
+        item["max_price_per_kg"] = _fixed(row["max_price_per_kg"], _PER_KG_PLACES)
+        item["preferred_price_per_kg"] = _fixed(row["preferred_price_per_kg"], _PER_KG_PLACES)
+        item["payment_term_id"] = _text(row["payment_term_id"])
+        item["payment_term_code"] = row["payment_term_code"]
+        item["urgency"] = row["urgency"]
+        item["delivery_from"] = _day(row["delivery_from"])
+        item["delivery_until"] = _day(row["delivery_until"])
+        item["valid_from"] = _instant(row["valid_from"], zone)
+        item["valid_until"] = _instant(row["valid_until"], zone)
+        item["published_at"] = _instant(row["published_at"], zone)
+        out.append(item)
+    return out
+
+
 # --- filters --------------------------------------------------------------------------------------
 
 
@@ -262,8 +382,8 @@ class MarketAvailabilityListApi(APIView):
         filters.quality = market.parse_quality_filters(request.query_params, commodity=filters.commodity)
         rows = market.filter_market_availabilities(market.market_availabilities(viewer), filters)
         paginator = MarketPage()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(MarketAvailabilityOutput(page, many=True).data)
+        page = paginator.paginate_queryset(market.market_availability_rows(rows), request, view=self)
+        return paginator.get_paginated_response(availability_rows(page or []))
 
 
 class MarketRequirementListApi(APIView):
@@ -282,8 +402,8 @@ class MarketRequirementListApi(APIView):
         filters_input.is_valid(raise_exception=True)
         rows = market.filter_market_requirements(market.market_requirements(viewer), filters_input.filters())
         paginator = MarketPage()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(MarketRequirementOutput(page, many=True).data)
+        page = paginator.paginate_queryset(market.market_requirement_rows(rows), request, view=self)
+        return paginator.get_paginated_response(requirement_rows(page or []))
 
 
 urlpatterns = [
