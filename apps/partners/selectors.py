@@ -13,6 +13,7 @@ from apps.partners.errors import (
     AmendmentNotFound,
     ApplicationNotFound,
     BranchNotFound,
+    DocumentNotFound,
     PartnerNotFound,
     VehicleNotFound,
 )
@@ -220,9 +221,12 @@ def document_for_staff(user: User, document_id: UUID) -> PartnerDocument | None:
     )
 
 
-def document_for_member(user: User, partner_id: UUID, document_id: UUID) -> PartnerDocument | None:
-    """A document of the partner, for a caller who may see the partner (members and staff)."""
-    partner = partners_visible_to(user).filter(pk=partner_id).first()
-    if partner is None:
-        return None
-    return PartnerDocument.objects.filter(pk=document_id, partner_id=partner.pk).first()
+def partner_document_file_get(user: User, partner_id: UUID, document_id: UUID) -> PartnerDocument:
+    """A document of the partner whose file the caller may open: its members, and its
+    organization's staff holding partners.view_partnerdocument (the same rule as every other
+    partner read: outside scope 404, in scope without the right 403)."""
+    partner = partner_get_for_reading(user, partner_id, staff_perm="partners.view_partnerdocument")
+    document = PartnerDocument.objects.filter(pk=document_id, partner_id=partner.pk).first()
+    if document is None:
+        raise DocumentNotFound()
+    return document

@@ -18,12 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User, UserType
-from apps.core.errors import PermissionDenied
+from apps.accounts.models import User
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.document_files import serve_document
-from apps.partners.errors import DocumentNotFound
 from apps.partners.models import DocumentStatus, DocumentType
 from apps.partners.services.partner_documents import partner_document_upload
 
@@ -120,12 +118,7 @@ class PartnerDocumentFileApi(APIView):
         },
     )
     def get(self, request: Request, partner_id: UUID, document_id: UUID) -> FileResponse:
-        user = cast(User, request.user)
-        document = selectors.document_for_member(user, partner_id, document_id)
-        if document is None:
-            raise DocumentNotFound()
-        if user.user_type == UserType.INTERNAL and not user.has_perm("partners.view_partnerdocument"):
-            raise PermissionDenied("Viewing KYC documents needs the partners.view_partnerdocument capability.")
+        document = selectors.partner_document_file_get(cast(User, request.user), partner_id, document_id)
         return serve_document(document)
 
 

@@ -73,3 +73,12 @@ def test_members_and_staff_read_the_partners_document_through_the_api(
     other_document = other_partner.documents.first()
     response = authenticate(viewer).get(f"/api/v1/partners/{partner.pk}/documents/{other_document.pk}/file")
     assert (response.status_code, response.json()["code"]) == (404, "document_not_found")
+
+
+def test_staff_without_the_document_capability_get_403_from_the_api(authenticate, partner, risk_officer):
+    risk_officer.groups.clear()  # staff of the organization, no partner capabilities at all
+    document = partner.documents.first()
+
+    response = authenticate(risk_officer).get(f"/api/v1/partners/{partner.pk}/documents/{document.pk}/file")
+
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
