@@ -70,7 +70,10 @@ INSTALLED_APPS = [
     "apps.locations",
     "apps.commodities",
     "apps.partners",
+    "apps.risk",
     "apps.tradedesk",
+    "apps.matching",
+    "apps.trades",
 ]
 
 MIDDLEWARE = [
