@@ -58,3 +58,18 @@ def test_the_swagger_ui_is_an_html_page_pointing_at_the_schema(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "/api/schema/" in html
+
+
+def test_the_swagger_ui_loads_its_assets_from_our_own_static_files_not_a_cdn(client):
+    html = client.get("/api/docs/").content.decode()
+
+    assert "cdn.jsdelivr.net" not in html
+    assert "unpkg.com" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+def test_the_swagger_ui_bundle_is_served_by_the_app(client):
+    from django.contrib.staticfiles import finders
+
+    # The file the page names exists among the static files (whitenoise / collectstatic serve it).
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js") is not None
