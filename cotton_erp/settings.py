@@ -149,10 +149,23 @@ CACHES = {
     }
 }
 
+# redis-py 8 gives every connection a 5 s socket timeout, the same as channels_redis' blocking
+# BZPOPMIN wait (brpop_timeout, 5 s): the read timed out first and every idle websocket's consumer
+# crashed at 5 s (issue 14). The layer's reads get a timeout well past the blocking wait.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env.float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", default=30.0)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_CACHE_URL], "prefix": "cotton:asgi"},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_CACHE_URL,
+                    "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                    "socket_connect_timeout": 5.0,
+                }
+            ],
+            "prefix": "cotton:asgi",
+        },
     }
 }
 
