@@ -179,7 +179,7 @@ def select_one_round_trips(samples: int) -> list[float]:
 
 def redis_publish_latencies(samples: int) -> list[float]:
     """PUBLISH (with the send time) to a subscriber thread on the channel layer's Redis."""
-    url = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    url = settings.REDIS_CACHE_URL  # the channel layer's Redis
     channel = f"bench:{RUN_TAG}:publish"
     subscriber = redis.Redis.from_url(url)
     pubsub = subscriber.pubsub(ignore_subscribe_messages=True)

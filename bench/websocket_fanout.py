@@ -198,7 +198,7 @@ async def _forget_groups(groups: list[str]) -> None:
 async def _baseline(subscribers: int, rounds: int) -> dict[str, Any]:
     import redis.asyncio as aioredis
 
-    url = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    url = settings.REDIS_CACHE_URL  # the channel layer's Redis
     channel = f"bench:{RUN_TAG}:fanout"
     clients = [aioredis.Redis.from_url(url) for _ in range(subscribers)]
     pubsubs = [client.pubsub(ignore_subscribe_messages=True) for client in clients]

@@ -9,6 +9,7 @@ and Redis and writes their URLs to `.data/runtime.env`, which is read here as a 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -122,6 +123,22 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 # Lock waits surface as 409s instead of hanging a worker (see core.exception_handler).
 DATABASES["default"]["OPTIONS"].setdefault("options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}")
+# A bounded connection pool per process (issue 14): under uvicorn each request runs in a thread of
+# its own, so CONN_MAX_AGE kept one connection per finished thread until PostgreSQL refused
+# clients. Off by default in Celery (one process per connection already, and a pool must not
+# cross the prefork fork) and under COTTON_TESTING (pytest-django swaps databases under it;
+# apps/core/tests/test_db_pool.py turns it on in a real uvicorn). See docs/decisions.md.
+_argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+_IS_CELERY = _argv0.name == "celery" or _argv0.parent.name == "celery"
+DB_POOL = env.bool("DB_POOL", default=not TESTING and not _IS_CELERY)
+if DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        # A request waits this long for a free connection, then answers 503 database_busy.
+        "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -150,10 +167,23 @@ CACHES = {
     }
 }
 
+# redis-py 8 gives every connection a 5 s socket timeout, the same as channels_redis' blocking
+# BZPOPMIN wait (brpop_timeout, 5 s): the read timed out first and every idle websocket's consumer
+# crashed at 5 s (issue 14). The layer's reads get a timeout well past the blocking wait.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env.float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", default=30.0)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_CACHE_URL], "prefix": "cotton:asgi"},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_CACHE_URL,
+                    "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                    "socket_connect_timeout": 5.0,
+                }
+            ],
+            "prefix": "cotton:asgi",
+        },
     }
 }
 

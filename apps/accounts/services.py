@@ -7,7 +7,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -71,16 +70,19 @@ def token_obtain_by_password(*, email: str, password: str) -> tuple[User, TokenP
     user = User.objects.filter(email=email).first()
     if user is not None and user.user_type == UserType.EXTERNAL:
         raise PasswordLoginNotAllowed()
+    # Counted and checked in one step before any hash is computed (lockout module).
+    attempt = lockout.attempt_begin(lock_id)
     if user is None:
         _DUMMY_USER.set_password(password)
-        lockout.record_failure(lock_id)
+        lockout.attempt_failed(attempt)
         raise InvalidCredentials()
     if not user.check_password(password):
-        lockout.record_failure(lock_id)
+        lockout.attempt_failed(attempt)
         raise InvalidCredentials()
     if not user.is_active:
+        lockout.attempt_abandoned(attempt)
         raise AccountDisabled()
-    lockout.clear_failures(lock_id)
+    lockout.attempt_succeeded(attempt)
     _mark_logged_in(user)
     log.info("auth.password_login", user_id=str(user.id))
     return user, issue_tokens(user)
@@ -166,11 +168,6 @@ def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequ
     return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS, new_applicant=user is None)
 
 
-class _OtpOutcome(Enum):
-    OK = "ok"
-    WRONG = "wrong"
-
-
 def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
     """Check a code; on success sign in (creating the applicant user on a first login).
 
@@ -179,9 +176,32 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
     """
     mobile = normalize_mobile(mobile)
     lock_id = f"mobile:{mobile}"
-    lockout.ensure_not_locked(lock_id)
+    # Counted and checked in one step before the code is compared (lockout module).
+    attempt = lockout.attempt_begin(lock_id)
+    try:
+        user, created, remaining = _otp_check(mobile=mobile, code=code)
+    except BaseException:
+        lockout.attempt_abandoned(attempt)
+        raise
+    if user is None:
+        lockout.attempt_failed(attempt)
+        raise OtpInvalid(
+            f"The code is incorrect; {remaining} tries left for this code."
+            if remaining
+            else OtpAttemptsExceeded.default_detail,
+            extra={"attempts_left": max(remaining, 0)},
+        )
+    lockout.attempt_succeeded(attempt)
+    _mark_logged_in(user)
+    log.info("auth.otp_login", user_id=str(user.id), created=created)
+    return user, issue_tokens(user), created
+
+
+def _otp_check(*, mobile: str, code: str) -> tuple[User | None, bool, int]:
+    """(user, created, tries left): user None when the code is wrong (the try is committed)."""
     created = False
     user: User | None = None
+    remaining = 0
     with transaction.atomic():
         otp = (
             OtpCode.objects.select_for_update()
@@ -194,7 +214,6 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
         if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
             raise OtpAttemptsExceeded()
         if hmac.compare_digest(otp.code_hash, _hash_code(mobile, code)):
-            outcome = _OtpOutcome.OK
             otp.consumed_at = timezone.now()
             otp.save(update_fields=["consumed_at", "updated_at"])
             user = User.objects.select_for_update().filter(mobile=mobile).first()
@@ -213,22 +232,9 @@ def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
                 user.is_verified = True
                 user.save(update_fields=["is_verified", "updated_at"])
         else:
-            outcome = _OtpOutcome.WRONG
             OtpCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
             remaining = settings.OTP_MAX_ATTEMPTS - otp.attempts - 1
-    if outcome is _OtpOutcome.WRONG:
-        lockout.record_failure(lock_id)
-        raise OtpInvalid(
-            f"The code is incorrect; {remaining} tries left for this code."
-            if remaining
-            else OtpAttemptsExceeded.default_detail,
-            extra={"attempts_left": max(remaining, 0)},
-        )
-    assert user is not None  # set on the OK path above
-    lockout.clear_failures(lock_id)
-    _mark_logged_in(user)
-    log.info("auth.otp_login", user_id=str(user.id), created=created)
-    return user, issue_tokens(user), created
+    return user, created, remaining
 
 
 # --- refresh and logout ------------------------------------------------------------------------------

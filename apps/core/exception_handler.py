@@ -14,10 +14,11 @@ from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ErrorResponse, ExceptionHandlerContext
 from psycopg import errors as pg_errors
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from apps.core.errors import Conflict, DomainError
+from apps.core.errors import Conflict, DomainError, ServiceUnavailable
 from apps.core.request_context import get_request_id
 
 VALIDATION_CODE = "validation_failed"
@@ -33,6 +34,20 @@ class DomainAPIException(exceptions.APIException):
         super().__init__(detail=error.detail, code=error.code)
 
 
+def is_pool_timeout(exc: BaseException | None) -> bool:
+    """No pooled database connection came free in DB_POOL_TIMEOUT_SECONDS (Django wraps psycopg's
+    PoolTimeout in its own OperationalError)."""
+    return isinstance(exc, PoolTimeout) or (
+        isinstance(exc, OperationalError) and isinstance(exc.__cause__, PoolTimeout)
+    )
+
+
+def database_busy() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Every database connection is in use; retry shortly.", code="database_busy", headers={"Retry-After": "1"}
+    )
+
+
 def _is_lock_contention(exc: BaseException) -> bool:
     cause = exc.__cause__
     return isinstance(cause, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected, pg_errors.SerializationFailure))
@@ -44,6 +59,8 @@ class CottonExceptionHandler(ExceptionHandler):
             return DomainAPIException(exc)
         if isinstance(exc, IntegrityError):
             return DomainAPIException(Conflict("The change conflicts with existing data.", code="integrity_conflict"))
+        if is_pool_timeout(exc):
+            return DomainAPIException(database_busy())
         if isinstance(exc, OperationalError) and _is_lock_contention(exc):
             return DomainAPIException(Conflict("The record is busy; retry the request.", code="lock_contention"))
         return super().convert_known_exceptions(exc)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from apps.core.exception_handler import error_body
+from apps.core.exception_handler import database_busy, error_body, is_pool_timeout
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -21,6 +22,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    # Django calls this inside its `except` block, so the exception is at hand: the pool running
+    # dry in a middleware (before DRF's handler) is a 503 too, not a 500.
+    if is_pool_timeout(sys.exc_info()[1]):
+        busy = database_busy()
+        response = JsonResponse(error_body(status_code=busy.status, code=busy.code, detail=busy.detail), status=503)
+        response["Retry-After"] = busy.headers["Retry-After"]
+        return response
     if _is_api(request):
         body = error_body(
             status_code=500, code="server_error", detail="Server error. Quote the request id when reporting it."
