@@ -194,12 +194,12 @@ def _check(round_: dict[str, Any], bookings: int, *, ledger: bool) -> dict[str, 
 def _delete_risk_rows(organization_id: Any) -> None:
     with transaction.atomic():
         for table in ("risk_exposureentry", "risk_exposurealert", "risk_assessment"):
-            execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])  # noqa: S608
+            execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
         accounts = "SELECT id FROM risk_creditaccount WHERE organization_id = %s"
-        execute(f"DELETE FROM risk_creditaccountevent WHERE pgh_obj_id IN ({accounts})", [organization_id])  # noqa: S608
+        execute(f"DELETE FROM risk_creditaccountevent WHERE pgh_obj_id IN ({accounts})", [organization_id])
         execute("DELETE FROM risk_creditaccount WHERE organization_id = %s", [organization_id])
         settings_rows = "SELECT id FROM risk_risksettings WHERE organization_id = %s"
-        execute(f"DELETE FROM risk_risksettingsevent WHERE pgh_obj_id IN ({settings_rows})", [organization_id])  # noqa: S608
+        execute(f"DELETE FROM risk_risksettingsevent WHERE pgh_obj_id IN ({settings_rows})", [organization_id])
         execute("DELETE FROM risk_risksettings WHERE organization_id = %s", [organization_id])
 
 
