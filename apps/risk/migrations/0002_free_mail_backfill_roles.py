@@ -1,6 +1,6 @@
-"""Data: the free-mail domains, a credit row for every existing partner (its limit from the
-partner's onboarding `credit_limit`), and the risk capabilities of the roles (risk officer and
-organization admin run limits; desk managers read exposure and assessments)."""
+"""Data: the free-mail domains and a credit row for every existing partner (its limit from the
+partner's onboarding `credit_limit`). The roles get their risk capabilities from
+`accounts.roles.ROLE_PERMISSIONS`, synced after every migrate."""
 
 from __future__ import annotations
 
@@ -34,25 +34,7 @@ FREE_MAIL_DOMAINS = [
     "yandex.com",
 ]
 
-_READ = [
-    "view_creditaccount",
-    "view_exposureentry",
-    "view_assessment",
-    "view_limitchange",
-    "view_exposurealert",
-    "view_risksettings",
-]
-_RUN = [*_READ, "set_credit_limit", "approve_credit_limit", "change_creditaccount", "change_risksettings"]
-ROLE_PERMISSIONS = {
-    "risk_officer": _RUN,
-    "organization_admin": _RUN,
-    "desk_manager": ["view_creditaccount", "view_exposureentry", "view_assessment", "view_exposurealert"],
-}
-
-
 def forwards(apps: Any, schema_editor: Any) -> None:
-    from django.contrib.auth.management import create_permissions
-
     FreeMailDomain = apps.get_model("risk", "FreeMailDomain")
     FreeMailDomain.objects.bulk_create([FreeMailDomain(domain=d) for d in FREE_MAIL_DOMAINS], ignore_conflicts=True)
 
@@ -66,25 +48,11 @@ def forwards(apps: Any, schema_editor: Any) -> None:
         ignore_conflicts=True,
     )
 
-    # Permissions are created after migrate; create this app's now so the roles can get them.
-    app_config = apps.get_app_config("risk")
-    app_config.models_module = True  # the migration state's stub lacks it; create_permissions checks it
-    create_permissions(app_config, verbosity=0, apps=apps)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="risk", codename__in=codenames))
-
 
 class Migration(migrations.Migration):
     dependencies = [
         ("risk", "0001_initial"),
         ("partners", "0002_partner_profile_vehicles_amendments_kyc"),
-        ("accounts", "0002_seed_roles"),
-        ("auth", "0012_alter_user_first_name_max_length"),
-        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
