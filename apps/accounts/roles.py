@@ -52,6 +52,30 @@ _RUN_THE_DESK = [
     "tradedesk.change_requirement",
 ]
 
+# Risk: what the risk desk reads, and what it does (credit limits, maker-checker, settings).
+_VIEW_RISK = [
+    "risk.view_creditaccount",
+    "risk.view_exposureentry",
+    "risk.view_assessment",
+    "risk.view_limitchange",
+    "risk.view_exposurealert",
+    "risk.view_risksettings",
+]
+_RUN_RISK = [
+    *_VIEW_RISK,
+    "risk.change_creditaccount",
+    "risk.set_credit_limit",
+    "risk.approve_credit_limit",
+    "risk.change_risksettings",
+]
+# The desk sees its partners' exposure and the checks of their postings.
+_DESK_READS_RISK = [
+    "risk.view_creditaccount",
+    "risk.view_exposureentry",
+    "risk.view_assessment",
+    "risk.view_exposurealert",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PLATFORM_ADMIN: [
         *_VIEW_BASICS,
@@ -138,6 +162,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.manage_employees",
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
+        *_RUN_RISK,
     ],
     Role.KYC_OFFICER: [
         *_VIEW_BASICS,
@@ -163,6 +188,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.decide_amendment",
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
+        *_DESK_READS_RISK,
     ],
     Role.RISK_OFFICER: [
         *_VIEW_BASICS,
@@ -174,6 +200,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_financialyear",
         "organizations.view_documentseries",
         *_VIEW_TRADEDESK,
+        *_RUN_RISK,
     ],
     Role.PARTNER_OWNER: ["organizations.view_organization"],
     Role.PARTNER_TRADER: ["organizations.view_organization"],

@@ -1,0 +1,84 @@
+"""Demo risk data (runs after the trade desk's seeder): a credit row for every demo partner (its
+limit from the partner's onboarding credit limit), demo contracted exposure spreading the
+partners with a limit over every utilisation band (about 30%, 60%, 80%, 95% and 102% in turn, by
+partner code), and one limit increase waiting for a second person's approval per organization,
+so the risk dashboard has something in each place.
+
+Everything goes through the services (exposure_book, credit_limit_set), so the alerts and events
+are the real ones. The demo exposure is booked against source type `demo` with an id derived
+from the partner, so a second run finds it open and books nothing (idempotent), and a second run
+requests no second limit change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+
+from apps.accounts.models import User, UserType
+from apps.accounts.roles import Role
+from apps.core.seeding import SeedReport
+from apps.organizations.models import Organization
+from apps.partners.models import BusinessPartner
+from apps.risk.locks import lock_credit_account
+from apps.risk.models import CreditAccount, ExposureStage, LimitChange, UtilisationLevel
+from apps.risk.services.exposure import exposure_book
+from apps.risk.services.limits import credit_limit_set
+from apps.risk.services.settings import risk_settings_for
+
+DEMO_SOURCE = "demo"
+_NAMESPACE = uuid.UUID("6f1d8a52-9a8e-4c55-b0a4-1f3a9c1e7d11")
+TARGET_UTILISATION = (Decimal("0.30"), Decimal("0.60"), Decimal("0.80"), Decimal("0.95"), Decimal("1.02"))
+
+
+def demo_source_id(partner_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, str(partner_id))
+
+
+def _seed_organization(organization: Organization) -> None:
+    partners = list(BusinessPartner.objects.filter(organization=organization).order_by("code"))
+    for partner in partners:
+        with transaction.atomic():
+            lock_credit_account(partner.pk)
+    with_limit = [p for p in partners if p.credit_limit > 0]
+    for index, partner in enumerate(with_limit):
+        target = TARGET_UTILISATION[index % len(TARGET_UTILISATION)]
+        with transaction.atomic():
+            account = lock_credit_account(partner.pk)
+            amount = (Decimal(account.credit_limit) * target - Decimal(account.exposure)).quantize(Decimal("0.01"))
+            if amount > 0:
+                exposure_book(
+                    partner_id=partner.pk,
+                    stage=ExposureStage.CONTRACTED,
+                    amount=amount,
+                    source_type=DEMO_SOURCE,
+                    source_id=demo_source_id(partner.pk),
+                )
+    officer = User.objects.filter(
+        organization=organization, groups__name=Role.RISK_OFFICER, user_type=UserType.INTERNAL
+    ).first()
+    if officer is None or not with_limit:
+        return
+    first = with_limit[0]
+    if LimitChange.objects.filter(partner_id=first.pk).exists():
+        return
+    account = CreditAccount.objects.get(partner_id=first.pk)
+    threshold = risk_settings_for(first.organization_id).risk_limit_approval_threshold
+    credit_limit_set(
+        actor=officer,
+        partner_id=first.pk,
+        credit_limit=Decimal(account.credit_limit) + Decimal(threshold) + Decimal("1000000"),
+        reason="Demo: the mill doubles its season's buying; needs a second officer's approval.",
+    )
+
+
+def seed_risk(report: SeedReport) -> None:
+    for organization in report.context["organizations"]:
+        _seed_organization(organization)
+    # The same line on every run (seed_demo's output is compared between runs).
+    counts = {level: CreditAccount.objects.filter(level=level).count() for level in UtilisationLevel.values}
+    bands = ", ".join(f"{count} {level}" for level, count in counts.items())
+    pending = LimitChange.objects.filter(status="PENDING").count()
+    report.lines.append(f"risk: credit rows by band: {bands}; {pending} limit changes awaiting approval")
