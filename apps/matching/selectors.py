@@ -62,10 +62,13 @@ def proposal_for_token(*, user: User, token: str) -> MatchProposal:
     return proposal
 
 
-def partner_proposals(*, user: User) -> QuerySet[MatchProposal]:
-    """The caller's partner's ACTIVE proposals, both directions, best first (score, then id).
-    Staff and platform admins: none here (the desk reads proposals in the admin)."""
-    partner_id = partner_id_of(user) if user.user_type == UserType.EXTERNAL and user.is_active else None
+def partner_proposals(*, user: User, partner_id: UUID | None = None) -> QuerySet[MatchProposal]:
+    """The caller's partner's ACTIVE proposals, both directions (order them: best first is score,
+    then id). Staff and platform admins: none here (the desk reads proposals in the admin).
+    `partner_id`: the caller's partner when the caller already looked it up."""
+    if user.user_type != UserType.EXTERNAL or not user.is_active:
+        return MatchProposal.objects.none()
+    partner_id = partner_id or partner_id_of(user)
     if partner_id is None or user.organization_id is None:
         return MatchProposal.objects.none()
     return MatchProposal.objects.filter(

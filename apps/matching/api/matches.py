@@ -240,9 +240,10 @@ class MatchCollectionApi(APIView):
     )
     def get(self, request: Request) -> Response:
         caller = user(request)
-        paginator = MatchPagination()
-        page = paginator.paginate_queryset(_page_queryset(selectors.partner_proposals(user=caller)), request, view=self)
         partner_id = partner_id_of(caller)
+        paginator = MatchPagination()
+        proposals = selectors.partner_proposals(user=caller, partner_id=partner_id)
+        page = paginator.paginate_queryset(_page_queryset(proposals), request, view=self)
         rows = [summary_row(proposal, partner_id) for proposal in page or []]
         return paginator.get_paginated_response(MatchSummaryOutput(rows, many=True).data)
 
