@@ -389,12 +389,48 @@ def requirement_match(
             pairs, views={view.id: view}, ctx=ctx, existing=existing, offers=offers, requirements=requirements
         )
         kept_pairs = {(p.requirement_id, p.availability_id) for p in pairs}
-        index = {cid: i for i, cid in enumerate(cands.ids)}
         stale = [p for key, p in existing.items() if p.status == ProposalStatus.ACTIVE and key not in kept_pairs]
-        reasons = {p.pk: _reason(evaluation, index.get(p.availability_id)) for p in stale}
+        reasons = _stale_reasons(stale, view, commodity, ctx, cands, evaluation)
         withdrawn = _withdraw(stale, reasons)
         _emit_run(new, changed)
     return RunResult(new, changed, withdrawn, sorted(kept, key=lambda p: (-p.score, str(p.availability_id))))
+
+
+def _stale_reasons(
+    stale: list[MatchProposal],
+    view: RequirementView,
+    commodity: Commodity,
+    ctx: Context,
+    cands: Candidates,
+    evaluation: Evaluation,
+) -> dict[UUID, str]:
+    """Why each of a requirement's proposals no longer passes: the offer's state when it left
+    the market, else the first filter it fails now (offers the SQL prefilter dropped are
+    evaluated again without it)."""
+    if not stale:
+        return {}
+    index = {cid: i for i, cid in enumerate(cands.ids)}
+    missing = [p.availability_id for p in stale if p.availability_id not in index]
+    states = dict(Availability.objects.filter(pk__in=missing).values_list("pk", "status"))
+    recheck = [pk for pk in missing if states.get(pk) == AvailabilityStatus.ACTIVE]
+    again_evaluation, again_index = None, {}
+    if recheck:
+        codes = ctx.quality_codes(view.spec)
+        again = load_candidates(view, commodity, quality_codes=codes, prefilter=False, only_ids=recheck)
+        again_evaluation = evaluate(view, again, ctx)
+        again_index = {cid: i for i, cid in enumerate(again.ids)}
+    reasons = {}
+    for proposal in stale:
+        pk = proposal.availability_id
+        if pk in index:
+            reasons[proposal.pk] = _reason(evaluation, index[pk])
+        elif again_evaluation is not None and pk in again_index:
+            reasons[proposal.pk] = _reason(again_evaluation, again_index[pk])
+        elif pk in states and states[pk] != AvailabilityStatus.ACTIVE:
+            reasons[proposal.pk] = f"availability_{states[pk].lower()}"
+        else:
+            reasons[proposal.pk] = "nothing_available" if pk in states else "availability_gone"
+    return reasons
 
 
 def _reason(evaluation: Evaluation, index: int | None) -> str:
