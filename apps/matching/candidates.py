@@ -336,7 +336,8 @@ def load_offer(availability_id: UUID, commodity: Commodity, *, quality_codes: It
     per requirement with `for_buyer`)."""
     numeric, grades = quality_columns(commodity, quality_codes)
     sql, codes = _query(numeric=numeric, grades=grades, where=["a.id = %(id)s"], buyer_param=False)
-    params = {"id": availability_id, "today": timezone.localdate(), **{f"q{i}": code for i, code in enumerate(codes)}}
+    params: dict[str, Any] = {"id": availability_id, "today": timezone.localdate()}
+    params.update({f"q{i}": code for i, code in enumerate(codes)})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
