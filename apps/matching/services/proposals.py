@@ -29,11 +29,10 @@ counterparty (api.matches.side_payload: region, rating band, quantity, prices, q
 from __future__ import annotations
 
 import copy
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.commodities.models import Commodity
+from apps.commodities.quality import parse_number
 from apps.commodities.schedules import price_adjustment
 from apps.events.emit import emit
 from apps.matching import events
@@ -139,7 +139,7 @@ def _explain(
     explanation: dict[str, Any] = {"raw_price_per_kg": str(raw), "rate_unit_factor": str(ctx.rate_factor)}
     adjustment = Decimal(0)
     if ctx.schedule is not None:
-        key = json.dumps([offer["quality"], str(view.basis_per_rate_unit)], sort_keys=True, default=str)
+        key = _priced_key(offer["quality"], view, ctx)
         if key not in priced_cache:
             priced = price_adjustment(ctx.schedule.source, offer["quality"], view.basis_per_rate_unit)
             priced_cache[key] = (explanation_of(priced, rate_factor=ctx.rate_factor), priced.total_adjustment)
@@ -161,6 +161,20 @@ def _explain(
     adjusted = (raw - adjustment + freight).quantize(PRICE_PLACES)
     explanation["adjusted_price_per_kg"] = str(adjusted)
     return adjusted, explanation
+
+
+def _priced_key(quality: dict[str, Any], view: RequirementView, ctx: Context) -> str:
+    """What `price_adjustment` depends on: the basis and the values of the schedule's parameters
+    at their reporting precision (so 29.04 and 29.0 mm, both 29.0 as reported, price once)."""
+    assert ctx.schedule is not None
+    reported = []
+    for code, (decimals, _) in sorted(ctx.schedule.parameters.items()):
+        raw = quality.get(code)
+        value = parse_number(str(raw)) if raw is not None else None
+        if value is not None:
+            value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        reported.append(f"{code}={value}")
+    return f"{view.basis_per_rate_unit}|{'|'.join(reported)}"
 
 
 _UPDATED_ON_CONFLICT = (

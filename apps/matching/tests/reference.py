@@ -37,6 +37,7 @@ class Verdict:
     availability_id: UUID
     reasons: list[str]
     score: float
+    adjusted_per_kg: float
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -210,7 +211,7 @@ def judge(requirement: Requirement) -> list[Verdict]:
         score = (wq * quality + wp * price + wd * delivery + wr * (0.5 if warned else 1.0)) / (wq + wp + wd + wr)
         if warned:
             score *= 0.9
-        verdicts.append(Verdict(offer.pk, reasons, min(1.0, max(0.0, score))))
+        verdicts.append(Verdict(offer.pk, reasons, min(1.0, max(0.0, score)), adjusted))
     return verdicts
 
 

@@ -385,6 +385,10 @@ def test_the_engine_proposes_what_the_reference_proposes_on_random_postings(
             if MatchProposal.objects.filter(requirement=requirement, risk_result="WARN").exists()
             else "no WARN"
         )
+        # The stored (exact) adjusted price is the reference's to the 4 places it is kept.
+        adjusted = {v.availability_id: v.adjusted_per_kg for v in judge(requirement)}
+        for proposal in MatchProposal.objects.filter(requirement=requirement):
+            assert abs(float(proposal.adjusted_price_per_kg) - adjusted[proposal.availability_id]) <= 0.00006
         # The other direction agrees: every offer re-matched from its side changes nothing.
         stored = dict(MatchProposal.objects.filter(requirement=requirement).values_list("availability_id", "score"))
         for verdict in judge(requirement):
