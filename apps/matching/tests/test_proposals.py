@@ -129,3 +129,15 @@ def test_a_full_sweep_scores_every_open_requirement_against_every_active_offer(c
 
     assert result.pairs_scored == 12
     assert MatchProposal.objects.filter(status=ProposalStatus.ACTIVE).count() == 12
+
+
+def test_the_sweep_is_a_periodic_task_and_its_task_runs_it():
+    from django.conf import settings
+
+    from apps.matching.tasks import sweep
+
+    entry = settings.PERIODIC_TASKS["matching.sweep"]
+
+    assert entry["task"] == sweep.name == "apps.matching.tasks.sweep"
+    assert sweep() == {"ran": True, "requirements": 0, "availabilities": 0, "partners": 0}
+    assert MatchSweep.objects.get(name="matching").last_swept_at is not None
