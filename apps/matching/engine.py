@@ -39,7 +39,6 @@ risk WARNs; proposed when at least the commodity's minimum.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -428,6 +427,5 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
 
 def ranked(evaluation: Evaluation, ids: list[UUID]) -> list[int]:
     """Indexes of the proposable candidates, best first (score, then id as text)."""
-    indexes = np.flatnonzero(evaluation.proposable)
-    key: Callable[[int], tuple[float, str]] = lambda i: (-float(evaluation.score[i]), str(ids[i]))  # noqa: E731
-    return sorted((int(i) for i in indexes), key=key)
+    indexes = [int(i) for i in np.flatnonzero(evaluation.proposable)]
+    return sorted(indexes, key=lambda i: (-float(evaluation.score[i]), str(ids[i])))

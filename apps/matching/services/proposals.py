@@ -29,6 +29,7 @@ counterparty (api.matches.side_payload: region, rating band, quantity, prices, q
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -545,7 +547,9 @@ def partner_match(*, partner_id: UUID) -> int:
 def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
     """Match many requirements; the candidates of each (organization, commodity) are loaded once
     (without the SQL prefilter, as one requirement's filters are not another's). Returns the
-    number of pairs scored."""
+    number of pairs scored. The shared columns may be a moment old by the last requirement: the
+    kept offers' state is read again under lock, and any other change since emitted its own
+    event, whose run follows."""
     requirements = list(Requirement.objects.filter(pk__in=list(requirement_ids)).order_by("id"))
     groups: dict[tuple[UUID, UUID], list[Requirement]] = defaultdict(list)
     for requirement in requirements:
@@ -575,10 +579,8 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
 
 
 def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
-    import dataclasses
-
-    import numpy as np
-
+    """The shared columns with `invited` answered for this buyer (one query on the invitations
+    of the RESTRICTED offers)."""
     if not cands.ids or not cands.visibility.any():
         return dataclasses.replace(cands, invited=np.zeros(len(cands), dtype=bool))
     through = Availability.invited_partners.through
