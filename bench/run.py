@@ -12,6 +12,7 @@ so the ratio holds on a noisy machine:
     market_list         a market page of 50 of 50,000 offers vs a bare view   (bench/market_list.py)
     reservations        reservations/s, 16 clients, oversell vs raw UPDATEs   (bench/reservations.py)
     exposure_reserve    credit bookings/s, 16 clients, breaches vs raw UPDATEs (bench/exposure_reserve.py)
+    matching            1 requirement x 50,000 offers, sweep, approve->proposed vs bare numpy (bench/matching.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -55,6 +56,7 @@ BENCHMARKS = (
     "market_list",
     "reservations",
     "exposure_reserve",
+    "matching",
 )
 
 

@@ -348,6 +348,7 @@ def test_no_endpoint_records_fulfilment():
         "api/v1/requirements/",
         "api/v1/requirements/<uuid:requirement_id>",
         "api/v1/requirements/<uuid:requirement_id>/cancel",
+        "api/v1/requirements/<uuid:requirement_id>/match-report",  # matching's read-only report
         "api/v1/requirements/<uuid:requirement_id>/publish",
     ]
 
