@@ -211,6 +211,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Reservations past their expiry -> EXPIRED, their quantity available again (SKIP LOCKED).",
     },
+    "trades.expire_negotiations": {
+        "task": "apps.trades.tasks.expire_negotiations",
+        "every_seconds": 60,
+        "description": "Negotiations idle 48 h after their last offer -> EXPIRED, reservation released (idempotent).",
+    },
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
@@ -230,6 +235,9 @@ OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
 # --- Trade desk ------------------------------------------------------------------------------
 # How long a reservation of availability quantity holds unless its caller gives a ttl.
 TRADEDESK_RESERVATION_TTL_MINUTES = env.int("TRADEDESK_RESERVATION_TTL_MINUTES", default=30)
+# An owned reservation (a negotiation's) is released by its owner; the trade desk's job takes it
+# only this long after the owner's expiry, as a safety net.
+TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES = env.int("TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES", default=15)
 
 # --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
 REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
