@@ -5,3 +5,8 @@ class TradesConfig(AppConfig):
     name = "apps.trades"
     label = "trades"
     verbose_name = "Trades"
+
+    def ready(self) -> None:
+        from apps.trades.resolvers import register_resolvers
+
+        register_resolvers()
