@@ -15,7 +15,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
+
+from apps.commodities.conversions import exact, round_half_up
+from apps.core.india import STATES_BY_CODE
 
 PAISA = Decimal("0.01")
 TWO = Decimal(2)
@@ -27,10 +30,18 @@ def paise(value: Decimal) -> Decimal:
 
 
 def amount_of(*, quantity_kg: Decimal, price: Decimal, price_unit_factor: Decimal) -> Decimal:
-    """kg x (price / factor), exact to 50 digits, rounded once to the paisa."""
-    with localcontext() as context:
-        context.prec = 50
-        return paise(quantity_kg * price / price_unit_factor)
+    """kg x (price / factor), exact (rationals), rounded once half-up to the paisa."""
+    return round_half_up(exact(quantity_kg) * exact(price) / exact(price_unit_factor), 2)
+
+
+def gst_state(code: str) -> str:
+    """A state as its two-digit GST code: branches keep that ("24"), locations the two letters
+    ("GJ")."""
+    code = (code or "").strip().upper()
+    if code.isdigit():
+        return code
+    state = STATES_BY_CODE.get(code)
+    return state.gst_code if state is not None else ""
 
 
 @dataclass(frozen=True)
