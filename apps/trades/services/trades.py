@@ -31,9 +31,9 @@ from apps.events.emit import emit
 from apps.organizations.models import DocumentType
 from apps.organizations.services import next_document_number
 from apps.partners.models import Branch, BranchType, BusinessPartner
+from apps.tradedesk.errors import InsufficientQuantity, InvalidTransition
 from apps.tradedesk.inputs import dec
 from apps.tradedesk.locks import lock_availability
-from apps.tradedesk.errors import InsufficientQuantity, InvalidTransition
 from apps.tradedesk.models import Availability, AvailabilityStatus
 from apps.tradedesk.services import requirements as desk_requirements
 from apps.tradedesk.services import reservations as desk
