@@ -5,3 +5,8 @@ class RiskConfig(AppConfig):
     name = "apps.risk"
     label = "risk"
     verbose_name = "Risk"
+
+    def ready(self) -> None:
+        from apps.risk.handlers import register_handlers
+
+        register_handlers()
