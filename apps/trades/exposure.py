@@ -11,11 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-try:  # until the risk branch lands
-    from apps.risk.models import ExposureStage
-    from apps.risk.services import exposure as risk
-except ImportError:  # pragma: no cover
-    risk = None
+from apps.risk.models import ExposureStage
+from apps.risk.services import exposure as risk
 
 NEGOTIATION = "negotiation"
 TRADE = "trade"
@@ -23,14 +20,10 @@ TRADE = "trade"
 
 def ensure_buyer_not_blocked(partner_id: Any) -> None:
     """409 credit_blocked when risk has blocked the buyer's new buying."""
-    if risk is None:
-        return
     risk.credit_ensure_not_blocked(partner_id=partner_id)
 
 
 def book_negotiation(*, buyer_id: Any, negotiation_id: Any, amount: Decimal) -> None:
-    if risk is None:
-        return
     risk.exposure_book(
         partner_id=buyer_id,
         stage=ExposureStage.NEGOTIATING,
@@ -41,40 +34,28 @@ def book_negotiation(*, buyer_id: Any, negotiation_id: Any, amount: Decimal) -> 
 
 
 def resize_negotiation(*, negotiation_id: Any, amount: Decimal) -> None:
-    if risk is None:
-        return
     risk.exposure_resize(source_type=NEGOTIATION, source_id=negotiation_id, amount=amount, within_limit=False)
 
 
 def release_negotiation(*, negotiation_id: Any) -> None:
-    if risk is None:
-        return
     risk.exposure_release(source_type=NEGOTIATION, source_id=negotiation_id)
 
 
 def reserve_trade_within_limit(*, buyer_id: Any, trade_id: Any, amount: Decimal) -> None:
     """Locks the buyer's credit row; 409 credit_limit_exceeded when the trade would take the
     buyer beyond its limit (the caller's transaction then rolls back)."""
-    if risk is None:
-        return
     risk.exposure_reserve_within_limit(
         partner_id=buyer_id, stage=ExposureStage.CONTRACTED, amount=amount, source_type=TRADE, source_id=trade_id
     )
 
 
 def resize_trade(*, trade_id: Any, amount: Decimal, within_limit: bool) -> None:
-    if risk is None:
-        return
     risk.exposure_resize(source_type=TRADE, source_id=trade_id, amount=amount, within_limit=within_limit)
 
 
 def trade_delivered(*, trade_id: Any) -> None:
-    if risk is None:
-        return
     risk.exposure_move(source_type=TRADE, source_id=trade_id, to_stage=ExposureStage.DELIVERED_UNBILLED)
 
 
 def release_trade(*, trade_id: Any) -> None:
-    if risk is None:
-        return
     risk.exposure_release(source_type=TRADE, source_id=trade_id)

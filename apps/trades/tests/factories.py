@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.matching.tests.factories import proposal
-from apps.partners.models import Branch
+from apps.partners.models import Branch, BusinessPartner
 from apps.tradedesk.tests import factories as desk
 from apps.trades.models import Negotiation, Offer
 from apps.trades.services import negotiations as services
@@ -32,9 +32,18 @@ def place(partner: Any, *, city: str, state_code: str) -> None:
     Branch.objects.filter(partner=partner).update(city=city, state_code=state_code)
 
 
+def credit(partner: Any, limit: Decimal = Decimal("50000000")) -> None:
+    """The partner's credit limit (its risk credit row takes it when first locked)."""
+    from apps.risk.models import CreditAccount
+
+    BusinessPartner.objects.filter(pk=partner.pk).update(credit_limit=limit)
+    CreditAccount.objects.filter(partner_id=partner.pk).update(credit_limit=limit)
+
+
 def deal(seller: Any, buyer: Any, commodity: Any, *, kg: Decimal = Decimal("17000"), **availability: Any) -> Deal:
     place(seller, city="Rajkot", state_code="24")
     place(buyer, city="Coimbatore", state_code="33")
+    credit(buyer)
     availability.setdefault("min_order_kg", Decimal("1700"))
     offer = desk.availability(seller, commodity, kg=kg, **availability)
     requirement = desk.requirement(buyer, commodity)

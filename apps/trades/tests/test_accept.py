@@ -20,7 +20,7 @@ from apps.tradedesk.tests import factories as desk_factories
 from apps.trades import events
 from apps.trades.models import Negotiation, Offer, PartnerTradeProfile, Trade
 from apps.trades.services import trades as services
-from apps.trades.tests.factories import Deal, offer, place, start
+from apps.trades.tests.factories import Deal, credit, offer, place, start
 from apps.trades.tests.test_negotiations import Snapshot, held, refused
 
 
@@ -102,6 +102,7 @@ def test_a_rajkot_ginner_to_a_coimbatore_mill_is_igst_to_the_paisa(deal):
 @pytest.mark.django_db
 def test_rajkot_to_kadi_is_cgst_and_sgst_at_half_each(deal, organization):
     kadi = partner_factories.approved_partner(organization, legal_name="Kadi Spinners LLP")
+    credit(kadi)
     place(kadi, city="Kadi", state_code="24")
     requirement = desk_factories.requirement(kadi, deal.availability.commodity, state_code="GJ")
     from apps.matching.tests.factories import proposal
@@ -229,6 +230,7 @@ def test_two_negotiations_accepting_the_last_50_bales_at_once_make_one_trade(
 
     first = make_deal(seller, buyer, cotton, kg=Decimal("17000"))
     second_buyer = partner_factories.approved_partner(organization, legal_name="Tiruppur Knits Limited")
+    credit(second_buyer)
     place(second_buyer, city="Tiruppur", state_code="33")
     second_requirement = desk_factories.requirement(second_buyer, cotton)
     second = Deal(
@@ -272,3 +274,90 @@ def test_two_negotiations_accepting_the_last_50_bales_at_once_make_one_trade(
     assert Trade.objects.count() == 1
     statuses = sorted(Negotiation.objects.values_list("status", flat=True))
     assert statuses == ["ACCEPTED", "IN_PROGRESS"]
+
+
+# --- the buyer's credit -----------------------------------------------------------------------------
+
+
+def credit_row(partner):
+    from apps.risk.models import CreditAccount
+
+    return CreditAccount.objects.get(partner_id=partner.pk)
+
+
+@pytest.mark.django_db
+def test_the_offer_books_negotiating_exposure_and_the_accept_contracts_it(deal):
+    negotiation = agreed(deal)
+    row = credit_row(deal.buyer)
+    assert (row.negotiating_amount, row.contracted_amount) == (Decimal("1434115.07"), Decimal("0.00"))
+
+    accept(negotiation, deal.seller.owner)
+
+    row = credit_row(deal.buyer)
+    assert (row.negotiating_amount, row.contracted_amount, row.exposure) == (
+        Decimal("0.00"),
+        Decimal("1505820.82"),
+        Decimal("1505820.82"),
+    )
+
+
+@pytest.mark.django_db
+def test_an_accept_beyond_the_buyers_limit_is_refused_and_changes_nothing(deal):
+    negotiation = agreed(deal)
+    credit(deal.buyer, Decimal("1500000"))
+    before = Snapshot(negotiation, deal.availability)
+    row_before = credit_row(deal.buyer)
+
+    error = refused(lambda: accept(negotiation, deal.seller.owner))
+
+    assert (error.code, error.status) == ("credit_limit_exceeded", 409)
+    assert before.unchanged()
+    negotiation.refresh_from_db()
+    assert negotiation.status == "IN_PROGRESS"
+    row = credit_row(deal.buyer)
+    assert (row.negotiating_amount, row.contracted_amount, row.exposure) == (
+        row_before.negotiating_amount,
+        Decimal("0.00"),
+        row_before.exposure,
+    )
+    assert not Trade.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_trades_racing_for_the_last_headroom_of_one_buyer_never_exceed_the_limit(
+    organization, seller, buyer, cotton, financial_year, run_concurrently
+):
+    import threading
+
+    from apps.matching.tests.factories import proposal
+    from apps.trades.tests.factories import deal as make_deal
+
+    first = make_deal(seller, buyer, cotton)
+    second_offer = desk_factories.availability(seller, cotton, min_order_kg=Decimal("1700"))
+    second = Deal(seller, buyer, second_offer, first.requirement, proposal(first.requirement, second_offer))
+    negotiations = []
+    for deal in (first, second):
+        negotiation = start(deal)
+        offer(negotiation, buyer.owner)  # 1,434,115.07 each, 25% weighted while negotiating
+        negotiations.append(negotiation)
+    credit(buyer, Decimal("2500000"))  # room for one trade of 1,505,820.82 and the other's negotiation
+    pending, lock = iter(negotiations), threading.Lock()
+
+    def accept_one() -> str:
+        with lock:
+            negotiation = next(pending)
+        try:
+            accept(negotiation, seller.owner)
+        except Exception as error:
+            return getattr(error, "code", repr(error))
+        return "trade"
+
+    results = run_concurrently(accept_one, times=2)
+
+    assert sorted(r.value for r in results) == ["credit_limit_exceeded", "trade"]
+    row = credit_row(buyer)
+    assert row.exposure <= row.credit_limit
+    assert (row.contracted_amount, row.negotiating_amount) == (Decimal("1505820.82"), Decimal("1434115.07"))
+    assert Trade.objects.count() == 1
+    loser = Negotiation.objects.get(status="IN_PROGRESS")
+    assert Reservation.objects.get(owner_id=loser.pk).status == "ACTIVE"
