@@ -52,6 +52,10 @@ _RUN_THE_DESK = [
     "tradedesk.change_requirement",
 ]
 
+# What back-office roles may read of negotiations and trades, and what the desk does with them.
+_VIEW_TRADES = ["trades.view_negotiation", "trades.view_trade", "trades.view_tradeamendment"]
+_RUN_TRADES = ["trades.negotiate_for_partner", "trades.manage_trade", "trades.change_tradessettings"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PLATFORM_ADMIN: [
         *_VIEW_BASICS,
@@ -138,6 +142,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.manage_employees",
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
+        *_VIEW_TRADES,
+        *_RUN_TRADES,
     ],
     Role.KYC_OFFICER: [
         *_VIEW_BASICS,
@@ -163,6 +169,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "partners.decide_amendment",
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
+        *_VIEW_TRADES,
+        *_RUN_TRADES,
     ],
     Role.RISK_OFFICER: [
         *_VIEW_BASICS,
@@ -174,6 +182,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_financialyear",
         "organizations.view_documentseries",
         *_VIEW_TRADEDESK,
+        *_VIEW_TRADES,
     ],
     Role.PARTNER_OWNER: ["organizations.view_organization"],
     Role.PARTNER_TRADER: ["organizations.view_organization"],
