@@ -427,6 +427,9 @@ SPECTACULAR_SETTINGS = {
         "RequirementStatusEnum": "apps.tradedesk.models.RequirementStatus",
         "AvailabilityStatusEnum": "apps.tradedesk.models.AvailabilityStatus",
         "ReservationStatusEnum": "apps.tradedesk.models.ReservationStatus",
+        "NegotiationStatusEnum": "apps.trades.models.NegotiationStatus",
+        "TradeStatusEnum": "apps.trades.models.TradeStatus",
+        "TradeAmendmentKindEnum": "apps.trades.models.AmendmentKind",
     },
 }
 
