@@ -201,6 +201,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Requirements past valid_until: ACTIVE/PARTIALLY_FULFILLED -> EXPIRED (idempotent, one event each).",
     },
+    "matching.sweep": {
+        "task": "apps.matching.tasks.sweep",
+        "every_seconds": 300,
+        "description": "Matching: re-score postings and partners changed since the last sweep, withdraw pairs that no longer pass.",
+    },
     "tradedesk.expire_availabilities": {
         "task": "apps.tradedesk.tasks.expire_availabilities",
         "every_seconds": 60,

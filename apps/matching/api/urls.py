@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern
 
-urlpatterns: list[URLPattern] = []
+from apps.matching.api import matches
+
+urlpatterns: list[URLPattern] = [*matches.urlpatterns]

@@ -33,7 +33,8 @@ def test_a_token_is_at_least_128_bits_and_unique_per_proposal(match, cotton, buy
     other = proposal(desk.requirement(buyer, cotton), desk.availability(seller, cotton))
 
     assert len(match.token) >= 22  # token_urlsafe: 6 bits a character; 24 bytes give 32
-    assert len(match.token) == 32 and match.token != other.token
+    assert len(match.token) == 32
+    assert match.token != other.token
 
 
 def test_another_partner_another_organization_and_an_unknown_token_answer_match_not_found(

@@ -1,0 +1,340 @@
+"""The engine's inputs, loaded in bulk: the candidate offers of a requirement as numpy columns (one
+SQL query, the hard filters SQL can do in its WHERE), and requirements as plain views.
+
+`load_candidates(requirement, ..., prefilter=True)` is the engine's path: SQL drops offers that
+fail the variety, price, window, quantity and partner-status filters (on the
+`availability_market_idx` index range of the organization's ACTIVE offers of the commodity), so
+only plausible rows cross the wire. The match report passes `prefilter=False` to see every
+active offer and count why each one fails. The engine re-checks every filter on the arrays either
+way, so the prefilter only ever removes rows that would fail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+from django.utils import timezone
+
+from apps.commodities.models import Commodity, ParameterKind
+from apps.commodities.quality import active_parameters, validate_spec
+from apps.partners.capabilities import trading_refusal
+from apps.partners.insiders import insider_ids_of
+from apps.partners.models import BusinessPartner
+from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement, RequirementStatus, Visibility
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+VISIBILITY_CODES = {Visibility.PUBLIC: 0, Visibility.RESTRICTED: 1, Visibility.PRIVATE: 2}
+MATCHABLE_REQUIREMENT_STATES = (RequirementStatus.ACTIVE, RequirementStatus.PARTIALLY_FULFILLED)
+
+# partners.capabilities.trading_refusal's codes -> matching's reason codes.
+REFUSAL_REASONS = {
+    "partner_not_active": "partner_inactive",
+    "kyc_not_valid": "kyc_expired",
+    "capability_missing": "capability_missing",
+}
+
+
+def day_start(day: date) -> float:
+    """The epoch seconds of the start of `day` in the current time zone."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone()).timestamp()
+
+
+@dataclass(frozen=True)
+class DeliveryPoint:
+    latitude: float
+    longitude: float
+    radius_km: float
+    city: str
+
+
+@dataclass(frozen=True)
+class RequirementView:
+    """What the engine reads of a requirement (and of its buyer)."""
+
+    id: UUID
+    organization_id: UUID
+    partner_id: UUID
+    commodity_id: UUID
+    variety_id: UUID | None
+    min_kg: float
+    max_kg: float
+    max_price_per_kg: float
+    preferred_price_per_kg: float | None
+    basis_per_rate_unit: Decimal  # the buyer's basis for the schedule: preferred (else max) price
+    window_start: float  # epoch seconds: start of delivery_from
+    window_end: float  # epoch seconds: end of delivery_until
+    visibility: int
+    invited_ids: frozenset[UUID]
+    spec: dict[str, dict[str, Any]]
+    delivery: tuple[DeliveryPoint, ...]
+    buyer_refusal: str | None  # a matching reason code, or None
+    insider_ids: frozenset[UUID]
+    amount: Decimal  # the largest trade: max kg x max price per kg (the risk checks' amount)
+    status: str
+
+
+@dataclass
+class Candidates:
+    """Candidate offers as columns (row i of every array is offer i)."""
+
+    ids: list[UUID]
+    partner_ids: list[UUID]
+    variety_ids: list[UUID | None]
+    available_kg: FloatArray
+    min_order_kg: FloatArray
+    partial_allowed: BoolArray
+    price_per_kg: FloatArray
+    from_ts: FloatArray
+    until_ts: FloatArray
+    visibility: IntArray
+    invited: BoolArray  # the requirement's buyer is among the offer's invited partners
+    latitude: FloatArray
+    longitude: FloatArray
+    city: list[str]
+    seller_refusal: list[str]  # a matching reason code, or ""
+    numeric: dict[str, FloatArray] = field(default_factory=dict)  # NaN: not stated
+    grades: dict[str, list[str | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def requirement_view(requirement: Requirement, commodity: Commodity, *, today: date | None = None) -> RequirementView:
+    """The view of a requirement with its delivery locations, invited partners and buyer loaded
+    (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON)."""
+    today = today or timezone.localdate()
+    partner: BusinessPartner = requirement.partner
+    preferred = requirement.preferred_price_per_kg
+    basis_per_kg = preferred if preferred is not None else requirement.max_price_per_kg
+    rate_factor = commodity.rate_unit.factor_to_kg
+    if requirement.price_unit_id == commodity.rate_unit_id:
+        basis = requirement.preferred_price if requirement.preferred_price is not None else requirement.max_price
+    else:
+        basis = (basis_per_kg * rate_factor).quantize(Decimal("0.01"))
+    refusal = trading_refusal(partner, "buy", today=today)
+    return RequirementView(
+        id=requirement.pk,
+        organization_id=requirement.organization_id,
+        partner_id=requirement.partner_id,
+        commodity_id=requirement.commodity_id,
+        variety_id=requirement.variety_id,
+        min_kg=float(requirement.min_kg),
+        max_kg=float(requirement.max_kg),
+        max_price_per_kg=float(requirement.max_price_per_kg),
+        preferred_price_per_kg=None if preferred is None else float(preferred),
+        basis_per_rate_unit=basis,
+        window_start=day_start(requirement.delivery_from),
+        window_end=day_start(requirement.delivery_until + timedelta(days=1)),
+        visibility=VISIBILITY_CODES[Visibility(requirement.visibility)],
+        invited_ids=frozenset(p.pk for p in requirement.invited_partners.all()),
+        spec=validate_spec(commodity, requirement.spec or {}),
+        delivery=tuple(
+            DeliveryPoint(
+                latitude=float(point.location.latitude),
+                longitude=float(point.location.longitude),
+                radius_km=float(point.radius_km),
+                city=(point.location.city or "").strip().lower(),
+            )
+            for point in requirement.delivery_locations.all()
+        ),
+        buyer_refusal=REFUSAL_REASONS.get(refusal) if refusal else None,
+        insider_ids=frozenset(insider_ids_of(partner)),
+        amount=(requirement.max_kg * requirement.max_price_per_kg).quantize(Decimal("0.01")),
+        status=requirement.status,
+    )
+
+
+def requirements_for_matching(requirements: Any) -> Any:
+    """A requirement queryset with what `requirement_view` reads, in a constant number of queries."""
+    return requirements.select_related("partner", "commodity", "commodity__rate_unit").prefetch_related(
+        "delivery_locations__location", "invited_partners"
+    )
+
+
+def quality_columns(commodity: Commodity, codes: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(numeric codes, grade codes) among `codes`, in parameter order."""
+    parameters = active_parameters(commodity)
+    wanted = set(codes)
+    numeric = [c for c, p in parameters.items() if c in wanted and p.kind == ParameterKind.NUMERIC]
+    grades = [c for c, p in parameters.items() if c in wanted and p.kind == ParameterKind.GRADE]
+    return numeric, grades
+
+
+_SELECT = """
+SELECT a.id, a.partner_id, a.variety_id, a.available_kg::float8, a.min_order_kg::float8, a.partial_allowed,
+       a.price_per_kg::float8, extract(epoch from a.available_from)::float8,
+       extract(epoch from a.available_until)::float8, a.visibility,
+       {invited},
+       l.latitude::float8, l.longitude::float8, lower(btrim(l.city)),
+       CASE WHEN p.status <> 'ACTIVE' THEN 'partner_inactive'
+            WHEN p.kyc_status <> 'VERIFIED' OR p.kyc_expires_on IS NULL OR p.kyc_expires_on < %(today)s
+                 THEN 'kyc_expired'
+            WHEN NOT coalesce((p.trading_capabilities ->> 'sell')::boolean, false) THEN 'capability_missing'
+            ELSE '' END
+       {quality}
+FROM {availability} a
+JOIN {location} l ON l.id = a.location_id
+JOIN {partner} p ON p.id = a.partner_id
+WHERE {where}
+"""
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "availability": Availability._meta.db_table,
+        "location": "locations_location",
+        "partner": BusinessPartner._meta.db_table,
+        "invited_table": Availability.invited_partners.through._meta.db_table,
+    }
+
+
+def _query(*, numeric: list[str], grades: list[str], where: list[str], buyer_param: bool) -> tuple[str, list[str]]:
+    tables = _tables()
+    invited = (
+        f"EXISTS (SELECT 1 FROM {tables['invited_table']} i "  # noqa: S608 (table names from the models)
+        "WHERE i.availability_id = a.id AND i.businesspartner_id = %(buyer)s)"
+        if buyer_param
+        else "false"
+    )
+    # Parameter codes are bound as parameters (%(q0)s ...), never spliced into the text.
+    quality = "".join(f", (a.quality ->> %(q{i})s)::float8" for i in range(len(numeric))) + "".join(
+        f", a.quality ->> %(q{len(numeric) + i})s" for i in range(len(grades))
+    )
+    sql = _SELECT.format(
+        invited=invited,
+        quality=quality,
+        availability=tables["availability"],
+        location=tables["location"],
+        partner=tables["partner"],
+        where=" AND ".join(where),
+    )
+    return sql, numeric + grades
+
+
+def _columns(rows: list[tuple[Any, ...]], numeric: list[str], grades: list[str]) -> Candidates:
+    if not rows:
+        empty = np.zeros(0)
+        return Candidates(
+            ids=[],
+            partner_ids=[],
+            variety_ids=[],
+            available_kg=empty,
+            min_order_kg=empty,
+            partial_allowed=np.zeros(0, dtype=bool),
+            price_per_kg=empty,
+            from_ts=empty,
+            until_ts=empty,
+            visibility=np.zeros(0, dtype=np.int64),
+            invited=np.zeros(0, dtype=bool),
+            latitude=empty,
+            longitude=empty,
+            city=[],
+            seller_refusal=[],
+            numeric=dict.fromkeys(numeric, empty),
+            grades={code: [] for code in grades},
+        )
+    columns = list(zip(*rows, strict=True))
+
+    def floats(index: int) -> FloatArray:
+        return np.array(columns[index], dtype=np.float64)
+
+    base = 15
+    return Candidates(
+        ids=list(columns[0]),
+        partner_ids=list(columns[1]),
+        variety_ids=list(columns[2]),
+        available_kg=floats(3),
+        min_order_kg=floats(4),
+        partial_allowed=np.array(columns[5], dtype=bool),
+        price_per_kg=floats(6),
+        from_ts=floats(7),
+        until_ts=floats(8),
+        visibility=np.array([VISIBILITY_CODES[Visibility(v)] for v in columns[9]], dtype=np.int64),
+        invited=np.array(columns[10], dtype=bool),
+        latitude=floats(11),
+        longitude=floats(12),
+        city=[c or "" for c in columns[13]],
+        seller_refusal=list(columns[14]),
+        # NULL (not stated) arrives as None: np.array(..., float64) makes it NaN.
+        numeric={code: np.array(columns[base + i], dtype=np.float64) for i, code in enumerate(numeric)},
+        grades={code: list(columns[base + len(numeric) + i]) for i, code in enumerate(grades)},
+    )
+
+
+def load_candidates(
+    view: RequirementView, commodity: Commodity, *, quality_codes: Iterable[str], prefilter: bool = True
+) -> Candidates:
+    """The organization's ACTIVE offers of the requirement's commodity with something available,
+    as columns (one query). With `prefilter`, SQL also drops those failing the variety, price,
+    window, quantity and counterparty-status filters."""
+    numeric, grades = quality_columns(commodity, quality_codes)
+    where = [
+        "a.organization_id = %(organization)s",
+        "a.status = %(status)s",
+        "a.commodity_id = %(commodity)s",
+        "a.available_kg > 0",
+    ]
+    params: dict[str, Any] = {
+        "organization": view.organization_id,
+        "status": AvailabilityStatus.ACTIVE,
+        "commodity": view.commodity_id,
+        "today": timezone.localdate(),
+        "buyer": view.partner_id,
+    }
+    if prefilter:
+        where += [
+            "a.price_per_kg <= %(max_price)s",
+            "a.available_until > to_timestamp(%(window_start)s)",
+            "a.available_from < to_timestamp(%(window_end)s)",
+            "a.available_kg >= %(min_kg)s",
+            "a.min_order_kg <= %(max_kg)s",
+            "(a.partial_allowed OR a.available_kg <= %(max_kg)s)",
+            "a.visibility <> 'PRIVATE'",
+            "p.status = 'ACTIVE'",
+            "a.partner_id <> %(buyer)s",
+        ]
+        params.update(
+            max_price=Decimal(repr(view.max_price_per_kg)),
+            window_start=view.window_start,
+            window_end=view.window_end,
+            min_kg=Decimal(repr(view.min_kg)),
+            max_kg=Decimal(repr(view.max_kg)),
+        )
+        if view.variety_id is not None:
+            where.append("a.variety_id = %(variety)s")
+            params["variety"] = view.variety_id
+    sql, codes = _query(numeric=numeric, grades=grades, where=where, buyer_param=True)
+    params.update({f"q{i}": code for i, code in enumerate(codes)})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _columns(rows, numeric, grades)
+
+
+def load_offer(availability_id: UUID, commodity: Commodity, *, quality_codes: Iterable[str]) -> Candidates:
+    """One offer (any status) as a one-row candidate set; `invited` is False (the caller sets it
+    per requirement with `for_buyer`)."""
+    numeric, grades = quality_columns(commodity, quality_codes)
+    sql, codes = _query(numeric=numeric, grades=grades, where=["a.id = %(id)s"], buyer_param=False)
+    params = {"id": availability_id, "today": timezone.localdate(), **{f"q{i}": code for i, code in enumerate(codes)}}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _columns(rows, numeric, grades)
+
+
+def for_buyer(offer: Candidates, invited_ids: frozenset[UUID], buyer_id: UUID) -> Candidates:
+    """A one-row candidate set with `invited` answered for `buyer_id`."""
+    return dataclasses.replace(offer, invited=np.array([buyer_id in invited_ids], dtype=bool))

@@ -1,0 +1,433 @@
+"""The matching engine's arithmetic (SPEC section 8): one requirement against a set of candidate
+offers given as columns, every hard filter a boolean mask, every score component an array.
+
+Filters, in the order reasons are listed (each excludes with its code):
+
+    variety_mismatch        the buyer fixed a variety and the offer is another
+    visibility              a RESTRICTED offer not inviting the buyer, a RESTRICTED requirement not
+                            inviting the seller, or either PRIVATE (the desk's only)
+    partner_inactive        buyer or seller not ACTIVE
+    kyc_expired             buyer or seller without valid KYC
+    capability_missing      the buyer may not buy or the seller may not sell
+    insiders                the same partner, or insiders of each other (partners.insiders)
+    party_link              risk's party check FAILs (same PAN/GSTIN ...)
+    risk_fail               the buyer's or the seller's risk assessment FAILs
+    quantity_below_minimum  available < the buyer's minimum, the offer's minimum order above the
+                            buyer's maximum, or a lot sold whole that is larger than the maximum
+    price_above_max         raw price per kg above the buyer's maximum per kg
+    out_of_radius           no delivery location within its radius (haversine) or in the same city
+                            (only when the organization enforces the radius)
+    window_disjoint         the offer's window misses the delivery window
+    quality:<p>:<why>       a hard spec constraint fails (min, max, exact, accepted, missing), or the
+                            schedule rejects the value (schedule_reject)
+
+Score in [0, 1]: (wq quality + wp price + wd delivery + wr risk) / (wq + wp + wd + wr), times 0.9 when
+risk WARNs; proposed when at least the commodity's minimum.
+
+- quality: per spec parameter, 1 at the preferred value falling linearly to 0.5 at the edge of the
+  range (the spec's min/max, else the parameter's own range); 1 when the spec names no preferred
+  value (or fixes it with exact); a grade other than the preferred one 0.5; a value the spec only
+  prefers but the offer does not state 0.5. Mean over the spec's parameters; 1 without a spec.
+- price: on the quality-adjusted price per kg (pricing.py; the raw price plus freight when the
+  commodity has no schedule): 1 at or below the preferred price, linearly to 0 at the maximum (0
+  above it); without a preferred price, 1 up to the maximum.
+- delivery: the mean of a distance score (best delivery location: 1 in the same city, else
+  1 - distance / radius, not below 0) and the window slack (the share of the delivery window the
+  offer's window covers).
+- risk: PASS 1, WARN 0.5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import numpy.typing as npt
+
+from apps.commodities.models import Commodity, ParameterKind
+from apps.commodities.quality import HARD_KEYS, active_parameters
+from apps.commodities.selectors import active_schedule
+from apps.locations.distance import EARTH_RADIUS_KM
+from apps.matching import risk
+from apps.matching.candidates import Candidates, RequirementView
+from apps.matching.models import DEFAULT_MIN_SCORE, DEFAULT_WEIGHTS, MatchingSettings, MatchingWeights
+from apps.matching.pricing import CompiledSchedule
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+BASE_FILTERS = (
+    "variety_mismatch",
+    "visibility",
+    "partner_inactive",
+    "kyc_expired",
+    "capability_missing",
+    "insiders",
+    "party_link",
+    "risk_fail",
+    "quantity_below_minimum",
+    "price_above_max",
+    "out_of_radius",
+    "window_disjoint",
+)
+WARN_FACTOR = 0.9
+RISK_CODES = {risk.PASS: 0, risk.WARN: 1, risk.FAIL: 2}
+RISK_NAMES = {code: name for name, code in RISK_CODES.items()}
+
+
+@dataclass(frozen=True)
+class Weights:
+    version: int
+    quality: float
+    price: float
+    delivery: float
+    risk: float
+    min_score: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "quality": self.quality,
+            "price": self.price,
+            "delivery": self.delivery,
+            "risk": self.risk,
+            "min_score": self.min_score,
+        }
+
+
+def weights_for(commodity_id: UUID) -> Weights:
+    """The commodity's active weights version, else SPEC's defaults (version 0)."""
+    row = MatchingWeights.objects.filter(commodity_id=commodity_id, is_active=True).first()
+    if row is None:
+        return Weights(
+            0,
+            float(DEFAULT_WEIGHTS["quality"]),
+            float(DEFAULT_WEIGHTS["price"]),
+            float(DEFAULT_WEIGHTS["delivery"]),
+            float(DEFAULT_WEIGHTS["risk"]),
+            float(DEFAULT_MIN_SCORE),
+        )
+    return Weights(
+        row.version, float(row.quality), float(row.price), float(row.delivery), float(row.risk), float(row.min_score)
+    )
+
+
+@dataclass
+class Context:
+    """What scoring a commodity in an organization needs beyond the postings (loaded once)."""
+
+    commodity: Commodity
+    weights: Weights
+    schedule: CompiledSchedule | None
+    rate_factor: Decimal
+    freight_per_kg_km: Decimal | None
+    enforce_radius: bool
+    ranges: dict[str, tuple[float | None, float | None]]  # parameter code -> its own range
+    grade_codes: frozenset[str]
+    risk_cache: RiskCache = field(default_factory=lambda: RiskCache())
+
+    def quality_codes(self, spec: dict[str, Any]) -> set[str]:
+        codes = set(spec)
+        if self.schedule is not None:
+            codes |= set(self.schedule.parameters)
+        return codes
+
+
+def context_for(organization_id: UUID, commodity: Commodity) -> Context:
+    settings = MatchingSettings.objects.filter(organization_id=organization_id).first()
+    schedule = active_schedule(commodity.pk)
+    parameters = active_parameters(commodity)
+    return Context(
+        commodity=commodity,
+        weights=weights_for(commodity.pk),
+        schedule=CompiledSchedule.compile(schedule) if schedule is not None else None,
+        rate_factor=commodity.rate_unit.factor_to_kg,
+        freight_per_kg_km=settings.freight_per_kg_km if settings is not None else None,
+        enforce_radius=settings.enforce_radius if settings is not None else True,
+        ranges={
+            code: (
+                None if p.min_value is None else float(p.min_value),
+                None if p.max_value is None else float(p.max_value),
+            )
+            for code, p in parameters.items()
+        },
+        grade_codes=frozenset(code for code, p in parameters.items() if p.kind == ParameterKind.GRADE),
+    )
+
+
+class RiskCache:
+    """Risk answers of one matching run, each asked once (apps.matching.risk)."""
+
+    def __init__(self) -> None:
+        self.party: dict[tuple[UUID, UUID], str] = {}
+        self.assessments: dict[tuple[str, UUID, Decimal], str] = {}
+
+    def party_results(self, buyer_id: UUID, seller_ids: list[UUID]) -> dict[UUID, str]:
+        missing = [s for s in dict.fromkeys(seller_ids) if (buyer_id, s) not in self.party]
+        if missing:
+            for seller_id, result in risk.party_checks(buyer_id, missing).items():
+                self.party[(buyer_id, seller_id)] = result
+        return {s: self.party.get((buyer_id, s), risk.PASS) for s in seller_ids}
+
+    def assessment(self, side: str, partner_id: UUID, amount: Decimal) -> str:
+        key = (side, partner_id, amount)
+        if key not in self.assessments:
+            self.assessments[key] = risk.assessment(side, partner_id, amount)
+        return self.assessments[key]
+
+
+@dataclass
+class Evaluation:
+    """The engine's verdict on every candidate of one requirement."""
+
+    failures: dict[str, BoolArray]  # reason code -> candidates it excludes (only codes that exclude some)
+    passed: BoolArray
+    quality: FloatArray
+    price: FloatArray
+    delivery: FloatArray
+    risk: FloatArray
+    score: FloatArray
+    warned: BoolArray
+    adjusted_per_kg: FloatArray
+    adjustment_per_kg: FloatArray  # the schedule's T per kg (0 without one)
+    distance_km: FloatArray  # to the nearest delivery location (NaN without any)
+    proposable: BoolArray
+    checked: list[str]  # every filter evaluated (the proposals' filters_passed)
+
+    def failed_filters(self, index: int) -> list[str]:
+        return [code for code, mask in self.failures.items() if mask[index]]
+
+
+def haversine(lat: FloatArray, lon: FloatArray, lat0: float, lon0: float) -> FloatArray:
+    """Great-circle km from (lat0, lon0) to each point (locations.distance's formula, vectorised)."""
+    phi1 = np.radians(lat0)
+    phi2 = np.radians(lat)
+    d_phi = phi2 - phi1
+    d_lambda = np.radians(lon - lon0)
+    h = np.sin(d_phi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(d_lambda / 2) ** 2
+    km: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return km
+
+
+def _fit_numeric(value: FloatArray, constraints: dict[str, Any], own: tuple[float | None, float | None]) -> FloatArray:
+    size = value.shape[0]
+    missing = np.isnan(value)
+    preferred = constraints.get("preferred")
+    if "exact" in constraints or preferred is None:
+        fit = np.ones(size)
+    else:
+        p = float(preferred)
+        low = float(constraints["min"]) if "min" in constraints else own[0]
+        high = float(constraints["max"]) if "max" in constraints else own[1]
+        fit = np.ones(size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if high is not None and high > p:
+                above = value > p
+                fit = np.where(above, 1 - 0.5 * np.minimum(1.0, (value - p) / (high - p)), fit)
+            else:
+                fit = np.where(value > p, 0.5, fit)
+            if low is not None and low < p:
+                below = value < p
+                fit = np.where(below, 1 - 0.5 * np.minimum(1.0, (p - value) / (p - low)), fit)
+            else:
+                fit = np.where(value < p, 0.5, fit)
+    result: FloatArray = np.where(missing, 0.5, fit)
+    return result
+
+
+def _fit_grade(values: list[str | None], constraints: dict[str, Any]) -> FloatArray:
+    preferred = constraints.get("preferred")
+    if "exact" in constraints or preferred is None:
+        return np.array([1.0 if v is not None else 0.5 for v in values])
+    return np.array([1.0 if v == preferred else 0.5 for v in values])
+
+
+def _quality(
+    view: RequirementView, cands: Candidates, ctx: Context, failures: dict[str, BoolArray]
+) -> tuple[FloatArray, list[str]]:
+    """Hard spec mismatches into `failures`; the quality fit of every candidate."""
+    size = len(cands)
+    fits: list[FloatArray] = []
+    checked: list[str] = []
+    for code, constraints in view.spec.items():
+        checked.append(f"quality:{code}")
+        hard = bool(HARD_KEYS & constraints.keys())
+        if code in ctx.grade_codes:
+            grades = cands.grades.get(code, [None] * size)
+            missing = np.array([g is None for g in grades], dtype=bool)
+            if "exact" in constraints:
+                failures[f"quality:{code}:exact"] = np.array(
+                    [g is not None and g != constraints["exact"] for g in grades], dtype=bool
+                )
+            if "accepted" in constraints:
+                accepted = set(constraints["accepted"])
+                failures[f"quality:{code}:accepted"] = np.array(
+                    [g is not None and g not in accepted for g in grades], dtype=bool
+                )
+            fits.append(_fit_grade(grades, constraints))
+        else:
+            value = cands.numeric.get(code, np.full(size, np.nan))
+            missing = np.isnan(value)
+            with np.errstate(invalid="ignore"):
+                if "exact" in constraints:
+                    failures[f"quality:{code}:exact"] = ~missing & (value != float(constraints["exact"]))
+                if "min" in constraints:
+                    failures[f"quality:{code}:min"] = ~missing & (value < float(constraints["min"]))
+                if "max" in constraints:
+                    failures[f"quality:{code}:max"] = ~missing & (value > float(constraints["max"]))
+            fits.append(_fit_numeric(value, constraints, ctx.ranges.get(code, (None, None))))
+        if hard:
+            failures[f"quality:{code}:missing"] = missing
+    fit: FloatArray = np.mean(np.vstack(fits), axis=0) if fits else np.ones(size)
+    return fit, checked
+
+
+def _risk(
+    view: RequirementView, cands: Candidates, ctx: Context, failures: dict[str, BoolArray]
+) -> tuple[BoolArray, list[str]]:
+    size = len(cands)
+    sellers = list(dict.fromkeys(cands.partner_ids))
+    party = ctx.risk_cache.party_results(view.partner_id, sellers)
+    buyer_result = ctx.risk_cache.assessment(risk.BUYER, view.partner_id, view.amount)
+    seller_results = {s: ctx.risk_cache.assessment(risk.SELLER, s, view.amount) for s in sellers}
+    party_codes = np.array([RISK_CODES[party[s]] for s in cands.partner_ids], dtype=np.int64).reshape(size)
+    seller_codes = np.array([RISK_CODES[seller_results[s]] for s in cands.partner_ids], dtype=np.int64).reshape(size)
+    assessed = np.maximum(seller_codes, RISK_CODES[buyer_result])
+    failures["party_link"] = party_codes == 2
+    failures["risk_fail"] = assessed == 2
+    warned: BoolArray = (party_codes == 1) | (assessed == 1)
+    return warned, ["party_link", "risk_fail"]
+
+
+def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluation:
+    """Every filter, component and score of the candidates of one requirement (no queries but
+    the risk answers not yet cached)."""
+    size = len(cands)
+    failures: dict[str, BoolArray] = {}
+    none = np.zeros(size, dtype=bool)
+
+    # Same commodity is the candidate set itself; the variety when the buyer fixed one.
+    if view.variety_id is not None:
+        failures["variety_mismatch"] = np.array([v != view.variety_id for v in cands.variety_ids], dtype=bool)
+    else:
+        failures["variety_mismatch"] = none
+
+    offer_hidden = (cands.visibility == 2) | ((cands.visibility == 1) & ~cands.invited)
+    if view.visibility == 2:
+        requirement_hidden = np.ones(size, dtype=bool)
+    elif view.visibility == 1:
+        requirement_hidden = np.array([p not in view.invited_ids for p in cands.partner_ids], dtype=bool)
+    else:
+        requirement_hidden = none
+    failures["visibility"] = offer_hidden | requirement_hidden
+
+    seller_refusal = np.array(cands.seller_refusal, dtype=object) if size else np.zeros(0, dtype=object)
+    for code in ("partner_inactive", "kyc_expired", "capability_missing"):
+        failures[code] = (seller_refusal == code) | (view.buyer_refusal == code)
+
+    failures["insiders"] = np.array(
+        [p == view.partner_id or p in view.insider_ids for p in cands.partner_ids], dtype=bool
+    ).reshape(size)
+    warned, _ = _risk(view, cands, ctx, failures)
+
+    failures["quantity_below_minimum"] = (
+        (cands.available_kg < view.min_kg)
+        | (cands.min_order_kg > view.max_kg)
+        | (~cands.partial_allowed & (cands.available_kg > view.max_kg))
+    )
+    failures["price_above_max"] = cands.price_per_kg > view.max_price_per_kg
+
+    # Delivery: distance to each delivery location.
+    if view.delivery:
+        distances = np.vstack(
+            [haversine(cands.latitude, cands.longitude, p.latitude, p.longitude) for p in view.delivery]
+        )
+        same_city = np.vstack(
+            [
+                np.array([bool(p.city) and c == p.city for c in cands.city], dtype=bool).reshape(size)
+                for p in view.delivery
+            ]
+        )
+        radii = np.array([p.radius_km for p in view.delivery])[:, None]
+        within = (distances <= radii) | same_city
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(
+                radii > 0, 1 - distances / np.where(radii > 0, radii, 1.0), np.where(distances == 0, 1.0, 0.0)
+            )
+        closeness = np.where(same_city, 1.0, np.clip(ratio, 0.0, 1.0))
+        distance_score = closeness.max(axis=0)
+        nearest = distances.min(axis=0)
+        failures["out_of_radius"] = ~within.any(axis=0) if ctx.enforce_radius else none
+    else:
+        distance_score = np.ones(size)
+        nearest = np.full(size, np.nan)
+        failures["out_of_radius"] = none
+
+    span = view.window_end - view.window_start
+    overlap = np.minimum(cands.until_ts, view.window_end) - np.maximum(cands.from_ts, view.window_start)
+    failures["window_disjoint"] = overlap <= 0
+    slack = np.clip(overlap / span, 0.0, 1.0) if span > 0 else np.zeros(size)
+    delivery = 0.5 * distance_score + 0.5 * slack
+
+    quality, quality_checked = _quality(view, cands, ctx, failures)
+
+    # Price: the quality-adjusted price at the buyer's basis.
+    rate_factor = float(ctx.rate_factor)
+    if ctx.schedule is not None:
+        schedule_eval = ctx.schedule.evaluate(cands.numeric, size)
+        for code, rejected in schedule_eval.rejected.items():
+            failures[f"quality:{code}:schedule_reject"] = (
+                failures.get(f"quality:{code}:schedule_reject", none) | rejected
+            )
+        adjustment = schedule_eval.total(float(view.basis_per_rate_unit)) / rate_factor
+    else:
+        adjustment = np.zeros(size)
+    adjusted = cands.price_per_kg - adjustment
+    if ctx.freight_per_kg_km is not None:
+        adjusted = adjusted + float(ctx.freight_per_kg_km) * np.nan_to_num(nearest)
+    maximum = view.max_price_per_kg
+    preferred = view.preferred_price_per_kg if view.preferred_price_per_kg is not None else maximum
+    if maximum > preferred:
+        price = np.clip((maximum - adjusted) / (maximum - preferred), 0.0, 1.0)
+    else:
+        price = np.where(adjusted <= maximum, 1.0, 0.0)
+
+    risk_component = np.where(warned, 0.5, 1.0)
+    w = ctx.weights
+    total = w.quality + w.price + w.delivery + w.risk
+    score = (w.quality * quality + w.price * price + w.delivery * delivery + w.risk * risk_component) / total
+    score = np.clip(np.where(warned, score * WARN_FACTOR, score), 0.0, 1.0)
+
+    ordered = {code: failures[code] for code in BASE_FILTERS}
+    ordered.update({code: mask for code, mask in failures.items() if code not in ordered})
+    excluding = {code: mask for code, mask in ordered.items() if mask.any()}
+    passed = ~np.any(np.vstack(list(ordered.values())), axis=0) if size else np.zeros(0, dtype=bool)
+    checked = [c for c in BASE_FILTERS if c != "out_of_radius" or ctx.enforce_radius] + quality_checked
+    if ctx.schedule is not None:
+        checked.append("schedule")
+    return Evaluation(
+        failures=excluding,
+        passed=passed,
+        quality=quality,
+        price=price,
+        delivery=delivery,
+        risk=risk_component,
+        score=score,
+        warned=warned,
+        adjusted_per_kg=adjusted,
+        adjustment_per_kg=adjustment,
+        distance_km=nearest,
+        proposable=passed & (score >= w.min_score),
+        checked=checked,
+    )
+
+
+def ranked(evaluation: Evaluation, ids: list[UUID]) -> list[int]:
+    """Indexes of the proposable candidates, best first (score, then id as text)."""
+    indexes = np.flatnonzero(evaluation.proposable)
+    key: Callable[[int], tuple[float, str]] = lambda i: (-float(evaluation.score[i]), str(ids[i]))  # noqa: E731
+    return sorted((int(i) for i in indexes), key=key)
