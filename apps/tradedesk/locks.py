@@ -1,5 +1,6 @@
 """Row locks of the trade desk, in one place so every service takes them in one order:
-partner credit row (risk, later), then availability, then requirement, then reservation."""
+partner credit row (risk's, through `services.risk.credit_lock_for_requirement`), then
+availability, then requirement, then reservation."""
 
 from __future__ import annotations
 

@@ -2,4 +2,8 @@
 
 from django.urls import URLPattern
 
+from apps.risk.api import exposure, limits
+
 urlpatterns: list[URLPattern] = []
+urlpatterns += limits.urlpatterns
+urlpatterns += exposure.urlpatterns

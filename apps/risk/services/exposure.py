@@ -293,3 +293,12 @@ def credit_ensure_not_blocked(*, partner_id: UUID) -> None:
     exposure, limit = Decimal(row["exposure"]), Decimal(row["credit_limit"])
     if level_for(exposure, limit) == UtilisationLevel.CRITICAL:
         raise CreditBlocked(credit_limit=limit, exposure=exposure)
+
+
+def credit_lock(*, partner_id: UUID) -> None:
+    """Lock the partner's credit row now (created first if missing), for a caller that will book
+    exposure later in this transaction but must lock its own rows (a requirement, an
+    availability) after the credit row, as the lock order says (`locks`). Internal: the caller
+    checks its actor's rights; an unknown partner is 404 partner_not_found."""
+    _require_atomic("credit_lock")
+    lock_credit_account(partner_id)

@@ -74,6 +74,7 @@ from apps.tradedesk.inputs import (
 from apps.tradedesk.locks import lock_availability
 from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation, ReservationStatus, Visibility
 from apps.tradedesk.permissions import SELL, ensure_can_approve_availability, ensure_can_post, ensure_partner_may_trade
+from apps.tradedesk.services.risk import availability_risk_on_submit
 
 CHANGE_AVAILABILITY = "tradedesk.change_availability"
 AUTO_APPROVE_SETTING = "auto_approve_availabilities"
@@ -507,8 +508,10 @@ def availability_submit(*, actor: User, availability_id: UUID) -> Availability:
     series (gapless: the number is taken last, in this transaction). With the organization setting
     `auto_approve_availabilities` true it goes on to ACTIVE at once (decided by nobody). Refuses
     another state (409 invalid_transition), a window that has passed and a ship-from that is no
-    longer valid (400), a partner that may not sell now (403), a date outside every financial
-    year (409). Emits tradedesk.availability.submitted (and .approved with `auto_approved`)."""
+    longer valid (400), a partner that may not sell now (403), a seller whose risk check fails
+    (403 risk_failed with the factors; a WARN is recorded: services.risk), a date outside every
+    financial year (409). Emits tradedesk.availability.submitted (and .approved with
+    `auto_approved`)."""
     with transaction.atomic():
         availability = lock_availability(availability_id)
         ensure_can_post(actor, posting_partner(availability.partner_id), SELL)
@@ -518,6 +521,7 @@ def availability_submit(*, actor: User, availability_id: UUID) -> Availability:
         if availability.expires_at <= now:
             raise _invalid("available_until", "window_passed", "The window has passed: change it, then submit.")
         _ensure_ship_from_still_valid(availability)
+        availability_risk_on_submit(availability)
         availability.number = next_document_number(
             organization=availability.organization_id,
             doc_type=DocumentType.AVAILABILITY,

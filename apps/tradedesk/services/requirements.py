@@ -68,6 +68,11 @@ from apps.tradedesk.models import (
     Visibility,
 )
 from apps.tradedesk.permissions import BUY, ensure_can_post
+from apps.tradedesk.services.risk import (
+    credit_lock_for_requirement,
+    requirement_exposure_release,
+    requirement_risk_on_publish,
+)
 
 CHANGE_REQUIREMENT = "tradedesk.change_requirement"
 
@@ -525,9 +530,12 @@ def requirement_publish(*, actor: User, requirement_id: UUID) -> Requirement:
     """DRAFT -> ACTIVE: on the market from now, numbered RQ/<FY>/NNNNNN from the organization's
     REQUIREMENT series (gapless: the number is taken last, in this transaction). Refuses another
     state (409 invalid_transition), a passed valid_until and a delivery location deactivated
-    since (400), a partner that may not buy now (403), a date outside every financial year (409).
-    Emits tradedesk.requirement.published."""
+    since (400), a partner that may not buy now (403), a buyer whose credit is blocked (409
+    credit_blocked) or whose risk check fails (403 risk_failed), a date outside every financial
+    year (409). Locks the buyer's credit row first; books the requirement's value as POSTED
+    exposure (services.risk). Emits tradedesk.requirement.published."""
     with transaction.atomic():
+        credit_lock_for_requirement(requirement_id)
         requirement = lock_requirement(requirement_id)
         ensure_can_post(actor, requirement.partner, BUY)
         if requirement.status != DRAFT:
@@ -539,6 +547,7 @@ def requirement_publish(*, actor: User, requirement_id: UUID) -> Requirement:
         _clean_locations(
             {"delivery_locations": [{"location_id": r.location_id, "radius_km": r.radius_km} for r in locations]}
         )
+        requirement_risk_on_publish(requirement)
         requirement.number = next_document_number(
             organization=requirement.organization_id, doc_type=DocumentType.REQUIREMENT, on_date=timezone.localdate(now)
         )
@@ -558,6 +567,7 @@ def requirement_cancel(*, actor: User, requirement_id: UUID, reason: str = "") -
     if len(reason) > REASON_MAX_LENGTH:
         raise _invalid("reason", "too_long", f"The reason has at most {REASON_MAX_LENGTH} characters.")
     with transaction.atomic():
+        credit_lock_for_requirement(requirement_id)
         requirement = lock_requirement(requirement_id)
         ensure_partner_permission(
             actor, requirement.partner, partner_perm=TRADE_FOR_PARTNER, staff_perm=CHANGE_REQUIREMENT
@@ -568,6 +578,7 @@ def requirement_cancel(*, actor: User, requirement_id: UUID, reason: str = "") -
         requirement.status = RequirementStatus.CANCELLED
         requirement.closed_at = timezone.now()
         requirement.save(update_fields=["status", "closed_at", "updated_at"])
+        requirement_exposure_release(requirement)
         _emit(events.REQUIREMENT_CANCELLED, requirement, actor, reason=reason, previous_status=previous)
     return requirement
 
