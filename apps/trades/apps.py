@@ -7,6 +7,9 @@ class TradesConfig(AppConfig):
     verbose_name = "Trades"
 
     def ready(self) -> None:
+        from apps.core.seeding import register_seeder
         from apps.trades.resolvers import register_resolvers
+        from apps.trades.seed import seed_trades
 
         register_resolvers()
+        register_seeder(80, "trades", seed_trades)

@@ -25,7 +25,9 @@ from apps.trades.pdf import trade_confirmation_pdf
 from apps.trades.services import amendments as amendment_services
 from apps.trades.services import trades as services
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+
+def money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
 class TradeOutput(serializers.Serializer):
@@ -47,26 +49,26 @@ class TradeOutput(serializers.Serializer):
     quantity_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
     quantity_kg = serializers.DecimalField(max_digits=16, decimal_places=3)
     delivered_kg = serializers.DecimalField(max_digits=16, decimal_places=3)
-    price = serializers.DecimalField(**MONEY)
+    price = money()
     price_unit = serializers.CharField(source="price_unit.code")
     price_unit_factor = serializers.DecimalField(max_digits=20, decimal_places=8)
     price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
     currency = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = money()
     gst_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
     tax_kind = serializers.CharField()
     place_of_supply = serializers.CharField()
-    cgst_amount = serializers.DecimalField(**MONEY)
-    sgst_amount = serializers.DecimalField(**MONEY)
-    igst_amount = serializers.DecimalField(**MONEY)
-    tax_amount = serializers.DecimalField(**MONEY)
-    total_amount = serializers.DecimalField(**MONEY)
+    cgst_amount = money()
+    sgst_amount = money()
+    igst_amount = money()
+    tax_amount = money()
+    total_amount = money()
     reverse_charge = serializers.BooleanField()
     delivery_from = serializers.DateField()
     delivery_until = serializers.DateField()
     terms = serializers.JSONField(source="terms_snapshot")
     commission = serializers.JSONField()
-    commission_amount = serializers.DecimalField(**MONEY)
+    commission_amount = money()
     cancel_requested_by = serializers.CharField()
     created_at = serializers.DateTimeField()
 

@@ -98,7 +98,8 @@ def _clean(trade: Trade, kind: str, values: Mapping[str, Any], side: str) -> tup
             return old, {"delivery_from": start.isoformat(), "delivery_until": end.isoformat()}
     except OfferFieldInvalid as error:
         raise AmendmentInvalid(error.detail, errors=error.errors) from None
-    old, new = {}, {}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for key, raw in values.items():
         if ADDRESS_SIDE[key] != side and side != DESK:
             raise _invalid(key, "not_your_branch", "Each side changes its own addresses.")
@@ -112,9 +113,9 @@ def _clean(trade: Trade, kind: str, values: Mapping[str, Any], side: str) -> tup
         if branch is None:
             raise _invalid(key, "branch_invalid", f"{key} must be a fitting active branch of {partner.code}.")
         current = getattr(trade, key.removesuffix("_id") + "_id")
-        old[key] = str(current) if current else None
-        new[key] = str(branch.pk)
-    return old, new
+        before[key] = str(current) if current else None
+        after[key] = str(branch.pk)
+    return before, after
 
 
 def trade_amendment_request(

@@ -202,7 +202,9 @@ def commission_of(trade: Trade) -> tuple[dict[str, Any], Decimal]:
             unit = structure.unit
             assert unit is not None  # the check constraint says so
             each = round_half_up(exact(trade.quantity_kg) / exact(unit.factor_to_kg) * exact(structure.rate), 2)
-        parties = [Side.BUYER, Side.SELLER] if structure.applies_to == CommissionParty.BOTH else [structure.applies_to]
+        parties: list[str] = (
+            [Side.BUYER, Side.SELLER] if structure.applies_to == CommissionParty.BOTH else [structure.applies_to]
+        )
         for party in parties:
             lines.append(
                 {
