@@ -11,6 +11,8 @@ so the ratio holds on a noisy machine:
     websocket_fanout    one event to N real consumers vs raw Redis PUBLISH    (bench/websocket_fanout.py)
     market_list         a market page of 50 of 50,000 offers vs a bare view   (bench/market_list.py)
     reservations        reservations/s, 16 clients, oversell vs raw UPDATEs   (bench/reservations.py)
+    negotiate_accept    accepts/s, 16 buyers x 4 offers, oversell and credit
+                        breaches vs the raw SQL of an accept                  (bench/negotiate_accept.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -53,6 +55,7 @@ BENCHMARKS = (
     "websocket_fanout",
     "market_list",
     "reservations",
+    "negotiate_accept",
 )
 
 
