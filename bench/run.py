@@ -11,6 +11,7 @@ so the ratio holds on a noisy machine:
     websocket_fanout    one event to N real consumers vs raw Redis PUBLISH    (bench/websocket_fanout.py)
     market_list         a market page of 50 of 50,000 offers vs a bare view   (bench/market_list.py)
     reservations        reservations/s, 16 clients, oversell vs raw UPDATEs   (bench/reservations.py)
+    matching            1 requirement x 50,000 offers, sweep, approve->proposed vs bare numpy (bench/matching.py)
     negotiate_accept    accepts/s, 16 buyers x 4 offers, oversell and credit
                         breaches vs the raw SQL of an accept                  (bench/negotiate_accept.py)
 
@@ -55,6 +56,7 @@ BENCHMARKS = (
     "websocket_fanout",
     "market_list",
     "reservations",
+    "matching",
     "negotiate_accept",
 )
 

@@ -274,11 +274,16 @@ def _columns(rows: list[tuple[Any, ...]], numeric: list[str], grades: list[str])
 
 
 def load_candidates(
-    view: RequirementView, commodity: Commodity, *, quality_codes: Iterable[str], prefilter: bool = True
+    view: RequirementView,
+    commodity: Commodity,
+    *,
+    quality_codes: Iterable[str],
+    prefilter: bool = True,
+    only_ids: Iterable[UUID] | None = None,
 ) -> Candidates:
     """The organization's ACTIVE offers of the requirement's commodity with something available,
     as columns (one query). With `prefilter`, SQL also drops those failing the variety, price,
-    window, quantity and counterparty-status filters."""
+    window, quantity and counterparty-status filters; `only_ids` narrows to those offers."""
     numeric, grades = quality_columns(commodity, quality_codes)
     where = [
         "a.organization_id = %(organization)s",
@@ -286,12 +291,15 @@ def load_candidates(
         "a.commodity_id = %(commodity)s",
         "a.available_kg > 0",
     ]
+    if only_ids is not None:
+        where.append("a.id = ANY(%(only_ids)s)")
     params: dict[str, Any] = {
         "organization": view.organization_id,
         "status": AvailabilityStatus.ACTIVE,
         "commodity": view.commodity_id,
         "today": timezone.localdate(),
         "buyer": view.partner_id,
+        "only_ids": list(only_ids) if only_ids is not None else None,
     }
     if prefilter:
         where += [
@@ -328,7 +336,8 @@ def load_offer(availability_id: UUID, commodity: Commodity, *, quality_codes: It
     per requirement with `for_buyer`)."""
     numeric, grades = quality_columns(commodity, quality_codes)
     sql, codes = _query(numeric=numeric, grades=grades, where=["a.id = %(id)s"], buyer_param=False)
-    params = {"id": availability_id, "today": timezone.localdate(), **{f"q{i}": code for i, code in enumerate(codes)}}
+    params: dict[str, Any] = {"id": availability_id, "today": timezone.localdate()}
+    params.update({f"q{i}": code for i, code in enumerate(codes)})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -108,10 +108,10 @@ def requirement_match_report(*, user: User, requirement_id: UUID) -> dict[str, A
     view = requirement_view(requirement, commodity)
     cands = load_candidates(view, commodity, quality_codes=ctx.quality_codes(view.spec), prefilter=False)
     evaluation = evaluate(view, cands, ctx)
-    reasons = sorted(
-        ({"code": code, "count": int(mask.sum())} for code, mask in evaluation.failures.items()),
-        key=lambda r: (-r["count"], r["code"]),
+    counts = sorted(
+        ((int(mask.sum()), code) for code, mask in evaluation.failures.items()), key=lambda c: (-c[0], c[1])
     )
+    reasons = [{"code": code, "count": count} for count, code in counts]
     failed_count = (
         np.sum(np.vstack(list(evaluation.failures.values())), axis=0)
         if evaluation.failures

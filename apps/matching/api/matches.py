@@ -32,6 +32,7 @@ from apps.matching.models import MatchProposal
 from apps.partners.selectors import partner_id_of
 from apps.tradedesk.api.common import PAGE_PARAMETERS, PageOutput, kg_field, per_kg_field, user
 from apps.tradedesk.market import rating_band
+from apps.tradedesk.models import Availability
 
 TAG = "matching"
 BUYER, SELLER, DESK = "buyer", "seller", "desk"
@@ -45,14 +46,14 @@ class MatchComponentsOutput(serializers.Serializer):
 
 
 class MatchCounterpartyOutput(serializers.Serializer):
-    role = serializers.ChoiceField(choices=[BUYER, SELLER])
+    role = serializers.CharField(help_text="The counterparty's side: buyer or seller.")
     region = serializers.CharField()
     rating_band = serializers.CharField()
 
 
 class MatchSummaryOutput(serializers.Serializer):
     token = serializers.CharField()
-    side = serializers.ChoiceField(choices=[BUYER, SELLER], help_text="The caller's side of the pair.")
+    side = serializers.CharField(help_text="The caller's side of the pair: buyer or seller.")
     score = serializers.DecimalField(max_digits=7, decimal_places=6)
     components = MatchComponentsOutput()
     commodity_code = serializers.CharField()
@@ -102,7 +103,7 @@ class MatchRequirementOutput(serializers.Serializer):
 
 class MatchDetailOutput(serializers.Serializer):
     token = serializers.CharField()
-    side = serializers.ChoiceField(choices=[BUYER, SELLER, DESK])
+    side = serializers.CharField(help_text="The caller's side: buyer, seller, or desk (staff).")
     status = serializers.CharField()
     score = serializers.DecimalField(max_digits=7, decimal_places=6)
     components = MatchComponentsOutput()
@@ -121,6 +122,10 @@ class MatchDetailOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawn_reason = serializers.CharField()
+
+
+def _variety_code(offer: Availability) -> str | None:
+    return offer.variety.code if offer.variety is not None else None
 
 
 def _components(proposal: MatchProposal) -> dict[str, float]:
@@ -152,7 +157,7 @@ def summary_row(proposal: MatchProposal, partner_id: UUID | None) -> dict[str, A
         "score": proposal.score,
         "components": _components(proposal),
         "commodity_code": proposal.commodity.code,
-        "variety_code": proposal.availability.variety.code if proposal.availability.variety_id else None,
+        "variety_code": _variety_code(proposal.availability),
         "own_posting_id": own,
         "counterparty": counterparty,
         "available_kg": proposal.availability.available_kg,
@@ -188,7 +193,7 @@ def detail_of(proposal: MatchProposal, partner_id: UUID | None) -> dict[str, Any
             "number": offer.number if sees_offer else None,
             "region": offer.region,
             "rating_band": rating_band(proposal.seller.risk_category),
-            "variety_code": offer.variety.code if offer.variety_id else None,
+            "variety_code": _variety_code(offer),
             "available_kg": offer.available_kg,
             "min_order_kg": offer.min_order_kg,
             "partial_allowed": offer.partial_allowed,

@@ -28,6 +28,8 @@ counterparty (api.matches.side_payload: region, rating band, quantity, prices, q
 
 from __future__ import annotations
 
+import copy
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,15 +130,22 @@ def _commodity(commodity_id: UUID) -> Commodity:
 # --- the write ------------------------------------------------------------------------------------
 
 
-def _explain(scored: Scored, offer: Any, view: RequirementView, ctx: Context) -> tuple[Decimal, dict[str, Any]]:
-    """The exact adjusted price per kg and its explanation (commodities.schedules)."""
+def _explain(
+    scored: Scored, offer: Any, view: RequirementView, ctx: Context, priced_cache: dict[str, Any]
+) -> tuple[Decimal, dict[str, Any]]:
+    """The exact adjusted price per kg and its explanation (commodities.schedules). Lots of the
+    same quality on the same basis are priced once per run (`priced_cache`)."""
     raw: Decimal = offer["price_per_kg"]
     explanation: dict[str, Any] = {"raw_price_per_kg": str(raw), "rate_unit_factor": str(ctx.rate_factor)}
     adjustment = Decimal(0)
     if ctx.schedule is not None:
-        priced = price_adjustment(ctx.schedule.source, offer["quality"], view.basis_per_rate_unit)
-        explanation["schedule"] = explanation_of(priced, rate_factor=ctx.rate_factor)
-        adjustment = priced.total_adjustment / ctx.rate_factor
+        key = json.dumps([offer["quality"], str(view.basis_per_rate_unit)], sort_keys=True, default=str)
+        if key not in priced_cache:
+            priced = price_adjustment(ctx.schedule.source, offer["quality"], view.basis_per_rate_unit)
+            priced_cache[key] = (explanation_of(priced, rate_factor=ctx.rate_factor), priced.total_adjustment)
+        explained, total = priced_cache[key]
+        explanation["schedule"] = copy.deepcopy(explained)
+        adjustment = total / ctx.rate_factor
     else:
         explanation["schedule"] = None
         explanation["note"] = f"{ctx.commodity.code} has no active premium/discount schedule: ranked on the raw price."
@@ -176,22 +185,20 @@ def _upsert(rows: list[MatchProposal]) -> None:
         f"proposed_at = CASE WHEN {table}.status = 'WITHDRAWN' THEN EXCLUDED.proposed_at ELSE {table}.proposed_at END"
     )
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    by_pair = {(row.requirement_id, row.availability_id): row for row in rows}
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        params: list[Any] = []
-        for row in chunk:
-            params += [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
-        sql = (
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 (model names)
-            f"ON CONFLICT (requirement_id, availability_id) DO UPDATE SET {updates}, {proposed_at} "
-            "RETURNING id, token, proposed_at, requirement_id, availability_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for pk, token, proposed, requirement_id, availability_id in cursor.fetchall():
-                row = by_pair[(requirement_id, availability_id)]
-                row.id, row.token, row.proposed_at = pk, token, proposed
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {placeholder} "  # noqa: S608 (model names)
+        f"ON CONFLICT (requirement_id, availability_id) DO UPDATE SET {updates}, {proposed_at} "
+        "RETURNING id, token, proposed_at"
+    )
+    params = [[f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields] for row in rows]
+    # One short statement, many parameter rows: psycopg pipelines them (one round trip), and its
+    # parsed form is cached, where one statement of 500 rows would be parsed afresh each time.
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.executemany(sql, params, returning=True)
+        for row in rows:
+            row.id, row.token, row.proposed_at = raw.fetchone()
+            raw.nextset()
 
 
 def _store(
@@ -209,10 +216,11 @@ def _store(
     new: list[MatchProposal] = []
     changed: list[MatchProposal] = []
     weights = ctx.weights.as_json()
+    priced_cache: dict[str, Any] = {}
     for pair in sorted(pairs, key=lambda p: (str(p.requirement_id), str(p.availability_id))):
         view = views[pair.requirement_id]
         offer = offers[pair.availability_id]
-        adjusted, explanation = _explain(pair, offer, view, ctx)
+        adjusted, explanation = _explain(pair, offer, view, ctx, priced_cache)
         before = existing.get((pair.requirement_id, pair.availability_id))
         score = Decimal(repr(pair.score)).quantize(SCORE_PLACES)
         row = MatchProposal(
@@ -389,12 +397,48 @@ def requirement_match(
             pairs, views={view.id: view}, ctx=ctx, existing=existing, offers=offers, requirements=requirements
         )
         kept_pairs = {(p.requirement_id, p.availability_id) for p in pairs}
-        index = {cid: i for i, cid in enumerate(cands.ids)}
         stale = [p for key, p in existing.items() if p.status == ProposalStatus.ACTIVE and key not in kept_pairs]
-        reasons = {p.pk: _reason(evaluation, index.get(p.availability_id)) for p in stale}
+        reasons = _stale_reasons(stale, view, commodity, ctx, cands, evaluation)
         withdrawn = _withdraw(stale, reasons)
         _emit_run(new, changed)
     return RunResult(new, changed, withdrawn, sorted(kept, key=lambda p: (-p.score, str(p.availability_id))))
+
+
+def _stale_reasons(
+    stale: list[MatchProposal],
+    view: RequirementView,
+    commodity: Commodity,
+    ctx: Context,
+    cands: Candidates,
+    evaluation: Evaluation,
+) -> dict[UUID, str]:
+    """Why each of a requirement's proposals no longer passes: the offer's state when it left
+    the market, else the first filter it fails now (offers the SQL prefilter dropped are
+    evaluated again without it)."""
+    if not stale:
+        return {}
+    index = {cid: i for i, cid in enumerate(cands.ids)}
+    missing = [p.availability_id for p in stale if p.availability_id not in index]
+    states = dict(Availability.objects.filter(pk__in=missing).values_list("pk", "status"))
+    recheck = [pk for pk in missing if states.get(pk) == AvailabilityStatus.ACTIVE]
+    again_evaluation, again_index = None, {}
+    if recheck:
+        codes = ctx.quality_codes(view.spec)
+        again = load_candidates(view, commodity, quality_codes=codes, prefilter=False, only_ids=recheck)
+        again_evaluation = evaluate(view, again, ctx)
+        again_index = {cid: i for i, cid in enumerate(again.ids)}
+    reasons = {}
+    for proposal in stale:
+        pk = proposal.availability_id
+        if pk in index:
+            reasons[proposal.pk] = _reason(evaluation, index[pk])
+        elif again_evaluation is not None and pk in again_index:
+            reasons[proposal.pk] = _reason(again_evaluation, again_index[pk])
+        elif pk in states and states[pk] != AvailabilityStatus.ACTIVE:
+            reasons[proposal.pk] = f"availability_{states[pk].lower()}"
+        else:
+            reasons[proposal.pk] = "nothing_available" if pk in states else "availability_gone"
+    return reasons
 
 
 def _reason(evaluation: Evaluation, index: int | None) -> str:

@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.matching.services.proposals import requirement_match
+from apps.matching.tests.factories import distinct_partner
 from apps.matching.tests.test_engine import need, offer, town
 from apps.partners.models import Branch
-from apps.partners.tests import factories as partner_factories
 from apps.tradedesk.models import Visibility
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_the_token_view_shows_the_other_side_only_as_region_band_quantity_prices
 def test_a_token_of_another_partner_or_organization_or_an_unknown_one_answers_404(
     authenticate, pair, organization, foreign_partner, other_org_desk_manager, api_client
 ):
-    stranger = partner_factories.approved_partner(organization, legal_name="Guntur Cotton Traders")
+    stranger = distinct_partner(organization, "Guntur Cotton Traders")
     token = pair["proposal"].token
 
     for user in (stranger.owner, foreign_partner.owner, other_org_desk_manager):

@@ -19,9 +19,10 @@ from apps.commodities.tests.factories import exchange_schedule
 from apps.locations.distance import haversine_km
 from apps.matching.models import MatchingSettings, MatchProposal
 from apps.matching.services.proposals import availability_match, requirement_match
+from apps.matching.tests.factories import distinct_partner
 from apps.matching.tests.reference import judge, reference_proposals
 from apps.partners.models import BusinessPartner, PartnerStatus
-from apps.partners.tests import factories as partner_factories
+from apps.risk.models import CreditAccount
 from apps.tradedesk.models import RequirementDeliveryLocation, Visibility
 from apps.tradedesk.tests import factories as desk
 
@@ -258,6 +259,10 @@ requirement_strategy = st.fixed_dictionaries(
         "freight": st.sampled_from([None, "0.002"]),
         "schedule": st.booleans(),
         "suspend_other": st.sampled_from([False, False, False, True]),
+        # Risk: the other seller shares the buyer's phone (party link WARN); the first seller's
+        # rating and delivery performance (None: defaults, PASS; 75 points WARN; 50 FAIL).
+        "link_other": st.sampled_from([False, False, True]),
+        "seller_record": st.sampled_from([None, None, ("2.5", "100"), ("2.5", "40")]),
     }
 )
 
@@ -266,8 +271,8 @@ requirement_strategy = st.fixed_dictionaries(
 def market(cotton: Any, buyer: Any, seller: Any, organization: Any) -> dict[str, Any]:
     """The cast: the buyer, two sellers, and a branch of the buyer (an insider); an inactive
     schedule to switch on."""
-    other = partner_factories.approved_partner(organization, legal_name="Amreli Cotton Ginners LLP")
-    branch = partner_factories.approved_partner(organization, legal_name="Coimbatore Mills Unit 2")
+    other = distinct_partner(organization, "Amreli Cotton Ginners LLP")
+    branch = distinct_partner(organization, "Coimbatore Mills Unit 2")
     BusinessPartner.objects.filter(pk=branch.pk).update(master_partner=buyer)
     branch.master_partner_id = buyer.pk
     schedule = exchange_schedule(cotton)
@@ -292,6 +297,17 @@ def _build(
         QualitySchedule.objects.filter(pk=market["schedule"].pk).update(is_active=True)
     if req["suspend_other"]:
         BusinessPartner.objects.filter(pk=sellers[1].pk).update(status=PartnerStatus.SUSPENDED)
+    if req["link_other"]:
+        BusinessPartner.objects.filter(pk=sellers[1].pk).update(contact_phone=buyer.contact_phone)
+    if req["seller_record"] is not None:
+        rating, performance = req["seller_record"]
+        CreditAccount.objects.create(
+            organization=organization,
+            partner=sellers[0],
+            credit_limit=Decimal("10000000"),
+            rating=Decimal(rating),
+            delivery_performance=Decimal(performance),
+        )
     MatchingSettings.objects.create(
         organization=organization,
         enforce_radius=req["enforce_radius"],
@@ -364,6 +380,11 @@ def test_the_engine_proposes_what_the_reference_proposes_on_random_postings(
 
         assert_same(engine, reference)
         event(f"{min(len(engine), 3)}+ proposals" if engine else "no proposal")
+        event(
+            "a WARN proposed"
+            if MatchProposal.objects.filter(requirement=requirement, risk_result="WARN").exists()
+            else "no WARN"
+        )
         # The other direction agrees: every offer re-matched from its side changes nothing.
         stored = dict(MatchProposal.objects.filter(requirement=requirement).values_list("availability_id", "score"))
         for verdict in judge(requirement):
@@ -381,7 +402,7 @@ def test_an_offer_that_fails_exactly_the_filter_it_should_is_excluded_with_that_
     cases = {
         "price_above_max": offer(seller, cotton, candy="61000", location=town("Pollachi")),
         "out_of_radius": offer(seller, cotton, location=town("Rajkot")),
-        "insiders": offer(market["sellers"][2], cotton, location=town("Pollachi")),
+        "insiders,party_link": offer(market["sellers"][2], cotton, location=town("Pollachi")),
         "visibility": offer(seller, cotton, location=town("Pollachi"), visibility=Visibility.PRIVATE),
         "quality:micronaire:max": offer(
             seller, cotton, location=town("Pollachi"), quality={**desk.COTTON_QUALITY, "micronaire": "4.7"}
@@ -390,5 +411,33 @@ def test_an_offer_that_fails_exactly_the_filter_it_should_is_excluded_with_that_
 
     verdicts = {v.availability_id: v.reasons for v in judge(requirement)}
 
-    assert {code: verdicts[lot.pk] for code, lot in cases.items()} == {code: [code] for code in cases}
+    # An insider is also a party link FAIL in risk's party check: both reasons are recorded.
+    assert {code: verdicts[lot.pk] for code, lot in cases.items()} == {code: code.split(",") for code in cases}
     assert engine_pairs(requirement) == reference_proposals(requirement) == []
+
+
+def test_a_party_link_warn_halves_the_risk_component_and_takes_a_tenth_off_the_score(cotton, buyer, seller):
+    BusinessPartner.objects.filter(pk=seller.pk).update(contact_phone=buyer.contact_phone)
+    requirement = need(buyer, cotton)
+    offer(seller, cotton)
+
+    proposal = requirement_match(requirement_id=requirement.pk).kept[0]
+
+    c = proposal.components
+    assert (proposal.risk_result, c["risk"]) == ("WARN", 0.5)
+    assert c["total"] == pytest.approx(
+        0.9 * (0.4 * c["quality"] + 0.3 * c["price"] + 0.15 * c["delivery"] + 0.15 * 0.5)
+    )
+    assert_same(engine_pairs(requirement), reference_proposals(requirement))
+
+
+def test_a_failing_risk_assessment_excludes_the_pair_with_risk_fail(cotton, buyer, seller, organization):
+    CreditAccount.objects.create(
+        organization=organization, partner=seller, credit_limit=Decimal("10000000"), rating=Decimal("2.5"),
+        delivery_performance=Decimal("40"),
+    )  # fmt: skip
+    requirement = need(buyer, cotton)
+    lot = offer(seller, cotton)
+
+    assert requirement_match(requirement_id=requirement.pk).kept == []
+    assert {v.availability_id: v.reasons for v in judge(requirement)} == {lot.pk: ["risk_fail"]}

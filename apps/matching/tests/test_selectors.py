@@ -10,8 +10,7 @@ import pytest
 from apps.accounts.tests.factories import UserFactory
 from apps.matching.errors import MatchNotFound
 from apps.matching.selectors import partner_proposals, proposal_for_token
-from apps.matching.tests.factories import proposal
-from apps.partners.tests import factories as partner_factories
+from apps.matching.tests.factories import distinct_partner, proposal
 from apps.tradedesk.tests import factories as desk
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +39,7 @@ def test_a_token_is_at_least_128_bits_and_unique_per_proposal(match, cotton, buy
 def test_another_partner_another_organization_and_an_unknown_token_answer_match_not_found(
     match, organization, foreign_partner, other_org_desk_manager, desk_manager
 ):
-    stranger = partner_factories.approved_partner(organization, legal_name="Guntur Cotton Traders")
+    stranger = distinct_partner(organization, "Guntur Cotton Traders")
     applicant = UserFactory(organization=organization, user_type="EXTERNAL", email=None, mobile="+919800000001")
     for user in (stranger.owner, foreign_partner.owner, other_org_desk_manager, applicant):
         with pytest.raises(MatchNotFound) as refused:

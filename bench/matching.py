@@ -1,0 +1,326 @@
+"""matching: the engine against a market of 50,000 active offers (20,000 with --quick), each figure
+next to bare numpy over the same candidate columns measured in the same run.
+
+- one_requirement: `requirement_match` of one requirement, from the call (the trigger) to its
+  proposals stored and their events written: one SQL query loads the candidate columns (the hard
+  filters SQL can do in its WHERE, on the organization/status/commodity index), numpy scores
+  them, exact Decimals only for the kept proposals. Each round starts with no stored proposal,
+  so every kept pair is written. p50 over the rounds, next to `bare numpy`: the same score's
+  arithmetic (quality fit, price, haversine distance, window slack, weighted sum) as plain
+  numpy over the same candidate arrays, without filters' bookkeeping, schedule or storage. Also
+  the engine's own scoring (`engine.evaluate`) next to it.
+- sweep: `requirements_match_bulk` of N requirements (8; 3 with --quick) against every offer,
+  candidates loaded once: pairs scored per second, next to the bare numpy ceiling (offers /
+  bare numpy seconds).
+- approve_latency: from an availability's `availability_approve` commit to its
+  `matching.match.proposed` event written, p50/p99: the relay runs in this process right after
+  the commit with only matching's handlers registered (the hint and beat pickup are
+  bench/latency.py's business), the offer matched against the N open requirements.
+
+Rows are this run's (its own organization) and are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from bench.common import (
+    RUN_TAG,
+    create_organization,
+    delete_organizations_and_users,
+    execute,
+    fence_foreign_events,
+    isolated_registry,
+    percentile,
+    ratio,
+    require,
+)
+from bench.tradedesk_data import (
+    BALE_KG,
+    CANDY_KG,
+    PER_KG_PLACES,
+    build_availabilities,
+    create_partners,
+    delete_tradedesk_rows,
+    ensure_masters,
+    insert_availabilities,
+    vacuum_tradedesk,
+)
+
+NAME = "matching"
+SPEC = {
+    "staple_length": {"min": "29.0", "preferred": "29.5"},
+    "micronaire": {"min": "3.8", "max": "4.5"},
+    "strength": {"min": "31.0"},
+}
+MAX_CANDY = Decimal("56500")
+PREFERRED_CANDY = Decimal("55500")
+
+
+def _requirement(organization: Any, buyer: Any, masters: Any, n: int) -> Any:
+    from apps.tradedesk.models import Requirement, RequirementDeliveryLocation, RequirementStatus
+
+    now = timezone.now()
+    today = timezone.localdate()
+    bale, candy = masters.units["BALE"], masters.units["CANDY"]
+    maximum = MAX_CANDY + 100 * n
+    requirement = Requirement.objects.create(
+        organization=organization,
+        partner=buyer.partner,
+        number=f"RQ/BENCH/{n:06d}",
+        created_by=buyer.owner,
+        status=RequirementStatus.ACTIVE,
+        commodity=masters.commodity,
+        variety=masters.varieties["SHANKAR-6"],
+        quantity_unit=bale,
+        quantity_unit_factor=BALE_KG,
+        min_quantity=Decimal("50"),
+        max_quantity=Decimal("400"),
+        min_kg=50 * BALE_KG,
+        max_kg=400 * BALE_KG,
+        spec=SPEC,
+        price_unit=candy,
+        price_unit_factor=CANDY_KG,
+        max_price=maximum,
+        preferred_price=PREFERRED_CANDY,
+        max_price_per_kg=(maximum / CANDY_KG).quantize(PER_KG_PLACES),
+        preferred_price_per_kg=(PREFERRED_CANDY / CANDY_KG).quantize(PER_KG_PLACES),
+        delivery_from=today,
+        delivery_until=today + timedelta(days=40),
+        valid_from=now - timedelta(hours=1),
+        valid_until=now + timedelta(days=30),
+        state_code="TN",
+        region="SOUTH",
+        published_at=now,
+    )
+    RequirementDeliveryLocation.objects.create(
+        requirement=requirement, location=masters.locations["Coimbatore"], radius_km=Decimal("2000")
+    )
+    return requirement
+
+
+def _bare_numpy(cands: Any, view: Any, weights: Any) -> np.ndarray:
+    """The score's arithmetic over the candidate arrays, nothing else."""
+    fits = []
+    for code, constraints in view.spec.items():
+        value = cands.numeric[code]
+        preferred = constraints.get("preferred")
+        if preferred is None:
+            fits.append(np.ones(value.shape[0]))
+        else:
+            p = float(preferred)
+            fits.append(1 - 0.5 * np.minimum(1.0, np.abs(value - p) / 5.0))
+    quality = np.mean(np.vstack(fits), axis=0)
+    maximum, preferred = view.max_price_per_kg, view.preferred_price_per_kg or view.max_price_per_kg
+    price = np.clip((maximum - cands.price_per_kg) / (maximum - preferred), 0, 1)
+    point = view.delivery[0]
+    lat1, lat2 = np.radians(point.latitude), np.radians(cands.latitude)
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin(np.radians(cands.longitude - point.longitude) / 2) ** 2
+    )
+    km = 2 * 6371.0088 * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    overlap = np.minimum(cands.until_ts, view.window_end) - np.maximum(cands.from_ts, view.window_start)
+    delivery = 0.5 * np.clip(1 - km / point.radius_km, 0, 1) + 0.5 * np.clip(
+        overlap / (view.window_end - view.window_start), 0, 1
+    )
+    score: np.ndarray = (
+        weights.quality * quality + weights.price * price + weights.delivery * delivery + weights.risk
+    ) / (weights.quality + weights.price + weights.delivery + weights.risk)
+    return score
+
+
+def _timed(fn: Any, repeat: int) -> float:
+    """The median seconds of `repeat` calls."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _delete_matching_rows(organization_id: Any) -> None:
+    with transaction.atomic():
+        execute("DELETE FROM matching_matchproposal WHERE organization_id = %s", [organization_id])
+        execute("DELETE FROM matching_matchingsettings WHERE organization_id = %s", [organization_id])
+        requirement_ids = "SELECT id FROM tradedesk_requirement WHERE organization_id = %s"
+        location_ids = (
+            f"SELECT id FROM tradedesk_requirementdeliverylocation WHERE requirement_id IN ({requirement_ids})"
+        )
+        execute(
+            f"DELETE FROM tradedesk_requirementdeliverylocationevent WHERE pgh_obj_id IN ({location_ids})",
+            [organization_id],
+        )
+        execute(
+            f"DELETE FROM tradedesk_requirementdeliverylocation WHERE requirement_id IN ({requirement_ids})",
+            [organization_id],
+        )
+        execute(f"DELETE FROM tradedesk_requirementevent WHERE pgh_obj_id IN ({requirement_ids})", [organization_id])
+        execute(
+            "DELETE FROM tradedesk_requirement_invited_partners WHERE requirement_id IN (" + requirement_ids + ")",
+            [organization_id],
+        )
+        execute("DELETE FROM tradedesk_requirement WHERE organization_id = %s", [organization_id])
+
+
+def run(*, quick: bool) -> dict[str, Any]:
+    from apps.commodities.models import Commodity
+    from apps.events.models import OutboxEvent
+    from apps.matching.candidates import load_candidates, requirement_view, requirements_for_matching
+    from apps.matching.engine import context_for, evaluate
+    from apps.matching.handlers import on_availability_event
+    from apps.matching.models import MatchProposal
+    from apps.matching.services.proposals import requirement_match, requirements_match_bulk
+    from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
+    from apps.tradedesk.services.availabilities import availability_approve
+
+    offers = 20_000 if quick else 50_000
+    sweep_requirements = 3 if quick else 8
+    rounds = 3 if quick else 7
+    approvals = 8 if quick else 25
+    organization = None
+    try:
+        organization = create_organization("matching")
+        masters = ensure_masters()
+        sellers = create_partners(
+            organization, [(f"Bench Ginner {n}", "24") for n in range(1, 41)] + [("Bench Spinning Mills", "33")]
+        )
+        buyer = sellers.pop()
+        rows = build_availabilities(offers, organization=organization, sellers=sellers, masters=masters)
+        insert_availabilities(rows)
+        execute("ANALYZE tradedesk_availability")
+        requirements = [_requirement(organization, buyer, masters, n) for n in range(sweep_requirements)]
+        first = requirements[0]
+
+        # 1. One requirement, trigger to stored proposals.
+        commodity = (
+            Commodity.objects.select_related("rate_unit").prefetch_related("parameters").get(pk=masters.commodity.pk)
+        )
+        ctx = context_for(organization.pk, commodity)
+        view = requirement_view(requirements_for_matching(Requirement.objects.filter(pk=first.pk)).get(), commodity)
+        codes = ctx.quality_codes(view.spec)
+        cands = load_candidates(view, commodity, quality_codes=codes)
+        all_cands = load_candidates(view, commodity, quality_codes=codes, prefilter=False)
+        require(len(all_cands) == offers, f"{len(all_cands)} candidates for {offers} offers")
+        samples, kept = [], 0
+        for _ in range(rounds):
+            MatchProposal.objects.filter(organization=organization).delete()
+            OutboxEvent.objects.filter(organization_id=organization.pk, type__startswith="matching.").delete()
+            started = time.perf_counter()
+            result = requirement_match(requirement_id=first.pk)
+            samples.append(time.perf_counter() - started)
+            kept = len(result.kept)
+        require(kept > 0, "the benchmark requirement matched nothing")
+        load_s = _timed(lambda: load_candidates(view, commodity, quality_codes=codes), rounds)
+        evaluate_s = _timed(lambda: evaluate(view, cands, ctx), rounds)
+        evaluate_all_s = _timed(lambda: evaluate(view, all_cands, ctx), rounds)
+        bare_s = _timed(lambda: _bare_numpy(all_cands, view, ctx.weights), max(rounds, 5))
+        trigger_p50 = statistics.median(samples)
+
+        # 2. The sweep: N requirements x every offer.
+        MatchProposal.objects.filter(organization=organization).delete()
+        started = time.perf_counter()
+        scored = requirements_match_bulk(requirement_ids=[r.pk for r in requirements])
+        sweep_s = time.perf_counter() - started
+        require(scored == sweep_requirements * offers, f"{scored} pairs scored")
+        pairs_per_s = scored / sweep_s
+        bare_pairs_per_s = offers / bare_s
+
+        # 3. availability.approved commit -> matching.match.proposed written.
+        latencies = []
+        template = Availability.objects.filter(
+            organization=organization, pk__in=[r.availability_id for r in result.kept]
+        ).first()
+        require(template is not None, "no matching offer to copy")
+        from apps.accounts.models import User
+
+        desk = User.objects.create(
+            user_type="INTERNAL",
+            organization=organization,
+            email=f"bench-{RUN_TAG}-desk@bench.invalid",
+            full_name="Bench desk",
+            is_active=True,
+        )
+        from django.contrib.auth.models import Group
+
+        desk.groups.add(Group.objects.get(name="desk_manager"))
+        with (
+            fence_foreign_events(),
+            isolated_registry([("tradedesk.availability.*", on_availability_event, "matching.availability")]),
+        ):
+            from apps.events.relay import relay_until_idle
+
+            for n in range(approvals):
+                copy = Availability.objects.get(pk=template.pk)
+                copy.pk = None
+                copy.number = f"AV/BENCH/L{n:05d}"
+                copy.status = AvailabilityStatus.PENDING_APPROVAL
+                copy.save()
+                desk = User.objects.get(pk=desk.pk)  # fresh permission cache
+                availability_approve(actor=desk, availability_id=copy.pk, note="bench")
+                committed = timezone.now()
+                relay_until_idle(max_seconds=60)
+                proposed = (
+                    OutboxEvent.objects.filter(type="matching.match.proposed", payload__availability_id=str(copy.pk))
+                    .order_by("occurred_at")
+                    .values_list("occurred_at", flat=True)
+                    .first()
+                )
+                require(proposed is not None, f"no matching.match.proposed for approval {n}")
+                latencies.append((proposed - committed).total_seconds())
+    finally:
+        if organization is not None:
+            _delete_matching_rows(organization.pk)
+            delete_tradedesk_rows(organization.pk)
+        delete_organizations_and_users()
+        vacuum_tradedesk()
+
+    return {
+        "params": {
+            "offers": offers,
+            "prefiltered_candidates": len(cands),
+            "kept_proposals": kept,
+            "rounds": rounds,
+            "sweep_requirements": sweep_requirements,
+            "approvals": approvals,
+        },
+        "figure": {
+            "trigger_to_stored_p50_ms": round(trigger_p50 * 1000, 1),
+            "candidate_load_ms": round(load_s * 1000, 1),
+            "engine_evaluate_prefiltered_ms": round(evaluate_s * 1000, 2),
+            "engine_evaluate_all_ms": round(evaluate_all_s * 1000, 2),
+            "sweep_pairs_per_s": round(pairs_per_s),
+            "approve_to_proposed_p50_ms": round(percentile(latencies, 50) * 1000, 1),
+            "approve_to_proposed_p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        },
+        "baseline": {
+            "bare_numpy_all_ms": round(bare_s * 1000, 2),
+            "bare_numpy_pairs_per_s": round(bare_pairs_per_s),
+        },
+        "ratio": {
+            "trigger_to_stored_vs_bare_numpy": ratio(trigger_p50, bare_s),
+            "engine_evaluate_all_vs_bare_numpy": ratio(evaluate_all_s, bare_s),
+            "sweep_vs_bare_numpy_pairs_per_s": ratio(pairs_per_s, bare_pairs_per_s),
+        },
+        "target_met": None,
+    }
+
+
+def headline(result: dict[str, Any]) -> tuple[str, str, str]:
+    figure, baseline, ratios = result["figure"], result["baseline"], result["ratio"]
+    return (
+        f"1 req x {result['params']['offers']:,} offers: {figure['trigger_to_stored_p50_ms']} ms p50 to stored "
+        f"({figure['engine_evaluate_all_ms']} ms scoring); sweep {figure['sweep_pairs_per_s']:,} pairs/s; "
+        f"approve->proposed p50 {figure['approve_to_proposed_p50_ms']} / p99 {figure['approve_to_proposed_p99_ms']} ms",
+        f"bare numpy {baseline['bare_numpy_all_ms']} ms, {baseline['bare_numpy_pairs_per_s']:,} pairs/s",
+        f"x{ratios['trigger_to_stored_vs_bare_numpy']} (scoring x{ratios['engine_evaluate_all_vs_bare_numpy']})",
+    )
