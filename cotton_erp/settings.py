@@ -216,6 +216,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Reservations past their expiry -> EXPIRED, their quantity available again (SKIP LOCKED).",
     },
+    "risk.exposure_sweep": {
+        "task": "apps.risk.tasks.exposure_sweep",
+        "every_seconds": 300,
+        "description": "Exposure monitoring: re-weigh credit rows after weight changes, emit one alert per level crossing.",
+    },
     "trades.expire_negotiations": {
         "task": "apps.trades.tasks.expire_negotiations",
         "every_seconds": 60,

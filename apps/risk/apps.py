@@ -8,5 +8,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.risk.handlers import register_handlers
+        from apps.risk.realtime import register_realtime
 
         register_handlers()
+        register_realtime()

@@ -9,7 +9,7 @@ organization admins; a second person approves an increase above the threshold).
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 from uuid import UUID
 
 from django.urls import path
@@ -63,32 +63,24 @@ class CreditAccountPageOutput(PageOutput):
     results = CreditAccountOutput(many=True)
 
 
-_ACCOUNT_FIELDS = [
-    name
-    for name in CreditAccountOutput._declared_fields
-    if name not in ("partner_code", "partner_name", "counterparty_score", "recommended_limit")
-]
-
-
-def _account_data(account: CreditAccount, *, officer: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {field: getattr(account, field) for field in _ACCOUNT_FIELDS}
-    data["partner_code"] = account.partner.code
-    data["partner_name"] = account.partner.legal_name
+def _with_recommendations(account: CreditAccount, *, officer: bool) -> CreditAccount:
+    """The row with its counterparty score and recommended limit for risk officers (None else)."""
+    score: int | None = None
+    recommended: Decimal | None = None
     if officer:
-        data["counterparty_score"] = counterparty_score(
+        score = counterparty_score(
             rating=account.rating,
             payment_performance=account.payment_performance,
             delivery_performance=account.delivery_performance,
         )
-        data["recommended_limit"] = recommended_limit(
+        recommended = recommended_limit(
             account.credit_limit,
             rating=account.rating,
             performance=min(account.payment_performance, account.delivery_performance),
         )
-    else:
-        data["counterparty_score"] = None
-        data["recommended_limit"] = None
-    return data
+    setattr(account, "counterparty_score", score)  # noqa: B010
+    setattr(account, "recommended_limit", recommended)  # noqa: B010
+    return account
 
 
 class LimitChangeOutput(serializers.Serializer):
@@ -98,7 +90,11 @@ class LimitChangeOutput(serializers.Serializer):
     new_limit = money()
     reason = serializers.CharField()
     status = serializers.ChoiceField(choices=LimitChangeStatus.choices)
-    source = serializers.ChoiceField(choices=LimitChangeSource.choices)  # type: ignore[assignment]
+    origin = serializers.ChoiceField(
+        source="source",
+        choices=LimitChangeSource.choices,
+        help_text="Who asked: the back office or a partner amendment.",
+    )
     amendment_id = serializers.UUIDField(allow_null=True)
     requested_by_id = serializers.UUIDField(allow_null=True)
     decided_by_id = serializers.UUIDField(allow_null=True)
@@ -160,7 +156,7 @@ class CreditLimitCollectionApi(APIView):
         paginator = CappedCursorPagination()
         page = paginator.paginate_queryset(accounts, request, view=self)
         officer = can_see_recommendations(actor)
-        rows = [_account_data(account, officer=officer) for account in page or []]
+        rows = [_with_recommendations(account, officer=officer) for account in page or []]
         return paginator.get_paginated_response(CreditAccountOutput(rows, many=True).data)
 
     @extend_schema(
