@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from apps.accounts.models import User
 from apps.tradedesk.admin.common import ReadOnlyInline
-from apps.trades.models import Negotiation, NegotiationMessage, Offer, TradesSettings
+from apps.trades.models import Negotiation, NegotiationMessage, Offer, PartnerTradeProfile, TradesSettings
 from apps.trades.selectors import negotiations_visible_to
 
 
@@ -75,3 +75,24 @@ class TradesSettingsAdmin(admin.ModelAdmin):
         if user.organization_id is None:
             return found.none()
         return found.filter(organization_id=user.organization_id)
+
+
+@admin.register(PartnerTradeProfile)
+class PartnerTradeProfileAdmin(admin.ModelAdmin):
+    """What trades keeps per partner: the agriculturist flag (its sales are under reverse charge).
+    Staff see their organization's partners only."""
+
+    list_display = ("partner", "is_agriculturist")
+    list_filter = ("is_agriculturist",)
+    autocomplete_fields = ("partner",)
+    search_fields = ("partner__code", "partner__legal_name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PartnerTradeProfile]:
+        user = request.user
+        assert isinstance(user, User)
+        found = PartnerTradeProfile.objects.select_related("partner")
+        if user.user_type == "SUPER_ADMIN":
+            return found
+        if user.organization_id is None:
+            return found.none()
+        return found.filter(partner__organization_id=user.organization_id)
