@@ -13,6 +13,8 @@ so the ratio holds on a noisy machine:
     reservations        reservations/s, 16 clients, oversell vs raw UPDATEs   (bench/reservations.py)
     exposure_reserve    credit bookings/s, 16 clients, breaches vs raw UPDATEs (bench/exposure_reserve.py)
     matching            1 requirement x 50,000 offers, sweep, approve->proposed vs bare numpy (bench/matching.py)
+    negotiate_accept    accepts/s, 16 buyers x 4 offers, oversell and credit
+                        breaches vs the raw SQL of an accept                  (bench/negotiate_accept.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -57,6 +59,7 @@ BENCHMARKS = (
     "reservations",
     "exposure_reserve",
     "matching",
+    "negotiate_accept",
 )
 
 

@@ -252,6 +252,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 300,
         "description": "Exposure monitoring: re-weigh credit rows after weight changes, emit one alert per level crossing.",
     },
+    "trades.expire_negotiations": {
+        "task": "apps.trades.tasks.expire_negotiations",
+        "every_seconds": 60,
+        "description": "Negotiations idle 48 h after their last offer -> EXPIRED, reservation released (idempotent).",
+    },
 }
 
 # --- Event outbox (ARCHITECTURE section 8) ----------------------------------------------
@@ -271,6 +276,9 @@ OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
 # --- Trade desk ------------------------------------------------------------------------------
 # How long a reservation of availability quantity holds unless its caller gives a ttl.
 TRADEDESK_RESERVATION_TTL_MINUTES = env.int("TRADEDESK_RESERVATION_TTL_MINUTES", default=30)
+# An owned reservation (a negotiation's) is released by its owner; the trade desk's job takes it
+# only this long after the owner's expiry, as a safety net.
+TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES = env.int("TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES", default=15)
 
 # --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
 REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
@@ -464,6 +472,9 @@ SPECTACULAR_SETTINGS = {
         "RequirementStatusEnum": "apps.tradedesk.models.RequirementStatus",
         "AvailabilityStatusEnum": "apps.tradedesk.models.AvailabilityStatus",
         "ReservationStatusEnum": "apps.tradedesk.models.ReservationStatus",
+        "NegotiationStatusEnum": "apps.trades.models.NegotiationStatus",
+        "TradeStatusEnum": "apps.trades.models.TradeStatus",
+        "TradeAmendmentKindEnum": "apps.trades.models.AmendmentKind",
     },
 }
 

@@ -76,6 +76,10 @@ _DESK_READS_RISK = [
     "risk.view_exposurealert",
 ]
 
+# What back-office roles may read of negotiations and trades, and what the desk does with them.
+_VIEW_TRADES = ["trades.view_negotiation", "trades.view_trade", "trades.view_tradeamendment"]
+_RUN_TRADES = ["trades.negotiate_for_partner", "trades.manage_trade", "trades.change_tradessettings"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PLATFORM_ADMIN: [
         *_VIEW_BASICS,
@@ -163,6 +167,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
         *_RUN_RISK,
+        *_VIEW_TRADES,
+        *_RUN_TRADES,
     ],
     Role.KYC_OFFICER: [
         *_VIEW_BASICS,
@@ -189,6 +195,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
         *_DESK_READS_RISK,
+        *_VIEW_TRADES,
+        *_RUN_TRADES,
     ],
     Role.RISK_OFFICER: [
         *_VIEW_BASICS,
@@ -201,6 +209,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_documentseries",
         *_VIEW_TRADEDESK,
         *_RUN_RISK,
+        *_VIEW_TRADES,
     ],
     Role.PARTNER_OWNER: ["organizations.view_organization"],
     Role.PARTNER_TRADER: ["organizations.view_organization"],

@@ -112,6 +112,13 @@ class RequirementFieldNotEditable(Conflict):
         )
 
 
+class FulfilmentReversalExceeds(Conflict):
+    """409: taking back more fulfilment than the requirement has."""
+
+    code = "fulfilment_reversal_exceeds"
+    default_detail = "Less than that is fulfilled on the requirement."
+
+
 class FulfilmentExceedsMax(Conflict):
     """409: recording this fulfilment would take the requirement beyond its maximum quantity."""
 

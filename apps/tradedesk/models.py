@@ -177,7 +177,13 @@ class Availability(BaseModel):
 class Reservation(BaseModel):
     """Quantity held on an availability for a negotiation or a trade, until released, sold or
     expired. `purpose`/`reference` name what holds it (plain values: the negotiation or trade
-    lives in a later model and may not exist yet)."""
+    lives in a later model and may not exist yet).
+
+    An owned reservation (`owner_type`/`owner_id`, e.g. `trades.negotiation` and its id) lives as
+    long as its owner says: the owner sets `expires_at` and moves it on (reservation_extend,
+    reservation_resize) and releases it itself; the trade desk's expiry job takes an owned
+    reservation only `TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES` after that expiry, as a safety
+    net should the owner never come back."""
 
     availability = models.ForeignKey(Availability, on_delete=models.PROTECT, related_name="reservations")
     quantity_kg = _kg()
@@ -192,15 +198,25 @@ class Reservation(BaseModel):
     )
     expires_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    owner_type = models.CharField(max_length=40, null=True, blank=True, help_text="What holds it: trades.negotiation.")
+    owner_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(quantity_kg__gt=0), name="reservation_quantity_positive"),
             models.CheckConstraint(
+                condition=Q(owner_type__isnull=True, owner_id__isnull=True)
+                | Q(owner_type__isnull=False, owner_id__isnull=False),
+                name="reservation_owner_complete",
+            ),
+            models.CheckConstraint(
                 condition=Q(status="ACTIVE") | Q(closed_at__isnull=False), name="reservation_closed_has_time"
             ),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"], name="reservation_expiry_idx")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="reservation_expiry_idx"),
+            models.Index(fields=["owner_type", "owner_id"], name="reservation_owner_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity_kg} kg of {self.availability_id} ({self.status})"

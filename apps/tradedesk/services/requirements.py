@@ -41,6 +41,7 @@ from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permissi
 from apps.tradedesk import events
 from apps.tradedesk.errors import (
     FulfilmentExceedsMax,
+    FulfilmentReversalExceeds,
     InvalidTransition,
     RequirementFieldNotEditable,
     RequirementInvalid,
@@ -653,4 +654,51 @@ def requirement_record_fulfilment(
         )
         if requirement.status == FULFILLED:
             _emit(events.REQUIREMENT_FULFILLED, requirement, actor, reference=reference)
+    return requirement
+
+
+def requirement_reverse_fulfilment(
+    *, requirement_id: UUID, quantity_kg: Decimal, reference: str, actor: User | None = None
+) -> Requirement:
+    """Take back `quantity_kg` (> 0) a trade (`reference`) had fulfilled: the trade was cancelled
+    or its quantity cut. For trade services only.
+
+    One conditional UPDATE (`fulfilled_kg >= q`). A FULFILLED or PARTIALLY_FULFILLED requirement
+    is live again: PARTIALLY_FULFILLED while something stays fulfilled, ACTIVE when nothing does
+    (its validity still applies: the expiry job closes it if it has passed). A CANCELLED or
+    EXPIRED requirement keeps its state (only the figure moves). 409
+    fulfilment_reversal_exceeds with `fulfilled_kg` when less than that is fulfilled; nothing is
+    written then. Emits tradedesk.requirement.fulfilment_changed with a negative quantity."""
+    quantity = _in.number(quantity_kg, "quantity_kg", places=3, max_digits=16)
+    if quantity <= 0:
+        raise _invalid("quantity_kg", "quantity_invalid", f"quantity_kg must be more than zero; got {quantity}.")
+    with transaction.atomic():
+        now = timezone.now()
+        reopened = Q(status__in=(FULFILLED, PARTIALLY_FULFILLED))
+        updated = Requirement.objects.filter(pk=requirement_id, fulfilled_kg__gte=quantity).update(
+            fulfilled_kg=F("fulfilled_kg") - quantity,
+            status=Case(
+                When(reopened & Q(fulfilled_kg=quantity), then=Value(ACTIVE)),
+                When(reopened, then=Value(PARTIALLY_FULFILLED)),
+                default=F("status"),
+            ),
+            closed_at=Case(When(reopened, then=Value(None)), default=F("closed_at")),
+            updated_at=now,
+        )
+        requirement = Requirement.objects.filter(pk=requirement_id).first()
+        if requirement is None:
+            raise RequirementNotFound()
+        if not updated:
+            raise FulfilmentReversalExceeds(
+                f"Only {requirement.fulfilled_kg} kg is fulfilled; {quantity} kg cannot be taken back.",
+                extra={"fulfilled_kg": str(requirement.fulfilled_kg)},
+            )
+        _emit(
+            events.REQUIREMENT_FULFILMENT_CHANGED,
+            requirement,
+            actor,
+            quantity_kg=dec(-quantity, 3),
+            reference=reference,
+            reversed=True,
+        )
     return requirement

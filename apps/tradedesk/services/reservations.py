@@ -66,6 +66,15 @@ def default_ttl() -> timedelta:
     return timedelta(minutes=int(getattr(settings, "TRADEDESK_RESERVATION_TTL_MINUTES", 30)))
 
 
+def owned_grace() -> timedelta:
+    """How long after an owned reservation's expiry the trade desk's job may take it (the owner
+    releases it itself first; this is the safety net)."""
+    return timedelta(minutes=int(getattr(settings, "TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES", 15)))
+
+
+OWNER_TYPE_MAX_LENGTH = 40
+
+
 def ensure_desk_can_manage_reservations(actor: User, availability: Availability) -> None:
     """The desk's manual reservations (API): staff of the availability's organization with
     tradedesk.change_availability. Outside the organization (or not staff) 404, without it 403."""
@@ -150,9 +159,14 @@ def availability_reserve(
     buyer_id: UUID | None = None,
     actor: User | None = None,
     ttl: timedelta | None = None,
+    owner_type: str | None = None,
+    owner_id: UUID | None = None,
+    expires_at: datetime | None = None,
 ) -> Reservation:
     """Hold `quantity_kg` of an ACTIVE availability until released, sold or `ttl` (default
-    TRADEDESK_RESERVATION_TTL_MINUTES) has passed.
+    TRADEDESK_RESERVATION_TTL_MINUTES) has passed. An owner (`owner_type` and `owner_id`, e.g.
+    `trades.negotiation` and its id) may set its own `expires_at` instead of a ttl, and moves it
+    on with reservation_extend / reservation_resize (see the model).
 
     One conditional UPDATE decides (see the module docstring), so concurrent reservations never
     together take more than is available. Refuses: 409 insufficient_quantity (with
@@ -165,9 +179,12 @@ def availability_reserve(
     quantity = _quantity(quantity_kg)
     purpose = _text(purpose, "purpose", PURPOSE_MAX_LENGTH, required=True).upper()
     reference = _text(reference, "reference", REFERENCE_MAX_LENGTH, required=False)
+    owner_type = _owner(owner_type, owner_id)
     ttl = default_ttl() if ttl is None else ttl
     if ttl <= timedelta(0):
         raise AvailabilityInvalid("ttl", "ttl_invalid", "A reservation lasts a positive time.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
     with transaction.atomic():
         seller = Availability.objects.filter(pk=availability_id).only("organization_id", "partner_id").first()
         if seller is None:
@@ -204,7 +221,9 @@ def availability_reserve(
             reference=reference,
             buyer=buyer,
             created_by=actor,
-            expires_at=now + ttl,
+            expires_at=expires_at or now + ttl,
+            owner_type=owner_type,
+            owner_id=owner_id if owner_type else None,
         )
         emit_availability_event(
             events.AVAILABILITY_RESERVED,
@@ -213,6 +232,17 @@ def availability_reserve(
             **_reservation_extra(reservation, reservation_expires_at=instant(reservation.expires_at)),
         )
     return reservation
+
+
+def _owner(owner_type: str | None, owner_id: UUID | None) -> str | None:
+    owner_type = (owner_type or "").strip() or None
+    if (owner_type is None) != (owner_id is None):
+        raise AvailabilityInvalid("owner_id", "owner_incomplete", "An owner is a type and an id, or neither.")
+    if owner_type is not None and len(owner_type) > OWNER_TYPE_MAX_LENGTH:
+        raise AvailabilityInvalid(
+            "owner_type", "too_long", f"owner_type has at most {OWNER_TYPE_MAX_LENGTH} characters."
+        )
+    return owner_type
 
 
 def _lock_pair(reservation_id: UUID) -> tuple[Availability, Reservation]:
@@ -294,16 +324,20 @@ def availability_sell(*, reservation_id: UUID, actor: User | None = None) -> Res
 
 
 def reservations_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """ACTIVE reservations whose expiry has come -> EXPIRED, their quantity available again (as
+    """ACTIVE reservations whose expiry has come (an owned one's plus the grace) -> EXPIRED, their quantity available again (as
     a release, with tradedesk.availability.released, reason `reservation_expired`). Beat, every
     minute. Idempotent, and it never waits: an availability or reservation locked by a
     concurrent change is skipped (SKIP LOCKED) and taken on the next run. Returns how many
     expired."""
     now = now or timezone.now()
+    # An owned reservation is its owner's to release; the job takes it only after a grace.
+    due_filter = Q(owner_type__isnull=True, expires_at__lte=now) | Q(
+        owner_type__isnull=False, expires_at__lte=now - owned_grace()
+    )
     expired = 0
     while True:
         due = list(
-            Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+            Reservation.objects.filter(due_filter, status=ReservationStatus.ACTIVE)
             .order_by("expires_at", "id")
             .values_list("pk", "availability_id")[:batch_size]
         )
@@ -317,7 +351,7 @@ def reservations_expire_due(*, now: datetime | None = None, batch_size: int = 50
                     continue
                 reservation = (
                     Reservation.objects.select_for_update(skip_locked=True)
-                    .filter(pk=reservation_id, status=ReservationStatus.ACTIVE, expires_at__lte=now)
+                    .filter(due_filter, pk=reservation_id, status=ReservationStatus.ACTIVE)
                     .first()
                 )
                 if reservation is None:
@@ -334,3 +368,149 @@ def reservations_expire_due(*, now: datetime | None = None, batch_size: int = 50
         expired += done
         if len(due) < batch_size or done == 0:
             return expired
+
+
+def reservation_extend(*, reservation_id: UUID, expires_at: datetime, actor: User | None = None) -> Reservation:
+    """Move an ACTIVE reservation's expiry to `expires_at` (its owner keeps it as long as it
+    lives: a negotiation moves it on with every offer). 409 invalid_transition when no longer
+    ACTIVE; 400 expiry_invalid for a time in the past. No event (nothing on the market moves)."""
+    if expires_at <= timezone.now():
+        raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
+    with transaction.atomic():
+        _availability, reservation = _lock_pair(reservation_id)
+        if reservation.status != ReservationStatus.ACTIVE:
+            raise InvalidTransition(action="extend", current=reservation.status, allowed=(ReservationStatus.ACTIVE,))
+        reservation.expires_at = expires_at
+        reservation.save(update_fields=["expires_at", "updated_at"])
+    return reservation
+
+
+def reservation_resize(
+    *,
+    reservation_id: UUID,
+    quantity_kg: Decimal,
+    actor: User | None = None,
+    expires_at: datetime | None = None,
+) -> Reservation:
+    """Move an ACTIVE reservation to `quantity_kg` in one step: the difference is taken from (or
+    given back to) the availability by one conditional UPDATE, so it never oversells.
+
+    Locks the availability, then the reservation. The new quantity obeys the reservation rules
+    as a fresh reservation of it would (the minimum order unless it takes everything left,
+    whole lots whole), measured against what is available plus what this reservation already
+    holds. Refuses like availability_reserve (409 insufficient_quantity, 400
+    below_minimum_order / partial_order_not_allowed, 409 availability_expired for a growth past
+    the offer's window) and 409 invalid_transition for a reservation no longer ACTIVE; nothing
+    changes on refusal. Optionally moves the expiry. Emits tradedesk.availability.reserved
+    (growth) or tradedesk.availability.released (shrink) with `resized_from_kg`."""
+    quantity = _quantity(quantity_kg)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
+    with transaction.atomic():
+        availability, reservation = _lock_pair(reservation_id)
+        if reservation.status != ReservationStatus.ACTIVE:
+            raise InvalidTransition(action="resize", current=reservation.status, allowed=(ReservationStatus.ACTIVE,))
+        held = reservation.quantity_kg
+        delta = quantity - held
+        now = timezone.now()
+        if delta:
+            _check_resize(availability, held, quantity, now)
+        if delta > 0:
+            takes_all = Q(available_kg=delta)
+            updated = Availability.objects.filter(pk=availability.pk, status=ACTIVE, available_kg__gte=delta).update(
+                available_kg=F("available_kg") - delta,
+                reserved_kg=F("reserved_kg") + delta,
+                status=Case(When(takes_all, then=Value(RESERVED)), default=Value(ACTIVE)),
+                updated_at=now,
+            )
+            if updated != 1:  # the row is locked and was checked: unreachable unless the rules changed
+                raise InsufficientQuantity()
+        elif delta < 0:
+            updated = Availability.objects.filter(pk=availability.pk, reserved_kg__gte=-delta).update(
+                available_kg=F("available_kg") - delta,
+                reserved_kg=F("reserved_kg") + delta,
+                status=Case(When(status=RESERVED, then=Value(ACTIVE)), default=F("status")),
+                updated_at=now,
+            )
+            if updated != 1:
+                raise RuntimeError(f"reservation {reservation.pk} holds more than its availability has reserved")
+        reservation.quantity_kg = quantity
+        if expires_at is not None:
+            reservation.expires_at = expires_at
+        reservation.save(update_fields=["quantity_kg", "expires_at", "updated_at"])
+        if delta:
+            availability.refresh_from_db()
+            emit_availability_event(
+                events.AVAILABILITY_RESERVED if delta > 0 else events.AVAILABILITY_RELEASED,
+                availability,
+                actor,
+                **_reservation_extra(reservation, resized_from_kg=dec(held, 3), reason="resized"),
+            )
+    return reservation
+
+
+def _check_resize(availability: Availability, held: Decimal, quantity: Decimal, now: datetime) -> None:
+    """The rules of reserving `quantity` when `held` is already ours (the row is locked): a
+    growth needs the quantity and a live offer; any new size obeys the minimum order and the
+    whole-lot rule."""
+    delta = quantity - held
+    available = availability.available_kg
+    within_reach = available + held
+    if delta > 0:
+        if availability.status == RESERVED or available < delta:
+            raise InsufficientQuantity(
+                f"Only {within_reach} kg can be held ({available} kg more); {quantity} kg was asked.",
+                extra={"available_kg": str(available)},
+            )
+        if availability.status != ACTIVE:
+            raise InvalidTransition(action="reserve", current=availability.status, allowed=(ACTIVE,))
+        if availability.expires_at <= now:
+            raise AvailabilityExpired()
+    if quantity != within_reach and not availability.partial_allowed:
+        raise PartialOrderNotAllowed(
+            f"This availability is sold whole: hold all {within_reach} kg.", extra={"available_kg": str(available)}
+        )
+    if quantity != within_reach and quantity < availability.min_order_kg:
+        raise BelowMinimumOrder(
+            f"The minimum order is {availability.min_order_kg} kg (or all {within_reach} kg).",
+            extra={"min_order_kg": str(availability.min_order_kg), "available_kg": str(available)},
+        )
+
+
+def availability_return_sold(
+    *, availability_id: UUID, quantity_kg: Decimal, reference: str = "", actor: User | None = None
+) -> Availability:
+    """Give `quantity_kg` sold by a trade back to available (a cancelled or shrunk trade: what
+    was not delivered goes back on the market). One conditional UPDATE (`sold >= q`); a SOLD or
+    RESERVED availability becomes ACTIVE (an expired or cancelled one keeps its state, with the
+    quantity available but off the market). 409 insufficient_quantity when less than that is
+    sold. Emits tradedesk.availability.released with `returned_from_sale`."""
+    quantity = _quantity(quantity_kg)
+    reference = _text(reference, "reference", REFERENCE_MAX_LENGTH, required=False)
+    with transaction.atomic():
+        lock_availability(availability_id)
+        now = timezone.now()
+        updated = Availability.objects.filter(pk=availability_id, sold_kg__gte=quantity).update(
+            available_kg=F("available_kg") + quantity,
+            sold_kg=F("sold_kg") - quantity,
+            status=Case(When(status__in=(SOLD, RESERVED), then=Value(ACTIVE)), default=F("status")),
+            updated_at=now,
+        )
+        availability = Availability.objects.select_related(
+            "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+        ).get(pk=availability_id)
+        if updated != 1:
+            raise InsufficientQuantity(
+                f"Only {availability.sold_kg} kg is sold; {quantity} kg cannot be returned.",
+                extra={"sold_kg": str(availability.sold_kg)},
+            )
+        emit_availability_event(
+            events.AVAILABILITY_RELEASED,
+            availability,
+            actor,
+            returned_from_sale=True,
+            quantity_kg=dec(quantity, 3),
+            reference=reference,
+            reason="sale_returned",
+        )
+    return availability

@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern
 
-urlpatterns: list[URLPattern] = []
+from apps.trades.api import negotiations, trades
+
+urlpatterns: list[URLPattern] = [*negotiations.urlpatterns, *trades.urlpatterns]

@@ -1,0 +1,17 @@
+"""Event types of negotiations and trades (SPEC section 12)."""
+
+NEGOTIATION_STARTED = "trades.negotiation.started"
+NEGOTIATION_OFFER_MADE = "trades.negotiation.offer_made"
+NEGOTIATION_ACCEPTED = "trades.negotiation.accepted"
+NEGOTIATION_REJECTED = "trades.negotiation.rejected"
+NEGOTIATION_EXPIRED = "trades.negotiation.expired"
+NEGOTIATION_CANCELLED = "trades.negotiation.cancelled"
+NEGOTIATION_MESSAGE_POSTED = "trades.negotiation.message_posted"
+
+TRADE_CREATED = "trades.trade.created"
+TRADE_STATUS_CHANGED = "trades.trade.status_changed"
+TRADE_BRANCHES_SELECTED = "trades.trade.branches_selected"
+TRADE_AMENDMENT_REQUESTED = "trades.trade.amendment_requested"
+TRADE_AMENDMENT_DECIDED = "trades.trade.amendment_decided"
+TRADE_CANCEL_REQUESTED = "trades.trade.cancel_requested"
+TRADE_CANCELLED = "trades.trade.cancelled"
