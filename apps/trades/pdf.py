@@ -3,6 +3,7 @@ ship-from, the goods, quantity and price, the terms, and the GST lines."""
 
 from __future__ import annotations
 
+from html import escape
 from io import BytesIO
 from typing import Any
 
@@ -22,12 +23,14 @@ def _address(snapshot: dict[str, Any]) -> str:
     line = ", ".join(p for p in parts if p)
     state = snapshot.get("state_code", "")
     gstin = snapshot.get("gstin", "")
-    return f"{line} (state {state}){f', GSTIN {gstin}' if gstin else ''}"
+    return escape(f"{line} (state {state}){f', GSTIN {gstin}' if gstin else ''}")
 
 
 def _party(snapshot: dict[str, Any]) -> str:
     gstin = snapshot.get("gstin") or "-"
-    return f"{snapshot.get('legal_name', '')} ({snapshot.get('code', '')}), GSTIN {gstin}, PAN {snapshot.get('pan') or '-'}"
+    return escape(
+        f"{snapshot.get('legal_name', '')} ({snapshot.get('code', '')}), GSTIN {gstin}, PAN {snapshot.get('pan') or '-'}"
+    )
 
 
 def _table(rows: list[list[str]], widths: list[float]) -> Table:

@@ -33,7 +33,11 @@ def _owner(partner_id: Any) -> Any:
 def _terms(proposal: MatchProposal) -> dict[str, Any] | None:
     """An offer of what both sides can take: the lot whole if it is sold whole, else the larger
     of its minimum order and 30 bales' worth, within what the buyer still needs."""
+    proposal.availability.refresh_from_db()  # an earlier demo trade may have sold some of it
+    proposal.requirement.refresh_from_db()
     offer, need = proposal.availability, proposal.requirement
+    if offer.status != "ACTIVE" or need.status not in ("ACTIVE", "PARTIALLY_FULFILLED"):
+        return None
     remaining = need.max_kg - need.fulfilled_kg
     quantity = offer.available_kg if not offer.partial_allowed else max(offer.min_order_kg, Decimal("5100"))
     quantity = min(quantity, offer.available_kg)
@@ -81,14 +85,11 @@ def seed_trades(report: SeedReport) -> None:
             .filter(organization=organization, status=ProposalStatus.ACTIVE)
             .order_by("-score", "id")
         )
-        used: set[Any] = set()
         outcomes = []
         plan = list(PLAN)
         for proposal in proposals:
             if not plan:
                 break
-            if proposal.availability_id in used or proposal.requirement_id in used:
-                continue
             try:
                 outcome = _play(proposal, plan[0])
             except DomainError as refusal:
@@ -97,7 +98,6 @@ def seed_trades(report: SeedReport) -> None:
                 if outcome != "skipped":
                     outcomes.append(outcome)
                 continue
-            used |= {proposal.availability_id, proposal.requirement_id}
             outcomes.append(outcome)
             plan.pop(0)
         report.lines.append(f"trades: {organization.code} negotiations: {', '.join(outcomes) or 'none'}")

@@ -73,6 +73,8 @@ def _clean(trade: Trade, kind: str, values: Mapping[str, Any], side: str) -> tup
         raise _invalid("kind", "kind_invalid", f"kind is one of {', '.join(FIELDS)}.")
     if not isinstance(values, Mapping):
         raise _invalid("values", "values_invalid", "values is an object.")
+    # JSON numbers arrive as floats: read them as the decimal the client wrote.
+    values = {key: Decimal(repr(v)) if isinstance(v, float) else v for key, v in values.items()}
     unknown = set(values) - FIELDS[kind]
     if unknown or not values:
         raise _invalid("values", "values_invalid", f"A {kind} amendment takes {', '.join(sorted(FIELDS[kind]))}.")
