@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.body_limit.BodyLimitMiddleware",  # before anything reads a body
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -312,6 +313,13 @@ PARTNERS_KYC_VALIDITY_DAYS = env.int("PARTNERS_KYC_VALIDITY_DAYS", default=365)
 PARTNERS_KYC_REMINDER_DAYS = tuple(
     sorted((int(d) for d in env.list("PARTNERS_KYC_REMINDER_DAYS", default=["90", "60", "30", "7"])), reverse=True)
 )
+
+# --- Request bodies (apps.core.body_limit; issue 14) ----------------------------------------------
+# Every /api/ body is refused (413) over this size before it is read; KYC uploads get their own.
+API_BODY_MAX_BYTES = env.int("API_BODY_MAX_BYTES", default=2_621_440)  # 2.5 MB
+API_BODY_LIMIT_OVERRIDES = [
+    (r"^/api/v1/partners/(applications/)?[^/]+/documents/$", PARTNERS_DOCUMENT_MAX_BYTES + 1024 * 1024),
+]
 
 # --- Partners: OCR and GST verification adapters (apps.partners.ocr, apps.partners.gst) ----------
 # OCR of uploaded KYC documents: a dotted path of a callable (document_type, bytes) -> dict wins;

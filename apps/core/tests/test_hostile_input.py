@@ -100,3 +100,108 @@ def test_djangos_own_400_under_the_api_is_in_the_error_shape():
     assert response.status_code == 400
     assert set(body) >= ERROR_KEYS
     assert body["code"] == "too_many_fields"
+
+
+# --- item 7: one size limit for every API body, enforced before reading ------------------------------
+
+BIG = 3 * 1024 * 1024  # over the 2.5 MB default
+
+
+def _assert_too_large_asgi(messages: list[dict]) -> dict:
+    start, body = messages[0], messages[1]
+    assert start["type"] == "http.response.start"
+    assert start["status"] == 413
+    assert (b"content-type", b"application/json") in start["headers"]
+    parsed = json.loads(body["body"])
+    assert set(parsed) >= ERROR_KEYS
+    assert parsed["code"] == "payload_too_large"
+    return parsed
+
+
+def test_a_json_body_over_the_limit_is_a_413_without_reaching_the_view(api_client, settings):
+    body = b'{"email": "a@example.com", "password": "' + b"x" * BIG + b'"}'
+
+    response = api_client.generic("POST", LOGIN, body, content_type="application/json")
+
+    body = _assert_error(response, 413, "payload_too_large")
+    assert body["request_id"] == response["X-Request-ID"]
+
+
+def test_a_body_just_under_the_limit_is_read(api_client, settings):
+    settings.API_BODY_MAX_BYTES = 4096
+    body = b'{"email": "a@example.com", "password": "' + b"x" * 3000 + b'"}'
+
+    response = api_client.generic("POST", LOGIN, body, content_type="application/json")
+
+    assert response.status_code == 400  # the serializer's answer (password too long), not 413
+    assert response.json()["code"] == "validation_failed"
+
+
+async def _asgi_post(path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) -> list[dict]:
+    """Drive the real ASGI application; stop sending as soon as it answers."""
+    import asyncio
+
+    from cotton_erp.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"content-type", b"application/json"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    inbox: asyncio.Queue = asyncio.Queue()
+    for i, chunk in enumerate(chunks):
+        inbox.put_nowait({"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1})
+    sent: list[dict] = []
+    read = 0
+
+    async def receive() -> dict:
+        nonlocal read
+        message = await inbox.get()
+        read += 1
+        return message
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(application(scope, receive, send), timeout=20)
+    sent.append({"chunks_read": read})
+    return sent
+
+
+@pytest.mark.asyncio
+async def test_asgi_refuses_a_declared_100_mb_body_before_reading_any_of_it():
+    # The client announces 100 MB and has sent one small chunk; nothing more will ever come.
+    sent = await _asgi_post(LOGIN, [b"{"], [(b"content-length", str(100 * 1024 * 1024).encode())])
+
+    _assert_too_large_asgi(sent)
+    assert sent[-1] == {"chunks_read": 0}
+
+
+@pytest.mark.asyncio
+async def test_asgi_stops_reading_a_chunked_body_at_the_limit():
+    chunks = [b"x" * (1024 * 1024)] * 10  # 10 MB, no Content-Length
+
+    sent = await _asgi_post(LOGIN, chunks, [])
+
+    _assert_too_large_asgi(sent)
+    assert sent[-1]["chunks_read"] == 3  # 2.5 MB is passed within the third megabyte
+
+
+def test_kyc_document_uploads_have_their_own_larger_limit():
+    from django.conf import settings
+
+    from apps.core.body_limit import body_limit_for
+
+    assert body_limit_for(LOGIN) == settings.API_BODY_MAX_BYTES == 2_621_440
+    upload = "/api/v1/partners/applications/7d3c2f4e-1b2a-4c5d-8e9f-000000000042/documents/"
+    assert body_limit_for(upload) > settings.PARTNERS_DOCUMENT_MAX_BYTES
+    assert body_limit_for("/api/v1/partners/7d3c2f4e-1b2a-4c5d-8e9f-000000000042/documents/") == body_limit_for(upload)
+    assert body_limit_for("/admin/login/") is None  # Django's own limits apply outside the API
