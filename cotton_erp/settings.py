@@ -261,6 +261,9 @@ OUTBOX_HINT_DEBOUNCE_MS = env.int("OUTBOX_HINT_DEBOUNCE_MS", default=20)
 # --- Trade desk ------------------------------------------------------------------------------
 # How long a reservation of availability quantity holds unless its caller gives a ttl.
 TRADEDESK_RESERVATION_TTL_MINUTES = env.int("TRADEDESK_RESERVATION_TTL_MINUTES", default=30)
+# Dates a posting may carry, around today (tradedesk.inputs): anything further is refused (issue 14).
+INPUT_DATES_MAX_PAST_DAYS = env.int("INPUT_DATES_MAX_PAST_DAYS", default=366)
+INPUT_DATES_MAX_FUTURE_DAYS = env.int("INPUT_DATES_MAX_FUTURE_DAYS", default=2 * 366)
 
 # --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
 REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
