@@ -36,9 +36,13 @@ from apps.accounts.sms import get_sms_backend
 from apps.accounts.tokens import (
     TokenPair,
     blacklist_once,
+    family_is_revoked,
+    family_of,
+    family_revoke,
     issue_tokens,
     issued_before_revocation,
     parse_refresh,
+    reused_family,
     token_issued_at,
 )
 from apps.accounts.users import user_create
@@ -241,14 +245,25 @@ def _otp_check(*, mobile: str, code: str) -> tuple[User | None, bool, int]:
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair issued."""
-    token = parse_refresh(refresh)
+    """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair of the same
+    session family issued. A rotated token presented again revokes its family (reuse)."""
+    try:
+        token = parse_refresh(refresh)
+    except InvalidToken:
+        # A rotated token used again was copied: end the whole session it belongs to (issue 14).
+        family = reused_family(refresh)
+        if family is not None:
+            family_revoke(family)
+            log.warning("auth.refresh_token_reused", family=family)
+        raise
     user = User.objects.filter(pk=token.get("user_id")).first()
     if user is None or not user.is_active or issued_before_revocation(user, token_issued_at(token)):
         raise InvalidToken()
+    if family_is_revoked(family_of(token)):
+        raise InvalidToken()
     with transaction.atomic():
         blacklist_once(token)
-    return issue_tokens(user)
+    return issue_tokens(user, family=family_of(token))
 
 
 def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
