@@ -163,7 +163,10 @@ def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequ
     minutes = settings.OTP_TTL_SECONDS // 60
     try:
         get_sms_backend().send(
-            to=mobile, body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it."
+            to=mobile,
+            body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it.",
+            # Whose code it is: the user's organization, or the one the applicant's code is for.
+            organization_id=user.organization_id if user is not None else organization.pk,  # type: ignore[union-attr]
         )
     except SmsUnavailable:
         # A code nobody received must neither be valid nor count towards the send limits.
