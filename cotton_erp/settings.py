@@ -387,6 +387,9 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_SEND_LIMIT_SHORT = env.int("OTP_SEND_LIMIT_SHORT", default=3)
 OTP_SEND_WINDOW_SHORT_SECONDS = env.int("OTP_SEND_WINDOW_SHORT_SECONDS", default=10 * 60)
 OTP_SEND_LIMIT_DAY = env.int("OTP_SEND_LIMIT_DAY", default=10)
+# SMS pumping (issue 14): OTP requests per client IP and SMS per organization, each per hour.
+OTP_SEND_LIMIT_PER_IP_HOUR = env.int("OTP_SEND_LIMIT_PER_IP_HOUR", default=20)
+OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR = env.int("OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR", default=200)
 PHONE_DEFAULT_COUNTRY_CODE = env.str("PHONE_DEFAULT_COUNTRY_CODE", default="91")
 
 # SMS adapter: the log + dev inbox backend by default; the HTTP backend when a gateway is set.
