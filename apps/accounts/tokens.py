@@ -118,7 +118,7 @@ def reused_family(raw: str) -> str | None:
     from rest_framework_simplejwt.state import token_backend
 
     try:
-        payload = token_backend.decode(raw, verify=True)
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]
     except (TokenError, TokenBackendError):
         return None
     if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh":

@@ -86,7 +86,7 @@ class BodyLimitMiddleware:
 
 
 class BodyLimitASGIMiddleware:
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, app: Any) -> None:  # an ASGI application (Django's handler)
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 PLAIN_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")  # ASCII digits only
 MAX_NUMBER_CHARS = 100
@@ -50,10 +51,10 @@ def hold_drf_decimal_fields_to_plain_strings() -> None:
         return
     original = field_class.to_internal_value
 
-    def to_internal_value(self: serializers.DecimalField, data: object) -> Decimal:
+    def to_internal_value(self: Any, data: Any) -> Decimal:
         if isinstance(data, str) and not is_plain_decimal(data.strip()):
             self.fail("invalid")
-        return original(self, data)  # type: ignore[no-any-return]
+        return original(self, data)
 
-    field_class.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    field_class.to_internal_value = to_internal_value  # type: ignore[method-assign,assignment]
     field_class._cotton_plain_strings = True  # type: ignore[attr-defined]

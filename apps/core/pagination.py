@@ -64,7 +64,7 @@ class CappedCursorPagination(CursorPagination):
                 raise ValueError("NUL in position")
         except (TypeError, ValueError, UnicodeError, binascii.Error):
             raise CursorInvalid() from None
-        return Cursor(offset=offset, reverse=reverse == "1", position=position)
+        return Cursor(offset=offset, reverse=reverse == "1", position=position)  # type: ignore[arg-type]
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         if self.cursor_query_param not in request.query_params:

@@ -36,6 +36,8 @@ from apps.partners.models import BusinessPartner
 from apps.tradedesk.errors import PostingInvalid
 from apps.tradedesk.models import Visibility
 
+CalendarDate = date  # `Inputs.date` shadows the name inside the class
+
 PER_KG_PLACES = 4
 UNIT_KEYS = ("quantity_unit", "price_unit")
 
@@ -185,7 +187,7 @@ class Inputs:
             raise self.error(attr, "not_a_date", f"{attr} must be a date (YYYY-MM-DD).")
         return self._within_range(parsed, attr)
 
-    def _within_range(self, day: date, attr: str) -> date:
+    def _within_range(self, day: CalendarDate, attr: str) -> CalendarDate:
         """Dates within INPUT_DATES_MAX_PAST_DAYS before and INPUT_DATES_MAX_FUTURE_DAYS after
         today: year 9999 or 0001 is a typo or a probe, never a delivery date (issue 14)."""
         today = timezone.localdate()
