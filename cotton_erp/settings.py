@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.body_limit.BodyLimitMiddleware",  # before anything reads a body
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -280,6 +281,10 @@ TRADEDESK_RESERVATION_TTL_MINUTES = env.int("TRADEDESK_RESERVATION_TTL_MINUTES",
 # only this long after the owner's expiry, as a safety net.
 TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES = env.int("TRADEDESK_OWNED_RESERVATION_GRACE_MINUTES", default=15)
 
+# Dates a posting may carry, around today (tradedesk.inputs): anything further is refused (issue 14).
+INPUT_DATES_MAX_PAST_DAYS = env.int("INPUT_DATES_MAX_PAST_DAYS", default=366)
+INPUT_DATES_MAX_FUTURE_DAYS = env.int("INPUT_DATES_MAX_FUTURE_DAYS", default=2 * 366)
+
 # --- Realtime (ARCHITECTURE section 10) ----------------------------------------------------
 REALTIME_TICKET_TTL_SECONDS = env.int("REALTIME_TICKET_TTL_SECONDS", default=30)
 REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=25.0)
@@ -331,6 +336,13 @@ PARTNERS_KYC_VALIDITY_DAYS = env.int("PARTNERS_KYC_VALIDITY_DAYS", default=365)
 PARTNERS_KYC_REMINDER_DAYS = tuple(
     sorted((int(d) for d in env.list("PARTNERS_KYC_REMINDER_DAYS", default=["90", "60", "30", "7"])), reverse=True)
 )
+
+# --- Request bodies (apps.core.body_limit; issue 14) ----------------------------------------------
+# Every /api/ body is refused (413) over this size before it is read; KYC uploads get their own.
+API_BODY_MAX_BYTES = env.int("API_BODY_MAX_BYTES", default=2_621_440)  # 2.5 MB
+API_BODY_LIMIT_OVERRIDES = [
+    (r"^/api/v1/partners/(applications/)?[^/]+/documents/$", PARTNERS_DOCUMENT_MAX_BYTES + 1024 * 1024),
+]
 
 # --- Partners: OCR and GST verification adapters (apps.partners.ocr, apps.partners.gst) ----------
 # OCR of uploaded KYC documents: a dotted path of a callable (document_type, bytes) -> dict wins;
@@ -395,6 +407,9 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_SEND_LIMIT_SHORT = env.int("OTP_SEND_LIMIT_SHORT", default=3)
 OTP_SEND_WINDOW_SHORT_SECONDS = env.int("OTP_SEND_WINDOW_SHORT_SECONDS", default=10 * 60)
 OTP_SEND_LIMIT_DAY = env.int("OTP_SEND_LIMIT_DAY", default=10)
+# SMS pumping (issue 14): OTP requests per client IP and SMS per organization, each per hour.
+OTP_SEND_LIMIT_PER_IP_HOUR = env.int("OTP_SEND_LIMIT_PER_IP_HOUR", default=20)
+OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR = env.int("OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR", default=200)
 PHONE_DEFAULT_COUNTRY_CODE = env.str("PHONE_DEFAULT_COUNTRY_CODE", default="91")
 
 # SMS adapter: the log + dev inbox backend by default; the HTTP backend when a gateway is set.

@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 
 from apps.accounts.models import OtpCode, SmsMessage, User, UserType
@@ -140,14 +139,13 @@ class SmsMessageAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if _is_platform_admin(request.user):
             return qs
-        # Organization staff read what was sent to their own organization's users and applicants
-        # only: another tenant's sign-in codes would let them sign in as that tenant's partners.
+        # Organization staff read what was sent for their own organization only (fixed on each
+        # message when it was sent, not derived from the number): another tenant's sign-in codes
+        # would let them sign in as that tenant's partners.
         organization_id = getattr(request.user, "organization_id", None)
         if organization_id is None:
             return qs.none()
-        users = User.objects.filter(organization_id=organization_id, mobile__isnull=False).values("mobile")
-        applicants = OtpCode.objects.filter(organization_id=organization_id).values("mobile")
-        return qs.filter(Q(to__in=users) | Q(to__in=applicants))
+        return qs.filter(organization_id=organization_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

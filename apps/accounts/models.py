@@ -139,6 +139,11 @@ class SmsMessage(BaseModel):
     to = models.CharField(max_length=16)
     body = models.TextField()
     backend = models.CharField(max_length=100)
+    # Whose message it is, fixed when it is sent (the recipient user's organization, else the one
+    # an applicant's code was issued for): the inbox is scoped by it, never by the number.
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["to", "-created_at"], name="sms_to_recent_idx")]

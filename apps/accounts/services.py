@@ -19,7 +19,6 @@ from apps.accounts.errors import (
     AccountDisabled,
     InvalidCredentials,
     InvalidToken,
-    OrganizationRequired,
     OtpAttemptsExceeded,
     OtpExpired,
     OtpInvalid,
@@ -36,13 +35,18 @@ from apps.accounts.sms import get_sms_backend
 from apps.accounts.tokens import (
     TokenPair,
     blacklist_once,
+    family_is_revoked,
+    family_of,
+    family_revoke,
     issue_tokens,
     issued_before_revocation,
     parse_refresh,
+    reused_family,
     token_issued_at,
 )
 from apps.accounts.users import user_create
 from apps.core.logging import get_logger
+from apps.core.redis import get_redis
 from apps.organizations.selectors import organization_by_code
 
 log = get_logger(__name__)
@@ -95,7 +99,6 @@ def token_obtain_by_password(*, email: str, password: str) -> tuple[User, TokenP
 class OtpRequestResult:
     mobile: str
     expires_in: int
-    new_applicant: bool
 
 
 def _hash_code(mobile: str, code: str) -> str:
@@ -120,27 +123,64 @@ def _ensure_send_allowed(mobile: str) -> None:
             raise OtpSendLimited(retry_after=int(retry_after) + 1)
 
 
-def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequestResult:
+# KEYS: counter. ARGV: limit, window. Counts one send; past the limit gives it back and returns
+# -seconds until the window ends, else the count.
+_COUNT_SEND = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  local wait = redis.call('TTL', KEYS[1])
+  if wait < 1 then wait = 1 end
+  return -wait
+end
+return n
+"""
+
+
+def _ensure_pumping_limits(*, client_ip: str | None, organization_id: object) -> None:
+    """OTP requests per client IP (every request, whether or not an SMS follows) and SMS per
+    organization, each per hour (OTP_SEND_LIMIT_PER_IP_HOUR, OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR)."""
+    counters = []
+    if client_ip:
+        digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client_ip}".encode()).hexdigest()[:32]
+        counters.append((f"cotton:otp:ip:{digest}", settings.OTP_SEND_LIMIT_PER_IP_HOUR))
+    if organization_id is not None:
+        counters.append((f"cotton:otp:org:{organization_id}", settings.OTP_SEND_LIMIT_PER_ORGANIZATION_HOUR))
+    client = get_redis()
+    for key, limit in counters:
+        counted = int(client.eval(_COUNT_SEND, 1, key, limit, 3600))
+        if counted < 0:
+            raise OtpSendLimited(retry_after=-counted)
+
+
+def otp_request(*, mobile: str, organization_code: str | None = None, client_ip: str | None = None) -> OtpRequestResult:
     """Send a 6-digit sign-in code to a partner user's (or an applicant's) mobile.
 
-    An unknown number must name the organization it applies to. Send limits are counted under
-    a per-number advisory lock, so concurrent requests cannot exceed them. The SMS is sent after
-    the code is committed (no network I/O inside the transaction).
+    An unknown number must name the organization it applies to. The answer is the same for a
+    registered partner number, an unknown number without an organization, a staff number and a
+    disabled user (only the first and an applicant naming its organization get an SMS), so the
+    endpoint does not tell which numbers are registered. Sends are limited per client IP and per
+    organization per hour (SMS pumping), and per number under a per-number advisory lock, so
+    concurrent requests cannot exceed them. The SMS is sent after the code is committed (no
+    network I/O inside the transaction).
     """
     mobile = normalize_mobile(mobile)
-    user = User.objects.filter(mobile=mobile).select_related("organization").first()
-    organization = None
-    if user is None:
-        if not organization_code:
-            raise OrganizationRequired()
-        organization = organization_by_code(organization_code)
-        if organization is None:
+    named = None
+    if organization_code:
+        named = organization_by_code(organization_code)
+        if named is None:  # judged the same whoever the number belongs to
             raise UnknownOrganization.for_field("organization_code", UnknownOrganization.default_detail)
-    elif user.user_type != UserType.EXTERNAL:
-        raise OtpLoginNotAllowed()
-    elif not user.is_active:
-        raise AccountDisabled()
+    user = User.objects.filter(mobile=mobile).select_related("organization").first()
+    organization = named if user is None else None
+    sends = organization is not None if user is None else user.user_type == UserType.EXTERNAL and user.is_active
     lockout.ensure_not_locked(f"mobile:{mobile}")
+    billed_to = (organization.pk if organization is not None else None) if user is None else user.organization_id
+    _ensure_pumping_limits(client_ip=client_ip, organization_id=billed_to if sends else None)
+    if not sends:
+        log.info("auth.otp_request_without_sms", registered=user is not None)
+        return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS)
+    assert user is not None or organization is not None  # `sends` above
 
     code = f"{secrets.randbelow(10**settings.OTP_LENGTH):0{settings.OTP_LENGTH}d}"
     with transaction.atomic():
@@ -159,13 +199,16 @@ def otp_request(*, mobile: str, organization_code: str | None = None) -> OtpRequ
     minutes = settings.OTP_TTL_SECONDS // 60
     try:
         get_sms_backend().send(
-            to=mobile, body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it."
+            to=mobile,
+            body=f"{code} is your Cotton ERP sign-in code. It expires in {minutes} minutes. Do not share it.",
+            # Whose code it is: the user's organization, or the one the applicant's code is for.
+            organization_id=user.organization_id if user is not None else organization.pk,  # type: ignore[union-attr]
         )
     except SmsUnavailable:
         # A code nobody received must neither be valid nor count towards the send limits.
         OtpCode.objects.filter(pk=otp.pk).delete()
         raise
-    return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS, new_applicant=user is None)
+    return OtpRequestResult(mobile=mobile, expires_in=settings.OTP_TTL_SECONDS)
 
 
 def otp_verify(*, mobile: str, code: str) -> tuple[User, TokenPair, bool]:
@@ -241,14 +284,25 @@ def _otp_check(*, mobile: str, code: str) -> tuple[User | None, bool, int]:
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair issued."""
-    token = parse_refresh(refresh)
+    """Rotate: the presented refresh token is blacklisted (exactly once) and a new pair of the same
+    session family issued. A rotated token presented again revokes its family (reuse)."""
+    try:
+        token = parse_refresh(refresh)
+    except InvalidToken:
+        # A rotated token used again was copied: end the whole session it belongs to (issue 14).
+        family = reused_family(refresh)
+        if family is not None:
+            family_revoke(family)
+            log.warning("auth.refresh_token_reused", family=family)
+        raise
     user = User.objects.filter(pk=token.get("user_id")).first()
     if user is None or not user.is_active or issued_before_revocation(user, token_issued_at(token)):
         raise InvalidToken()
+    if family_is_revoked(family_of(token)):
+        raise InvalidToken()
     with transaction.atomic():
         blacklist_once(token)
-    return issue_tokens(user)
+    return issue_tokens(user, family=family_of(token))
 
 
 def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:

@@ -5,7 +5,7 @@ circuit breaker. Select one with the SMS_BACKEND setting."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import pybreaker
@@ -14,21 +14,25 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from apps.accounts.errors import SmsUnavailable
-from apps.accounts.models import SmsMessage
+from apps.accounts.models import SmsMessage, User
 from apps.core.logging import get_logger
 
 log = get_logger(__name__)
 
 
 class SmsBackend(Protocol):
-    def send(self, *, to: str, body: str) -> None: ...
+    def send(self, *, to: str, body: str, organization_id: Any = None) -> None: ...
 
 
 class InboxSmsBackend:
     """Offline default: nothing leaves the machine."""
 
-    def send(self, *, to: str, body: str) -> None:
-        SmsMessage.objects.create(to=to, body=body, backend=type(self).__name__)
+    def send(self, *, to: str, body: str, organization_id: Any = None) -> None:
+        """`organization_id`: whose message this is; by default the recipient user's organization
+        (None when the number is nobody's: only the platform admin sees it)."""
+        if organization_id is None:
+            organization_id = User.objects.filter(mobile=to).values_list("organization_id", flat=True).first()
+        SmsMessage.objects.create(to=to, body=body, backend=type(self).__name__, organization_id=organization_id)
         log.info("sms.sent_to_dev_inbox", to=to, body=body)  # masked by the log processor
 
 
@@ -61,7 +65,7 @@ class HttpSmsBackend:
             raise _RetryableGatewayError(f"gateway answered {response.status_code}")
         response.raise_for_status()
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, organization_id: Any = None) -> None:
         try:
             sms_breaker.call(self._post, {"to": to, "body": body, "sender": settings.SMS_HTTP_SENDER})
         except pybreaker.CircuitBreakerError as exc:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.errors import InvalidToken
+from apps.core.redis import get_redis
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -34,9 +37,15 @@ class TokenPair:
 ISSUED_AT_US_CLAIM = "iat_us"
 
 
-def issue_tokens(user: User) -> TokenPair:
+# Every login starts a session family; each rotation hands it on, and the access tokens carry it
+# too. A rotated refresh token presented again revokes the whole family (issue 14).
+FAMILY_CLAIM = "fam"
+
+
+def issue_tokens(user: User, *, family: str | None = None) -> TokenPair:
     refresh = RefreshToken.for_user(user)
     refresh["user_type"] = user.user_type
+    refresh[FAMILY_CLAIM] = family or uuid.uuid4().hex
     refresh[ISSUED_AT_US_CLAIM] = int(refresh.current_time.timestamp() * 1_000_000)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
@@ -78,3 +87,43 @@ def blacklist_once(token: RefreshToken) -> None:
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError as exc:
         raise InvalidToken() from exc
+
+
+# --- session families ---------------------------------------------------------------------------
+
+
+def _family_key(family: str) -> str:
+    return "cotton:jwt:family-revoked:" + hashlib.sha256(family.encode()).hexdigest()[:32]
+
+
+def family_of(token: Any) -> str | None:
+    family = token.get(FAMILY_CLAIM)
+    return str(family) if family else None
+
+
+def family_revoke(family: str) -> None:
+    """Revoke every token of the family for as long as any of them can live (the refresh lifetime)."""
+    lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())
+    get_redis().set(_family_key(family), "1", ex=lifetime)
+
+
+def family_is_revoked(family: str | None) -> bool:
+    return bool(family) and bool(get_redis().exists(_family_key(family)))  # type: ignore[arg-type]
+
+
+def reused_family(raw: str) -> str | None:
+    """The family of `raw` when it is a genuine refresh token (signature and expiry checked) that
+    was already rotated or logged out: presenting it again is reuse. None for anything else."""
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.state import token_backend
+
+    try:
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]
+    except (TokenError, TokenBackendError):
+        return None
+    if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh":
+        return None
+    jti = payload.get(api_settings.JTI_CLAIM)
+    if not jti or not BlacklistedToken.objects.filter(token__jti=jti).exists():
+        return None
+    return family_of(payload)

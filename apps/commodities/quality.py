@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from apps.commodities.errors import QualityInvalid, SpecInvalid
 from apps.commodities.models import Commodity, ParameterKind, QualityParameter
+from apps.core.numbers import parse_plain_decimal
 
 QualityValue = Decimal | str
 
@@ -49,23 +50,9 @@ def active_parameters(commodity: Commodity) -> dict[str, QualityParameter]:
 
 
 def parse_number(value: object) -> Decimal | None:
-    """A finite Decimal from a Decimal, int or numeric string; None when it is not a number.
-    Floats raise TypeError."""
-    if isinstance(value, float):
-        raise TypeError("quality values must be Decimal, int or str, not float")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
-    return None
+    """A finite Decimal from a Decimal, int or plain decimal string ("1_000", "1e3", "NaN" are
+    not numbers: core.numbers); None when it is not a number. Floats raise TypeError."""
+    return parse_plain_decimal(value)
 
 
 def _fmt(value: Decimal | None) -> str:

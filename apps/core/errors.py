@@ -78,3 +78,15 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status = 503
     default_detail = "A service we depend on is unavailable. Try again shortly."
+
+
+class TooManyFields(DomainError):
+    code = "too_many_fields"
+    status = 400
+    default_detail = "Too many query parameters or form fields (at most 1000)."
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+    default_detail = "The request body is larger than this endpoint accepts."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.db import IntegrityError, OperationalError
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
@@ -18,7 +19,7 @@ from psycopg_pool import PoolTimeout
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from apps.core.errors import Conflict, DomainError, ServiceUnavailable
+from apps.core.errors import Conflict, DomainError, PayloadTooLarge, ServiceUnavailable, TooManyFields
 from apps.core.request_context import get_request_id
 
 VALIDATION_CODE = "validation_failed"
@@ -48,6 +49,17 @@ def database_busy() -> ServiceUnavailable:
     )
 
 
+def refusal_for_suspicious(exc: BaseException) -> DomainError | None:
+    """Django's refusals of a request's shape (raised when DRF first reads it) as our 4xx."""
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return TooManyFields()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return DomainError("The request was refused.", code="bad_request")
+    return None
+
+
 def _is_lock_contention(exc: BaseException) -> bool:
     cause = exc.__cause__
     return isinstance(cause, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected, pg_errors.SerializationFailure))
@@ -61,6 +73,9 @@ class CottonExceptionHandler(ExceptionHandler):
             return DomainAPIException(Conflict("The change conflicts with existing data.", code="integrity_conflict"))
         if is_pool_timeout(exc):
             return DomainAPIException(database_busy())
+        refusal = refusal_for_suspicious(exc)
+        if refusal is not None:
+            return DomainAPIException(refusal)
         if isinstance(exc, OperationalError) and _is_lock_contention(exc):
             return DomainAPIException(Conflict("The record is busy; retry the request.", code="lock_contention"))
         return super().convert_known_exceptions(exc)

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from apps.core.exception_handler import database_busy, error_body, is_pool_timeout
+from apps.core.exception_handler import database_busy, error_body, is_pool_timeout, refusal_for_suspicious
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -19,6 +19,17 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if _is_api(request):
         return JsonResponse(error_body(status_code=404, code="not_found", detail="Not found."), status=404)
     return defaults.page_not_found(request, exception or Exception("not found"))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a SuspiciousOperation outside DRF, e.g. a middleware reading the form)."""
+    if _is_api(request):
+        refusal = refusal_for_suspicious(exception) if exception is not None else None
+        code, detail, status = "bad_request", "The request was refused.", 400
+        if refusal is not None:
+            code, detail, status = refusal.code, refusal.detail, refusal.status
+        return JsonResponse(error_body(status_code=status, code=code, detail=detail), status=status)
+    return defaults.bad_request(request, exception or Exception("bad request"))
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

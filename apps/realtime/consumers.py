@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from apps.core.logging import get_logger
+from apps.core.parsers import loads_bounded
 from apps.realtime.audience import groups_for_user
 from apps.realtime.protocol import CloseCode
 from apps.realtime.services import ticket_redeem
@@ -156,6 +157,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("bad_frame", "The frame is not JSON.")
             return
         await self.receive_json(content)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # Bounded nesting: the json module's RecursionError on a deep frame crashed the consumer.
+        return loads_bounded(text_data)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         self.unanswered_pings = 0  # any frame shows the client is alive

@@ -19,20 +19,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.commodities.conversions import exact, resolve_unit, round_half_up
 from apps.commodities.models import Commodity, TradeTerm, Unit, Variety
+from apps.core.numbers import parse_plain_decimal
 from apps.partners.errors import PartnerNotFound
 from apps.partners.models import BusinessPartner
 from apps.tradedesk.errors import PostingInvalid
 from apps.tradedesk.models import Visibility
+
+CalendarDate = date  # `Inputs.date` shadows the name inside the class
 
 PER_KG_PLACES = 4
 UNIT_KEYS = ("quantity_unit", "price_unit")
@@ -152,10 +156,14 @@ class Inputs:
             raise TypeError(f"{attr} must be a Decimal, int or str, not float")
         if isinstance(raw, bool) or raw is None:
             raise self.error(attr, "not_a_number", f"{attr} must be a number.")
-        try:
-            value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise self.error(attr, "not_a_number", f"{attr} must be a number, not {raw!r}.") from None
+        if isinstance(raw, Decimal):
+            value = raw
+        else:
+            # Plain decimals only: Decimal() alone would read "1_000" as 1000 (core.numbers).
+            parsed = parse_plain_decimal(raw if isinstance(raw, int | str) else str(raw))
+            if parsed is None:
+                raise self.error(attr, "not_a_number", f"{attr} must be a number, not {raw!r}.")
+            value = parsed
         if not value.is_finite():
             raise self.error(attr, "not_a_number", f"{attr} must be a finite number.")
         exponent = value.as_tuple().exponent
@@ -170,17 +178,34 @@ class Inputs:
         if isinstance(raw, datetime):
             raise self.error(attr, "not_a_date", f"{attr} is a date (YYYY-MM-DD), not a date and time.")
         if isinstance(raw, date):
-            return raw
-        parsed = parse_date(raw) if isinstance(raw, str) else None
+            return self._within_range(raw, attr)
+        try:
+            parsed = parse_date(raw) if isinstance(raw, str) else None
+        except ValueError:  # well formed but not a day (2026-02-30)
+            parsed = None
         if parsed is None:
             raise self.error(attr, "not_a_date", f"{attr} must be a date (YYYY-MM-DD).")
-        return parsed
+        return self._within_range(parsed, attr)
+
+    def _within_range(self, day: CalendarDate, attr: str) -> CalendarDate:
+        """Dates within INPUT_DATES_MAX_PAST_DAYS before and INPUT_DATES_MAX_FUTURE_DAYS after
+        today: year 9999 or 0001 is a typo or a probe, never a delivery date (issue 14)."""
+        today = timezone.localdate()
+        earliest = today - timedelta(days=settings.INPUT_DATES_MAX_PAST_DAYS)
+        latest = today + timedelta(days=settings.INPUT_DATES_MAX_FUTURE_DAYS)
+        if not earliest <= day <= latest:
+            raise self.error(attr, "date_out_of_range", f"{attr} must lie between {earliest} and {latest}.")
+        return day
 
     def datetime(self, raw: object, attr: str) -> datetime:
         """An aware date and time (a datetime or ISO 8601 with its offset); naive ones are refused."""
-        parsed = raw if isinstance(raw, datetime) else parse_datetime(raw) if isinstance(raw, str) else None
+        try:
+            parsed = raw if isinstance(raw, datetime) else parse_datetime(raw) if isinstance(raw, str) else None
+        except ValueError:  # well formed but not a time (25:00, an offset of a day)
+            parsed = None
         if parsed is None or timezone.is_naive(parsed):
             raise self.error(attr, "not_a_datetime", f"{attr} must be a date and time with its UTC offset.")
+        self._within_range(timezone.localtime(parsed).date(), attr)
         return parsed
 
     def required(self, raw: Mapping[str, Any], key: str) -> Any:

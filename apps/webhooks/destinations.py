@@ -6,7 +6,8 @@ second lookup cannot swap in another one.
 
 Refused unless a setting allows them: loopback (`WEBHOOKS_ALLOW_LOOPBACK`) and private or
 shared ranges (`WEBHOOKS_ALLOW_PRIVATE_ADDRESSES`). Always refused: link-local (169.254.0.0/16,
-fe80::/10: the cloud metadata service lives there), unspecified, multicast and reserved ranges.
+fe80::/10: the cloud metadata service lives there), unspecified, multicast and reserved ranges,
+and IPv6 addresses embedding a refused IPv4 address (6to4, Teredo, NAT64, mapped, compatible).
 """
 
 from __future__ import annotations
@@ -34,10 +35,44 @@ class Destination:
     addresses: tuple[IPAddress, ...]
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host's stack will reach.
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, 6to4 (2002::/16), Teredo
+    (2001::/32: server and client), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), IPv4-compatible
+    (::/96) and IPv4-translated (::ffff:0:0:0/96). A 6to4 or NAT64 gateway, or the host itself,
+    delivers to that IPv4 address, so it must pass the same checks (issue 14)."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    last32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in network for network in _NAT64):
+        found.append(last32)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1 (judged as themselves)
+        found.append(last32)
+    if address in _IPV4_TRANSLATED:
+        found.append(last32)
+    return found
+
+
 def address_refusal(address: IPAddress) -> str | None:
     """Why `address` may not receive webhooks, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        else:
+            for inner in embedded_ipv4(address):
+                reason = address_refusal(inner)
+                if reason is not None:
+                    return f"{reason} ({inner}, embedded in {address})"
     if address.is_loopback:
         return None if settings.WEBHOOKS_ALLOW_LOOPBACK else "a loopback address"
     if address.is_link_local:

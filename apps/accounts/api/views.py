@@ -102,7 +102,6 @@ class OtpRequestApi(PublicApi):
                 {
                     "mobile": serializers.CharField(),
                     "expires_in": serializers.IntegerField(),
-                    "new_applicant": serializers.BooleanField(),
                 },
             )
         },
@@ -111,11 +110,11 @@ class OtpRequestApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.otp_request(**data.validated_data)
-        return Response(
-            {"mobile": result.mobile, "expires_in": result.expires_in, "new_applicant": result.new_applicant},
-            status=202,
-        )
+        # REMOTE_ADDR, not X-Forwarded-For: a header the client writes cannot spread its sends
+        # over many "addresses" (behind a proxy, have it set REMOTE_ADDR).
+        result = services.otp_request(**data.validated_data, client_ip=request.META.get("REMOTE_ADDR"))
+        # The same answer whether or not the number is registered (no enumeration).
+        return Response({"mobile": result.mobile, "expires_in": result.expires_in}, status=202)
 
 
 class OtpVerifyApi(PublicApi):

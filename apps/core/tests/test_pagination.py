@@ -156,3 +156,51 @@ def test_a_list_endpoint_pages_with_next_and_previous_links(api_client, seven_or
     assert [row["code"] for row in second["results"]] == seven_organizations[4:]
     assert second["next"] is None
     assert second["previous"] is not None
+
+
+# --- malformed cursors (issue 14, item 5) -------------------------------------------------------------
+
+
+def _encoded(raw: str) -> str:
+    import base64
+
+    return base64.b64encode(raw.encode()).decode()
+
+
+MALFORMED_CURSORS = [
+    "@@@",  # not base64
+    "%",
+    _encoded("p=not-a-date"),  # a position that is not a created_at
+    _encoded("p=2024-13-45T99:99:99"),
+    _encoded("p=\x00"),
+    _encoded("o=-1&p=2024-01-01"),  # negative offset
+    _encoded("o=99999999999999999999999"),
+    _encoded("r=2&p=2024-01-01"),
+    _encoded("\xff\xfe"),
+    "//////////",
+]
+
+
+@pytest.mark.parametrize("cursor", MALFORMED_CURSORS)
+def test_a_malformed_cursor_is_a_400_cursor_invalid(seven_organizations, cursor):
+    from rest_framework.exceptions import APIException
+
+    with pytest.raises(APIException) as refused:
+        _page(CappedCursorPagination(), {"cursor": cursor})
+
+    assert refused.value.status_code == 400
+    assert refused.value.get_codes() == "cursor_invalid"
+
+
+@pytest.mark.parametrize("cursor", [_encoded("p=not-a-date"), "@@@"])
+def test_a_malformed_cursor_on_a_real_list_answers_in_the_error_shape(authenticate, cursor):
+    from apps.accounts.tests.factories import SuperAdminFactory
+
+    client = authenticate(SuperAdminFactory())
+
+    response = client.get("/api/v1/webhooks/endpoints/", {"cursor": cursor})
+
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body["code"] == "cursor_invalid"
+    assert {"type", "code", "detail", "errors", "request_id"} <= set(body)

@@ -101,8 +101,12 @@ async def test_ping_gets_pong_and_anything_else_an_error(open_stream):
     await communicator.send_json_to({"action": "dance"})
     await communicator.send_json_to(["not", "an", "object"])
     await communicator.send_to(text_data="{not json")
+    await communicator.send_to(text_data="[" * 100_000 + "]" * 100_000)  # a RecursionError before issue 14
 
     assert await communicator.receive_json_from() == {"type": "pong"}
     assert (await communicator.receive_json_from())["code"] == "unknown_action"
     assert (await communicator.receive_json_from())["code"] == "unknown_action"
     assert (await communicator.receive_json_from())["code"] == "bad_frame"
+    assert (await communicator.receive_json_from())["code"] == "bad_frame"
+    await communicator.send_json_to({"action": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}

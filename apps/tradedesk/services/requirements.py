@@ -529,9 +529,9 @@ def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[st
 def requirement_publish(*, actor: User, requirement_id: UUID) -> Requirement:
     """DRAFT -> ACTIVE: on the market from now, numbered RQ/<FY>/NNNNNN from the organization's
     REQUIREMENT series (gapless: the number is taken last, in this transaction). Refuses another
-    state (409 invalid_transition), a passed valid_until and a delivery location deactivated
-    since (400), a partner that may not buy now (403), a buyer whose credit is blocked (409
-    credit_blocked) or whose risk check fails (403 risk_failed), a date outside every financial
+    state (409 invalid_transition), a passed valid_until or delivery window and a delivery location
+    deactivated since (400), a partner that may not buy now (403), a buyer whose credit is blocked
+    (409 credit_blocked) or whose risk check fails (403 risk_failed), a date outside every financial
     year (409). Locks the buyer's credit row first; books the requirement's value as POSTED
     exposure (services.risk). Emits tradedesk.requirement.published."""
     with transaction.atomic():
@@ -543,6 +543,10 @@ def requirement_publish(*, actor: User, requirement_id: UUID) -> Requirement:
         now = timezone.now()
         if requirement.valid_until <= now:
             raise _invalid("valid_until", "valid_until_passed", "valid_until has passed: change it, then publish.")
+        if requirement.delivery_until < timezone.localdate(now):
+            raise _invalid(
+                "delivery_until", "window_passed", "The delivery window lies in the past: change it, then publish."
+            )
         locations = _locations_of(requirement)
         _clean_locations(
             {"delivery_locations": [{"location_id": r.location_id, "radius_km": r.radius_km} for r in locations]}

@@ -22,6 +22,9 @@ from apps.tradedesk.tests import factories
 
 pytestmark = pytest.mark.django_db
 
+# Ends before it starts (now), within the accepted range of dates (INPUT_DATES_*).
+_YESTERDAY = (timezone.now() - timedelta(days=1)).isoformat()
+
 BASE = "/api/v1/availabilities/"
 
 
@@ -111,7 +114,7 @@ def test_quality_given_as_json_numbers_is_kept_as_written(seller, cotton, authen
         ({"min_order": "500"}, "min_order_invalid", "min_order"),
         ({"quality": {"staple_length": "40", "micronaire": "4.2", "strength": "29"}}, "quality_invalid",
          "quality.staple_length"),
-        ({"available_until": "2020-01-01T00:00:00Z"}, "window_invalid", "available_until"),
+        ({"available_until": _YESTERDAY}, "window_invalid", "available_until"),
         ({"quantity_unit": "TONNE"}, "unknown_unit", "quantity_unit"),
     ],
 )  # fmt: skip

@@ -3,6 +3,7 @@ nothing, constant queries on the list, and the admin screen."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,10 @@ from apps.tradedesk.services import requirements as services
 from apps.tradedesk.tests import factories
 
 pytestmark = pytest.mark.django_db
+
+# A window that ends before it starts, within the accepted range of dates (INPUT_DATES_*).
+_DAY_30 = str(date.today() + timedelta(days=30))
+_DAY_60 = str(date.today() + timedelta(days=60))
 
 URL = "/api/v1/requirements/"
 
@@ -152,7 +157,7 @@ def test_a_spec_changed_with_json_numbers_is_kept_as_written(authenticate, buyer
         ({"preferred_price": "63000"}, "preferred_above_max", "preferred_price"),
         ({"min_quantity": "-1"}, "quantity_invalid", "min_quantity"),
         ({"spec": {"micronaire": {"max": "7.5"}}}, "spec_invalid", "spec.micronaire.max"),
-        ({"delivery_from": "2099-02-01", "delivery_until": "2099-01-01"}, "window_invalid", "delivery_until"),
+        ({"delivery_from": _DAY_60, "delivery_until": _DAY_30}, "window_invalid", "delivery_until"),
     ],
 )
 def test_a_refused_post_answers_the_rule_and_writes_nothing(authenticate, buyer, cotton, overrides, code, attr):

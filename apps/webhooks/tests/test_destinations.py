@@ -109,3 +109,43 @@ def test_address_rules(settings, address, allow_private, allow_loopback, refused
     settings.WEBHOOKS_ALLOW_LOOPBACK = allow_loopback
 
     assert (address_refusal(ipaddress.ip_address(address)) is not None) is refused
+
+
+# --- IPv4 embedded in IPv6 (issue 14, item 12) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("2002:a9fe:a9fe::", "169.254.169.254"),  # 6to4
+        ("2002:7f00:1::", "127.0.0.1"),
+        ("2002:0a00:0001::1", "10.0.0.1"),
+        ("2001:0:4136:e378:8000:63bf:5601:5601", "169.254.169.254"),  # Teredo: the client's address, inverted
+        ("2001:0:a9fe:a9fe::1", "169.254.169.254"),  # Teredo: a link-local server
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # NAT64 well-known prefix
+        ("64:ff9b:1::7f00:1", "127.0.0.1"),  # NAT64 local-use prefix
+        ("::ffff:a9fe:a9fe", "169.254.169.254"),  # IPv4-mapped
+        ("::a9fe:a9fe", "169.254.169.254"),  # IPv4-compatible (deprecated)
+        ("::ffff:0:a9fe:a9fe", "169.254.169.254"),  # IPv4-translated (SIIT)
+    ],
+)
+def test_ipv6_addresses_embedding_a_refused_ipv4_are_refused(settings, address, embedded):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    assert address_refusal(ipaddress.ip_address(embedded)) is not None
+
+    assert address_refusal(ipaddress.ip_address(address)) is not None
+
+
+@pytest.mark.parametrize("url", ["http://[2002:a9fe:a9fe::]/latest/meta-data/", "http://[2002:7f00:1::]:8000/hooks"])
+def test_create_refuses_6to4_urls_that_reach_metadata_or_loopback(authenticate, org_admin, settings, url):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+
+    response = authenticate(org_admin).post(ENDPOINTS, {"url": url, "event_types": ["*"]}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "webhook_url_not_allowed"
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_6to4_address_of_a_public_ipv4_is_still_allowed():
+    assert address_refusal(ipaddress.ip_address("2002:0808:0808::1")) is None  # 8.8.8.8
