@@ -1,8 +1,13 @@
 """Demo risk data (runs after the trade desk's seeder): a credit row for every demo partner (its
 limit from the partner's onboarding credit limit), demo contracted exposure spreading the
-partners with a limit over every utilisation band (about 30%, 60%, 80%, 95% and 102% in turn, by
-partner code), and one limit increase waiting for a second person's approval per organization,
-so the risk dashboard has something in each place.
+partners with a limit over the utilisation bands, and one limit increase waiting for a second
+person's approval per organization, so the risk dashboard has something in each place.
+
+The bands are handed out so the demo's own deals still go through: a partner that posts nothing
+takes the highest (102%, CRITICAL, then 95%, 80%, 60%), a seller at most 95% (HIGH: its offers
+still match, with a low-headroom factor), and a buyer 30% (its requirements match and its demo
+negotiations can be accepted). The trade desk's seeder tells who buys and who sells
+(`report.context`; risk may not import the trade desk).
 
 Everything goes through the services (exposure_book, credit_limit_set), so the alerts and events
 are the real ones. The demo exposure is booked against source type `demo` with an id derived
@@ -30,21 +35,39 @@ from apps.risk.services.settings import risk_settings_for
 
 DEMO_SOURCE = "demo"
 _NAMESPACE = uuid.UUID("6f1d8a52-9a8e-4c55-b0a4-1f3a9c1e7d11")
-TARGET_UTILISATION = (Decimal("0.30"), Decimal("0.60"), Decimal("0.80"), Decimal("0.95"), Decimal("1.02"))
+IDLE_TARGETS = (Decimal("1.02"), Decimal("0.95"), Decimal("0.80"), Decimal("0.60"))
+SELLER_TARGETS = (Decimal("0.95"), Decimal("0.80"), Decimal("0.60"))
+BUYER_TARGET = Decimal("0.30")
 
 
 def demo_source_id(partner_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, str(partner_id))
 
 
-def _seed_organization(organization: Organization) -> None:
+def _targets(
+    partners: list[BusinessPartner], buyers: set[uuid.UUID], sellers: set[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    targets: dict[uuid.UUID, Decimal] = {}
+    idle = [p for p in partners if p.pk not in buyers and p.pk not in sellers]
+    selling = [p for p in partners if p.pk in sellers and p.pk not in buyers]
+    for index, partner in enumerate(idle):
+        targets[partner.pk] = IDLE_TARGETS[index % len(IDLE_TARGETS)]
+    for index, partner in enumerate(selling):
+        targets[partner.pk] = SELLER_TARGETS[index % len(SELLER_TARGETS)]
+    for partner in partners:
+        targets.setdefault(partner.pk, BUYER_TARGET)
+    return targets
+
+
+def _seed_organization(organization: Organization, buyers: set[uuid.UUID], sellers: set[uuid.UUID]) -> None:
     partners = list(BusinessPartner.objects.filter(organization=organization).order_by("code"))
     for partner in partners:
         with transaction.atomic():
             lock_credit_account(partner.pk)
     with_limit = [p for p in partners if p.credit_limit > 0]
-    for index, partner in enumerate(with_limit):
-        target = TARGET_UTILISATION[index % len(TARGET_UTILISATION)]
+    targets = _targets(with_limit, buyers, sellers)
+    for partner in with_limit:
+        target = targets[partner.pk]
         with transaction.atomic():
             account = lock_credit_account(partner.pk)
             amount = (Decimal(account.credit_limit) * target - Decimal(account.exposure)).quantize(Decimal("0.01"))
@@ -75,8 +98,10 @@ def _seed_organization(organization: Organization) -> None:
 
 
 def seed_risk(report: SeedReport) -> None:
+    buyers: set[uuid.UUID] = report.context.get("demo_buyer_ids", set())
+    sellers: set[uuid.UUID] = report.context.get("demo_seller_ids", set())
     for organization in report.context["organizations"]:
-        _seed_organization(organization)
+        _seed_organization(organization, buyers, sellers)
     # The same line on every run (seed_demo's output is compared between runs).
     counts = {level: CreditAccount.objects.filter(level=level).count() for level in UtilisationLevel.values}
     bands = ", ".join(f"{count} {level}" for level, count in counts.items())

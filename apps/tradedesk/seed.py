@@ -370,6 +370,10 @@ def seed_tradedesk(report: SeedReport) -> None:
                 _seed_availability(organization, commodity, offer, desk_manager)
         for need in needs:
             _seed_requirement(organization, commodity, need)
+    # Who buys and who sells in the demo, for the seeders after this one (risk keeps them out of
+    # the utilisation bands that would block their own demo deals).
+    report.context["demo_buyer_ids"] = set(Requirement.objects.values_list("partner_id", flat=True))
+    report.context["demo_seller_ids"] = set(Availability.objects.values_list("partner_id", flat=True))
     # The same line on every run (seed_demo's output is compared between runs).
     active = Availability.objects.filter(status=AvailabilityStatus.ACTIVE).count()
     pending = Availability.objects.filter(status=AvailabilityStatus.PENDING_APPROVAL).count()
