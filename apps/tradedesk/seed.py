@@ -375,9 +375,14 @@ def seed_tradedesk(report: SeedReport) -> None:
     report.context["demo_buyer_ids"] = set(Requirement.objects.values_list("partner_id", flat=True))
     report.context["demo_seller_ids"] = set(Availability.objects.values_list("partner_id", flat=True))
     # The same line on every run (seed_demo's output is compared between runs).
-    active = Availability.objects.filter(status=AvailabilityStatus.ACTIVE).count()
+    # Later seeders (trades) sell and fulfil some of it: held, sold or partly fulfilled still count.
+    active = Availability.objects.filter(
+        status__in=(AvailabilityStatus.ACTIVE, AvailabilityStatus.RESERVED, AvailabilityStatus.SOLD)
+    ).count()
     pending = Availability.objects.filter(status=AvailabilityStatus.PENDING_APPROVAL).count()
-    open_requirements = Requirement.objects.filter(status=RequirementStatus.ACTIVE).count()
+    open_requirements = Requirement.objects.filter(
+        status__in=(RequirementStatus.ACTIVE, RequirementStatus.PARTIALLY_FULFILLED, RequirementStatus.FULFILLED)
+    ).count()
     report.lines.append(
         f"tradedesk: {active} availabilities on the market, {pending} awaiting approval, "
         f"{open_requirements} requirements open"

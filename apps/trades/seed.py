@@ -14,7 +14,7 @@ from apps.core.errors import DomainError
 from apps.core.seeding import SeedReport
 from apps.matching.models import MatchProposal, ProposalStatus
 from apps.partners.models import PartnerMembership
-from apps.trades.models import Negotiation
+from apps.trades.models import Negotiation, Trade
 from apps.trades.services import negotiations, trades
 
 PLAN = ("confirmed", "in_transit", "in_progress", "started")
@@ -76,28 +76,32 @@ def _play(proposal: MatchProposal, step: str) -> str:
 
 
 def seed_trades(report: SeedReport) -> None:
+    """Plays the plan once per organization; the report line states what exists (the same line
+    on every run: seed_demo's output is compared between runs)."""
     for organization in report.context["organizations"]:
-        if Negotiation.objects.filter(organization=organization).exists():
-            report.lines.append(f"trades: {organization.code} has negotiations already")
-            continue
-        proposals = list(
-            MatchProposal.objects.select_related("availability__price_unit", "requirement")
-            .filter(organization=organization, status=ProposalStatus.ACTIVE)
-            .order_by("-score", "id")
+        if not Negotiation.objects.filter(organization=organization).exists():
+            _seed_organization(organization)
+        trades = Trade.objects.filter(organization=organization).order_by("number")
+        open_negotiations = Negotiation.objects.filter(
+            organization=organization, status__in=("INITIATED", "IN_PROGRESS")
         )
-        outcomes = []
-        plan = list(PLAN)
-        for proposal in proposals:
-            if not plan:
-                break
-            try:
-                outcome = _play(proposal, plan[0])
-            except DomainError as refusal:
-                outcome = f"refused ({refusal.code})"
-            if outcome == "skipped" or outcome.startswith("refused"):
-                if outcome != "skipped":
-                    outcomes.append(outcome)
-                continue
-            outcomes.append(outcome)
+        listed = ", ".join(f"{t.number} {t.status.lower()}" for t in trades) or "no trades"
+        report.lines.append(f"trades: {organization.code} {listed}; {open_negotiations.count()} negotiations open")
+
+
+def _seed_organization(organization: Any) -> None:
+    proposals = list(
+        MatchProposal.objects.select_related("availability__price_unit", "requirement")
+        .filter(organization=organization, status=ProposalStatus.ACTIVE)
+        .order_by("-score", "id")
+    )
+    plan = list(PLAN)
+    for proposal in proposals:
+        if not plan:
+            return
+        try:
+            outcome = _play(proposal, plan[0])
+        except DomainError:
+            continue  # a pair the demo cannot trade now (credit, quantity): try the next
+        if outcome != "skipped":
             plan.pop(0)
-        report.lines.append(f"trades: {organization.code} negotiations: {', '.join(outcomes) or 'none'}")

@@ -13,6 +13,7 @@ from apps.events.models import OutboxEvent
 from apps.organizations.models import BankAccount, DocumentSeries, FinancialYear, GstRegistration, Organization
 from apps.organizations.validators import validate_gstin
 from apps.tradedesk.models import Availability, Requirement
+from apps.trades.models import Trade
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,9 @@ def test_seeding_gives_each_demo_organization_its_master_data_and_a_second_run_c
         availabilities = Availability.objects.filter(organization=organization).exclude(number="").count()
         requirements = Requirement.objects.filter(organization=organization).exclude(number="").count()
         assert (availabilities, requirements) == {"SCH": (6, 3), "DFT": (3, 2)}[code]
+        # ... and the demo trades (trades' seeder) from the TRADE series.
+        trades = Trade.objects.filter(organization=organization).count()
+        assert trades == 2
         assert sorted(
             DocumentSeries.objects.filter(financial_year=year).values_list("doc_type", "prefix", "counter")
         ) == [
@@ -68,7 +72,7 @@ def test_seeding_gives_each_demo_organization_its_master_data_and_a_second_run_c
             ("CONTRACT", "CT", 0),
             ("INVOICE", "INV", 0),
             ("REQUIREMENT", "RQ", requirements),
-            ("TRADE", "TR", 0),
+            ("TRADE", "TR", trades),
         ]
     sch = Organization.objects.get(code="SCH")
     assert (sch.cin, sch.city, sch.state, sch.pincode) == ("U17111GJ2010PTC062345", "Rajkot", "GJ", "360003")
