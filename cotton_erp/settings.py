@@ -454,6 +454,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error answers with the one error shape (apps/core/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.add_error_responses",
+    ],
     # Choice sets shared by several components get one stable name (else the schema warns).
     "ENUM_NAME_OVERRIDES": {
         "PartnerStatusEnum": "apps.partners.models.PartnerStatus",
