@@ -478,6 +478,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents its error answers with the one error shape (apps/core/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.add_error_responses",
+    ],
     # Choice sets shared by several components get one stable name (else the schema warns).
     "ENUM_NAME_OVERRIDES": {
         "PartnerStatusEnum": "apps.partners.models.PartnerStatus",

@@ -1,5 +1,6 @@
 """Schemathesis over the live OpenAPI schema (ARCHITECTURE section 13): every operation, valid and
-invalid inputs, as a platform admin. A 5xx is a bug, and every 4xx has the one error shape
+invalid inputs, as a platform admin. A 5xx is a bug, every status answered must be documented,
+and every 4xx has the one error shape
 `{"type", "code", "detail", "errors", "request_id"}` (section 6).
 
 The budget is small and derandomized so the test is deterministic and quick; run the same loop
@@ -29,7 +30,11 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.errors import FailureGroup
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from apps.accounts.tests.factories import SuperAdminFactory
 from apps.accounts.tokens import issue_tokens
@@ -93,7 +98,14 @@ def _fuzz(
         request = f"{response.request.method} {response.request.url} body={response.request.body!r:.300}"
         try:
             case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
+                response,
+                checks=[
+                    not_a_server_error,
+                    response_schema_conformance,
+                    content_type_conformance,
+                    # Every status answered is documented (the error answers by apps/core/openapi.py).
+                    status_code_conformance,
+                ],
             )
         except FailureGroup as exc:
             problems.append(f"{operation.label} [{mode}] {request}\n  {exc}")

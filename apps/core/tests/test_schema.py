@@ -73,3 +73,19 @@ def test_the_swagger_ui_bundle_is_served_by_the_app(client):
 
     # The file the page names exists among the static files (whitenoise / collectstatic serve it).
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js") is not None
+
+
+def test_every_operation_documents_its_error_answers_with_the_error_shape(schema_json):
+    """Issue 14, item 11: one postprocessing hook (apps/core/openapi.py), not each view."""
+    error = schema_json["components"]["schemas"]["ApiError"]
+    assert set(error["required"]) == {"type", "code", "detail", "errors", "request_id"}
+    missing = []
+    for path, methods in schema_json["paths"].items():
+        for method, operation in methods.items():
+            documented = set(operation["responses"])
+            wanted = {"400", "401", "403", "404", "409", "429"} | ({"413"} if "requestBody" in operation else set())
+            if not wanted <= documented:
+                missing.append(f"{method.upper()} {path}: {sorted(wanted - documented)}")
+            login = operation["responses"]["401"]
+            assert "content" in login, f"{method.upper()} {path} 401 has no body"
+    assert missing == []
