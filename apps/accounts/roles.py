@@ -76,6 +76,16 @@ _DESK_READS_RISK = [
     "risk.view_exposurealert",
 ]
 
+# Matching: every staff role reads proposals (the admin's Matches screen shows both sides); the
+# desk and organization admins maintain the matching settings and the commodities' weights.
+_VIEW_MATCHING = ["matching.view_matchproposal", "matching.view_matchingweights", "matching.view_matchingsettings"]
+_RUN_MATCHING = [
+    *_VIEW_MATCHING,
+    "matching.add_matchingweights",
+    "matching.change_matchingweights",
+    "matching.add_matchingsettings",
+    "matching.change_matchingsettings",
+]
 # What back-office roles may read of negotiations and trades, and what the desk does with them.
 _VIEW_TRADES = ["trades.view_negotiation", "trades.view_trade", "trades.view_tradeamendment"]
 _RUN_TRADES = ["trades.negotiate_for_partner", "trades.manage_trade", "trades.change_tradessettings"]
@@ -167,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
         *_RUN_RISK,
+        *_RUN_MATCHING,
         *_VIEW_TRADES,
         *_RUN_TRADES,
     ],
@@ -181,6 +192,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_bankaccount",
         "organizations.view_financialyear",
         "organizations.view_documentseries",
+        "matching.view_matchproposal",
     ],
     Role.DESK_MANAGER: [
         *_VIEW_BASICS,
@@ -195,6 +207,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_TRADEDESK,
         *_RUN_THE_DESK,
         *_DESK_READS_RISK,
+        *_RUN_MATCHING,
         *_VIEW_TRADES,
         *_RUN_TRADES,
     ],
@@ -209,6 +222,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.view_documentseries",
         *_VIEW_TRADEDESK,
         *_RUN_RISK,
+        *_VIEW_MATCHING,
         *_VIEW_TRADES,
     ],
     Role.PARTNER_OWNER: ["organizations.view_organization"],

@@ -44,6 +44,10 @@ ERROR_RESPONSES = {
 }
 BODY_TOO_LARGE = "The request body is over the limit (`payload_too_large`)."
 UNSUPPORTED_MEDIA = "The body is not in a media type the operation reads (`unsupported_media_type`)."
+IDEMPOTENCY_KEY_REUSED = (
+    "The `Idempotency-Key` was already used for a different request (`idempotency_key_reused`): use a new key."
+)
+UNSAFE = {"put", "post", "delete", "patch"}
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
@@ -66,4 +70,6 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if "requestBody" in operation:
                 responses.setdefault("413", _error_response(BODY_TOO_LARGE))
                 responses.setdefault("415", _error_response(UNSUPPORTED_MEDIA))
+            if method in UNSAFE:  # every unsafe request may carry an Idempotency-Key (core.idempotency)
+                responses.setdefault("422", _error_response(IDEMPOTENCY_KEY_REUSED))
     return result

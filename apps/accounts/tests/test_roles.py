@@ -26,6 +26,7 @@ ALL_ROLES = [
 KYC_OFFICER_CAPABILITIES = [
     "accounts.view_smsmessage",
     "accounts.view_user",
+    "matching.view_matchproposal",
     "organizations.view_bankaccount",
     "organizations.view_documentseries",
     "organizations.view_financialyear",
@@ -44,6 +45,8 @@ KYC_OFFICER_CAPABILITIES = [
     "partners.view_vehicle",
 ]
 RISK_OFFICER_ONLY = [
+    "matching.view_matchingsettings",
+    "matching.view_matchingweights",
     "partners.change_partner_status",
     "partners.override_capabilities",
     "risk.approve_credit_limit",
@@ -59,6 +62,9 @@ RISK_OFFICER_ONLY = [
     "tradedesk.view_availability",
     "tradedesk.view_requirement",
     "tradedesk.view_reservation",
+    "trades.view_negotiation",
+    "trades.view_trade",
+    "trades.view_tradeamendment",
 ]
 
 

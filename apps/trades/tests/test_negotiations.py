@@ -217,7 +217,11 @@ def test_offering_twice_in_a_row_is_not_your_turn(deal):
         ({"quantity": Decimal("0")}, "quantity_invalid", "quantity"),
         ({"quantity": Decimal("250")}, "above_buyer_max", "quantity"),
         ({"price_unit": "FURLONG"}, "unknown_unit", "price_unit"),
-        ({"delivery_until": "2020-01-01"}, "window_invalid", "delivery_until"),
+        (
+            {"delivery_until": (timezone.localdate() - timedelta(days=1)).isoformat()},
+            "window_invalid",
+            "delivery_until",
+        ),
     ],
 )
 @pytest.mark.django_db

@@ -6,10 +6,12 @@ imply."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from apps.events.models import OutboxEvent
 from apps.risk.models import CreditAccount
@@ -225,7 +227,10 @@ def test_a_stranger_cannot_amend_and_a_rejected_amendment_changes_nothing(deal, 
         == "not_a_party"
     )
     amendment = amendments.trade_amendment_request(
-        actor=deal.buyer.owner, trade_id=trade.pk, kind="DELIVERY_DATE", values={"delivery_until": "2099-01-01"}
+        actor=deal.buyer.owner,
+        trade_id=trade.pk,
+        kind="DELIVERY_DATE",
+        values={"delivery_until": (timezone.localdate() + timedelta(days=400)).isoformat()},
     )
     assert (
         refused(
