@@ -5,28 +5,25 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from apps.accounts.models import User, UserType
+
+# Re-exported: the paging parts live once in core.
+from apps.core.api.common import PAGE_PARAMETERS as PAGE_PARAMETERS
+from apps.core.api.common import PageOutput as PageOutput
+from apps.core.api.common import validated_data
 from apps.core.errors import PermissionDenied
 
 TAG = "risk"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 
 
 def user(request: Request) -> User:
     return cast(User, request.user)
 
 
-def validated(serializer_class: type[serializers.Serializer], data: Any, **options: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **options)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+validated = validated_data  # risk's views pass request.data or request.query_params
 
 
 def ensure_staff_may_read(actor: User, perm: str) -> None:
@@ -38,8 +35,3 @@ def ensure_staff_may_read(actor: User, perm: str) -> None:
 
 def money(**options: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=18, decimal_places=2, **options)
-
-
-class PageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)

@@ -7,19 +7,19 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from apps.accounts.models import User
+
+# Re-exported: the paging parts live once in core.
+from apps.core.api.common import PAGE_PARAMETERS as PAGE_PARAMETERS
+from apps.core.api.common import PageOutput as PageOutput
+from apps.core.api.common import validated_data
 from apps.partners.selectors import partner_id_of
 from apps.tradedesk.errors import PostingInvalid
 
 TAG = "tradedesk"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 
 
 def user(request: Request) -> User:
@@ -28,9 +28,7 @@ def user(request: Request) -> User:
 
 def validated(serializer_class: type[serializers.Serializer], request: Request, **options: Any) -> dict[str, Any]:
     """The request body checked by `serializer_class` (400 with the field errors otherwise)."""
-    serializer = serializer_class(data=request.data, **options)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return validated_data(serializer_class, request.data, **options)
 
 
 def posting_partner_id(request: Request, values: dict[str, Any], *, error: type[PostingInvalid], noun: str) -> UUID:
@@ -81,13 +79,6 @@ class PrimaryKeys(serializers.ListField):
 
     def to_representation(self, data: Any) -> list[str]:
         return [str(obj.pk) for obj in data.all()]
-
-
-# A cursor page; each list declares its own subclass with `results` (no docstring here: the
-# schema would give it to every page).
-class PageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
 
 
 def decimals_from_json(value: Any) -> Any:

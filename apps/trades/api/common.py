@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from apps.core.api.common import PAGE_PARAMETERS as PAGE_PARAMETERS
+
 TAG = "trades"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 
 
 class OnBehalfInput(serializers.Serializer):

@@ -1,0 +1,29 @@
+"""What every app's API modules share: the paging parameters and page schema of cursor lists, and
+reading a body or query checked by a serializer. (The acting user stays a one-line cast in each
+app's `api/common.py`: core may not import accounts' `User`.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+]
+
+
+def validated_data(serializer_class: type[serializers.Serializer], data: Any, **options: Any) -> dict[str, Any]:
+    """`data` checked by `serializer_class` (400 with every field error at once otherwise)."""
+    serializer = serializer_class(data=data, **options)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# A cursor page; each list declares its own subclass with `results` (no docstring here: the
+# schema would give it to every page).
+class PageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
