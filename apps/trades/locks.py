@@ -2,7 +2,7 @@
 
 The order every trades service follows (and the trade desk's and risk's within it):
 
-    negotiation -> trade -> availability -> buyer's credit row (risk) -> requirement -> reservation
+    negotiation -> trade -> availability -> both parties' credit rows (risk, in partner-id order) -> requirement -> reservation
 
 The negotiation (or trade) row comes first: it serialises everything done to one bargain, so
 two accepts of the same negotiation queue there, and nothing else is locked until it is held.

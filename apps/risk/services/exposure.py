@@ -234,11 +234,20 @@ def exposure_move(*, source_type: str, source_id: UUID, to_stage: str) -> None:
         _apply(account, settings, {entry.stage: -Decimal(entry.amount), to_stage: Decimal(entry.amount)})
 
 
-def exposure_resize(*, source_type: str, source_id: UUID, amount: Decimal, within_limit: bool = True) -> None:
+def exposure_resize(
+    *,
+    source_type: str,
+    source_id: UUID,
+    amount: Decimal,
+    within_limit: bool = True,
+    limit_partner_id: UUID | None = None,
+) -> None:
     """Change the amount of every open entry of the source (internal: for trade amendments; the
     caller checked its actor's rights): each is released (RESIZED) and a new entry of `amount`
     booked at the same stage. With `within_limit`, an increase is refused with 409
-    credit_limit_exceeded when it would take the partner's weighted exposure above its limit."""
+    credit_limit_exceeded when it would take the partner's weighted exposure above its limit;
+    `limit_partner_id` narrows that check to one partner's entry (a trade checks its buyer's
+    limit, while the seller's entry of the same trade is only resized)."""
     _require_atomic("exposure_resize")
     value = _clean_amount(amount)
     accounts, entries = _lock_source(source_type, source_id)
@@ -250,7 +259,8 @@ def exposure_resize(*, source_type: str, source_id: UUID, amount: Decimal, withi
             continue
         account = accounts[entry.partner_id]
         settings = risk_settings_for(account.organization_id)
-        if within_limit and value > old:
+        checked = limit_partner_id is None or str(entry.partner_id) == str(limit_partner_id)
+        if within_limit and checked and value > old:
             _ensure_within_limit(
                 account, _weighted(settings, entry.stage, value) - _weighted(settings, entry.stage, old)
             )

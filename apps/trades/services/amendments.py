@@ -234,7 +234,10 @@ def _apply(trade: Trade, amendment: TradeAmendment, actor: User) -> None:
     apply_value(trade)
     if trade.total_amount != previous_total:
         exposure_of.resize_trade(
-            trade_id=trade.pk, amount=trade.total_amount, within_limit=trade.total_amount > previous_total
+            trade_id=trade.pk,
+            buyer_id=trade.buyer_id,
+            amount=trade.total_amount,
+            within_limit=trade.total_amount > previous_total,
         )
     if fulfilment_delta > 0:
         desk_requirements.requirement_record_fulfilment(

@@ -4,10 +4,10 @@ machine, their branches picked, and cancelled (reversing what was not delivered)
 Lock order (every service here, and what it calls, takes locks in this order):
 
     negotiation -> trade -> amendment -> availability (then its reservation)
-                -> the buyer's credit row (risk) -> requirement
+                -> both parties' credit rows (risk, partner-id order) -> requirement
 
 `negotiation_accept` holds the negotiation, then locks the availability itself before anything
-else of the trade desk, then risk's exposure check locks the buyer's credit row, then the
+else of the trade desk, then risk's exposure check locks both parties' credit rows, then the
 requirement's fulfilment locks the requirement. Two accepts racing for the same bales queue on
 the availability; two trades racing for one buyer's headroom queue on its credit row.
 """
@@ -291,11 +291,11 @@ def negotiation_accept(*, actor: User, negotiation_id: UUID, on_behalf_of: UUID 
     """Accept the other side's open offer and make the trade, in ONE transaction.
 
     Locks, in this order: the negotiation; the availability (locked here before the trade desk
-    is called, then its reservation); the buyer's credit row (risk's exposure check); the
+    is called, then its reservation); both parties' credit rows (risk's exposure check); the
     requirement (its fulfilment). Steps: convert the reservation for the agreed quantity (409
     insufficient_quantity when the bales are gone), release the negotiation's exposure and
     reserve the trade's at stage CONTRACTED within the buyer's limit (409
-    credit_limit_exceeded), create the numbered trade with its snapshots, GST and commission,
+    credit_limit_exceeded) and book the seller's, create the numbered trade with its snapshots, GST and commission,
     sell the quantity, record the requirement's fulfilment (409 fulfilment_exceeds_max), close
     the negotiation ACCEPTED. Any refusal rolls everything back: the negotiation stays
     IN_PROGRESS with its reservation and exposure as they were.
@@ -339,7 +339,10 @@ def negotiation_accept(*, actor: User, negotiation_id: UUID, on_behalf_of: UUID 
         trade = _build_trade(negotiation, offer, availability)
         exposure_of.release_negotiation(negotiation_id=negotiation.pk)
         exposure_of.reserve_trade_within_limit(
-            buyer_id=negotiation.buyer_id, trade_id=trade.pk, amount=trade.total_amount
+            buyer_id=negotiation.buyer_id,
+            seller_id=negotiation.seller_id,
+            trade_id=trade.pk,
+            amount=trade.total_amount,
         )
         desk.availability_sell(reservation_id=reservation_id, actor=actor)
         desk_requirements.requirement_record_fulfilment(
@@ -579,7 +582,9 @@ def trade_branches_select(
             trade.status = CONFIRMED
             trade.status_changed_at = timezone.now()
         if trade.total_amount != previous_total:
-            exposure_of.resize_trade(trade_id=trade.pk, amount=trade.total_amount, within_limit=False)
+            exposure_of.resize_trade(
+                trade_id=trade.pk, buyer_id=trade.buyer_id, amount=trade.total_amount, within_limit=False
+            )
         trade.save()
         emit_trade_event(events.TRADE_BRANCHES_SELECTED, trade, actor, side=side)
         if confirmed:

@@ -302,6 +302,28 @@ def test_the_offer_books_negotiating_exposure_and_the_accept_contracts_it(deal):
 
 
 @pytest.mark.django_db
+def test_the_accept_books_the_trade_for_the_seller_too_whatever_its_limit(deal):
+    """SPEC 10: a trade books exposure for both sides. The seller's limit does not gate a sale
+    (only the buyer's credit does), so a seller whose limit is far below the trade still sells."""
+    from apps.risk.models import ExposureEntry
+
+    negotiation = agreed(deal)
+    credit(deal.seller, Decimal("1000"))
+
+    trade = accept(negotiation, deal.seller.owner)
+
+    seller_row = credit_row(deal.seller)
+    assert (seller_row.negotiating_amount, seller_row.contracted_amount) == (Decimal("0.00"), Decimal("1505820.82"))
+    entries = ExposureEntry.objects.filter(source_type="trade", source_id=trade.pk, released_at__isnull=True)
+    assert sorted((str(e.partner_id), e.stage, e.amount) for e in entries) == sorted(
+        [
+            (str(deal.buyer.pk), "CONTRACTED", Decimal("1505820.82")),
+            (str(deal.seller.pk), "CONTRACTED", Decimal("1505820.82")),
+        ]
+    )
+
+
+@pytest.mark.django_db
 def test_an_accept_beyond_the_buyers_limit_is_refused_and_changes_nothing(deal):
     negotiation = agreed(deal)
     credit(deal.buyer, Decimal("1500000"))
@@ -321,6 +343,9 @@ def test_an_accept_beyond_the_buyers_limit_is_refused_and_changes_nothing(deal):
         row_before.exposure,
     )
     assert not Trade.objects.exists()
+    from apps.risk.models import ExposureEntry
+
+    assert not ExposureEntry.objects.filter(partner_id=deal.seller.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -136,6 +136,7 @@ def test_a_cancellation_by_agreement_reverses_the_sale_fulfilment_and_exposure(d
     assert quantities(deal) == (Decimal("17000.000"), Decimal("0.000"), Decimal("0.000"))
     assert Requirement.objects.get(pk=deal.requirement.pk).status == "ACTIVE"
     assert row(deal.buyer).exposure == Decimal("0.00")
+    assert row(deal.seller).contracted_amount == Decimal("0.00")
     event = OutboxEvent.objects.get(type=events.TRADE_CANCELLED)
     assert (event.payload["returned_kg"], event.payload["from"]) == ("8500.000", "CONFIRMED")
 
@@ -191,6 +192,7 @@ def test_a_price_amendment_applies_when_the_counterparty_approves(deal):
     trade.refresh_from_db()
     assert (trade.price, trade.amount) == (Decimal("61000.00"), Decimal("1458016.98"))
     assert row(deal.buyer).contracted_amount == trade.total_amount
+    assert row(deal.seller).contracted_amount == trade.total_amount
     assert TradeAmendment.objects.get().status == "APPROVED"
 
 
@@ -213,6 +215,34 @@ def test_a_quantity_increase_sells_more_and_a_decrease_gives_it_back(deal):
     trade.refresh_from_db()
     assert (trade.quantity, trade.quantity_kg) == (Decimal("40.000"), Decimal("6800.000"))
     assert row(deal.buyer).contracted_amount == trade.total_amount
+
+
+@pytest.mark.django_db
+def test_an_increase_is_gated_by_the_buyers_limit_only(deal):
+    """Both sides' entries grow with an amendment, but only the buyer's credit can refuse it."""
+    from apps.trades.tests.factories import credit
+
+    trade = made(deal)
+    credit(deal.seller, Decimal("1000"))
+    up = amendments.trade_amendment_request(
+        actor=deal.buyer.owner, trade_id=trade.pk, kind="QUANTITY", values={"quantity": "70"}
+    )
+    amendments.trade_amendment_decide(actor=deal.seller.owner, trade_id=trade.pk, amendment_id=up.pk, approve=True)
+    trade.refresh_from_db()
+    assert row(deal.seller).contracted_amount == trade.total_amount == row(deal.buyer).contracted_amount
+
+    credit(deal.buyer, row(deal.buyer).exposure)
+    before = row(deal.buyer).contracted_amount
+    more = amendments.trade_amendment_request(
+        actor=deal.buyer.owner, trade_id=trade.pk, kind="QUANTITY", values={"quantity": "80"}
+    )
+    error = refused(
+        lambda: amendments.trade_amendment_decide(
+            actor=deal.seller.owner, trade_id=trade.pk, amendment_id=more.pk, approve=True
+        )
+    )
+    assert error.code == "credit_limit_exceeded"
+    assert (row(deal.buyer).contracted_amount, row(deal.seller).contracted_amount) == (before, before)
 
 
 @pytest.mark.django_db
@@ -263,8 +293,9 @@ def _implied(deal) -> None:
     assert availability.available_kg + availability.reserved_kg + availability.sold_kg == availability.total_kg
     assert requirement.fulfilled_kg == sold
     contracted = live.aggregate(total=Sum("total_amount"))["total"] or Decimal("0")
-    account = CreditAccount.objects.filter(partner_id=deal.buyer.pk).first()
-    assert (account.contracted_amount if account else Decimal("0")) == contracted
+    for party in (deal.buyer, deal.seller):  # SPEC 10: both sides carry the open trades
+        account = CreditAccount.objects.filter(partner_id=party.pk).first()
+        assert (account.contracted_amount if account else Decimal("0")) == contracted
 
 
 @pytest.mark.django_db
