@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ from bench.tradedesk_data import (
 SELLERS = 20
 OFFERS = 1000
 TOKENS_PER_USER = 12
+# Think time between a user's actions, seconds: a person browsing, not a script in a loop.
+WAIT = (os.environ.get("BENCH_LOAD_WAIT_MIN", "5"), os.environ.get("BENCH_LOAD_WAIT_MAX", "15"))
 
 
 def _access_token(user: Any) -> str:
@@ -82,8 +84,19 @@ def _setup(users: int) -> tuple[Any, dict[str, Any]]:
     from apps.partners.models import BusinessPartner
     from apps.tradedesk.models import Requirement, RequirementStatus
 
+    from apps.organizations.models import FinancialYear
+
     organization = create_organization("load")
     masters = ensure_masters()
+    today = timezone.localdate()
+    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    FinancialYear.objects.create(  # publishing numbers the requirement in the year's series
+        organization=organization,
+        start_date=start,
+        end_date=date(start.year + 1, 3, 31),
+        label=f"{start.year}-{(start.year + 1) % 100:02d}",
+        is_active=True,
+    )
     parties = create_partners(
         organization,
         [(f"Load Gin {n}", "24") for n in range(SELLERS)] + [(f"Load Mill {n}", "33") for n in range(users)],
@@ -226,7 +239,7 @@ class _ConnectionSampler(threading.Thread):
 
 def _locust(mode: str, *, host: str, users: int, seconds: int, data_file: str, workdir: str) -> dict[str, Any]:
     prefix = str(Path(workdir) / mode)
-    env = {**os.environ, "LOAD_DATA": data_file, "LOAD_MODE": mode}
+    env = {**os.environ, "LOAD_DATA": data_file, "LOAD_MODE": mode, "LOAD_WAIT_MIN": WAIT[0], "LOAD_WAIT_MAX": WAIT[1]}
     command = [
         sys.executable,
         "-m",
@@ -358,7 +371,8 @@ def run(*, quick: bool) -> dict[str, Any]:
             "availabilities": OFFERS,
             "match_tokens_per_user": TOKENS_PER_USER,
             "mix": "market availabilities (+ next page) 6, market requirements 2, own requirements 2, "
-            "post + publish a requirement 1, start a negotiation + first offer (reserves) 2; wait 1-3 s",
+            "post + publish a requirement 1, start a negotiation + first offer (reserves) 2",
+            "think_time_s": [float(WAIT[0]), float(WAIT[1])],
         },
         "real": real,
         "baseline_health_live": baseline,

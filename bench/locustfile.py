@@ -29,7 +29,7 @@ _next_user = itertools.count()
 
 class _PartnerUser(HttpUser):
     abstract = True
-    wait_time = between(float(os.environ.get("LOAD_WAIT_MIN", "1")), float(os.environ.get("LOAD_WAIT_MAX", "3")))
+    wait_time = between(float(os.environ.get("LOAD_WAIT_MIN", "5")), float(os.environ.get("LOAD_WAIT_MAX", "15")))
 
     def on_start(self) -> None:
         me = DATA["users"][next(_next_user) % len(DATA["users"])]
