@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.core.tests.sweep_support import (
+from apps.core.tests.sweeps.support import (
     SHARED_MASTERS,
     VICTIMS,
     Route,

@@ -1,5 +1,5 @@
 """What the two permanent sweeps share (issue 14): the API routes read from the URL configuration,
-a world seeded once per module (seed_demo plus one fresh partner), and a write counter.
+a world seeded once for the package (seed_demo plus one fresh partner), and a write counter.
 
 The routes come from Django's resolver, not from a list: a route added to any app's urlpatterns
 joins both sweeps on the next run. Only the path parameters need knowing (how to name a victim's
@@ -174,9 +174,9 @@ def _complete_the_victims(sch: Any, victim_partner: Any, trade: Any) -> None:
     WebhookEndpointFactory(organization_id=sch.pk, partner_id=victim_partner.pk)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
-    """seed_demo once per module (and per xdist worker), inside a transaction rolled back at the
+    """seed_demo once for the sweeps package (and per xdist worker), inside a transaction rolled back at the
     end: each test's own transaction nests in it as a savepoint, so tests still start equal."""
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
@@ -198,7 +198,7 @@ def idempotency_key() -> str:
 
 def _first(label: str, **filters: Any) -> Any:
     found = model(label).objects.filter(**filters).order_by("created_at").first()
-    assert found is not None, f"the seeded world has no {label} with {filters}: build one in sweep_support"
+    assert found is not None, f"the seeded world has no {label} with {filters}: build one in _complete_the_victims"
     return found
 
 

@@ -2,11 +2,12 @@
 
 Hand-crafted hostile inputs, complementing the Schemathesis run (test_api_fuzz.py, generated
 inputs): for every operation the schema documents (so new ones join by themselves), as the platform
-admin and as a partner owner, with path parameters naming real seeded objects:
+admin (and the hostile values of bodies again as a partner owner), with path parameters naming
+real seeded objects:
 
     bodies        nested 5,000 deep; over the size limit; NaN / Infinity literals; NUL in every
-                  string and in a key; every number huge, huge negative, "NaN", "Infinity",
-                  "1e400"; every date and time in year 1 and year 9999
+                  string and in a key; every number huge, huge negative, -1, "NaN", "1e400",
+                  "1_000"; every date and time in year 1 and year 9999
     query         every documented parameter NUL, huge, negative, far past, far future; odd cursors
                   on cursor-paged lists; 1,001 parameters
 
@@ -26,7 +27,7 @@ import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from apps.core.tests.sweep_support import World, idempotency_key, path_values
+from apps.core.tests.sweeps.support import World, idempotency_key, path_values
 
 ERROR_KEYS = {"type", "code", "detail", "errors", "request_id"}
 BIG_BODY = 3 * 1024 * 1024  # over the 2.5 MB default (settings.API_BODY_MAX_BYTES)
@@ -103,7 +104,9 @@ def _body(props: dict[str, dict[str, Any]], kind: str, value: Any) -> bytes:
     return orjson.dumps({name: value if _kind(p) in kind.split("|") else _plain(p) for name, p in props.items()})
 
 
-def _bodies(props: dict[str, dict[str, Any]]) -> list[tuple[str, bytes]]:
+def _bodies(props: dict[str, dict[str, Any]], *, shapes: bool) -> list[tuple[str, bytes]]:
+    """Hostile values in every property; with `shapes`, hostile shapes of the body itself too (the
+    parser's and the size limit's business: the same for every caller)."""
     first = next(iter(props), "x")
     bodies = [
         ("nested 5000", f'{{"{first}": {"[" * 5000}1{"]" * 5000}}}'.encode()),
@@ -114,12 +117,13 @@ def _bodies(props: dict[str, dict[str, Any]]) -> list[tuple[str, bytes]]:
         ("NUL in every string", _body(props, "string|date|date-time", NUL)),
         ("not an object", b"[1, 2, 3]"),
     ]
+    if not shapes:
+        bodies = bodies[4:6]
     for label, value in (
         ("huge", HUGE),
         ("huge negative", -HUGE),
         ("negative", -1),
         ("'NaN'", "NaN"),
-        ("'Infinity'", "Infinity"),
         ("'1e400'", "1e400"),
         ("'1_000'", "1_000"),
     ):
@@ -141,7 +145,6 @@ def _queries(operation: dict[str, Any]) -> list[tuple[str, str]]:
         ("far future", "9999-12-31"),
         ("far past time", "0001-01-01T00:00:00%2B14:00"),
         ("far future time", "9999-12-31T23:59:59-12:00"),
-        ("NaN", "NaN"),
     ):
         if names:
             queries.append((f"{label} parameters", "&".join(f"{name}={value}" for name in names)))
@@ -179,9 +182,12 @@ def test_hostile_input_never_gives_a_server_error_and_errors_keep_their_shape(
     problems: list[str] = []
     requests = 0
 
+    # The platform admin passes every permission check, so its requests reach every parser and
+    # serializer; the partner owner repeats the hostile values where partners write.
     for user in (world.platform_admin, world.victim_partner_user):
         client = Client(headers={"Authorization": f"Bearer {world.token(user)}"})
-        for label, query in _queries(operation):
+        admin = user is world.platform_admin
+        for label, query in _queries(operation) if admin else []:
             response = client.generic(
                 method.upper(),
                 f"{url}?{query}",
@@ -194,7 +200,7 @@ def test_hostile_input_never_gives_a_server_error_and_errors_keep_their_shape(
                 problems.append(f"{user.user_type} {method.upper()} {url} query {label}: {found}")
         if props is None:
             continue
-        for label, body in _bodies(props):
+        for label, body in _bodies(props, shapes=admin):
             response = client.generic(
                 method.upper(),
                 url,
