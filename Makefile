@@ -23,7 +23,7 @@ help:
 	@echo "make run            the whole system with demo data (web + websockets, worker, beat) on :8000"
 	@echo "make test           the test suite in parallel (PYTEST_ARGS=..., PYTEST_WORKERS=auto|N|0)"
 	@echo "make check          ruff, ruff format, mypy, import layers, migrations, OpenAPI schema"
-	@echo "make bench          benchmarks; JSON in bench/results/"
+	@echo "make bench          benchmarks; JSON in bench/results/ (BENCH_ARGS=\"--only load\", BENCH_LOAD_SECONDS=20)"
 	@echo "make services-up    start the embedded PostgreSQL and Redis (until services-down)"
 	@echo "make services-down  stop them"
 	@echo "make clean-data     stop them and delete $(DATA_DIR)/ (database, Redis snapshot, secret key)"
@@ -48,8 +48,10 @@ test: venv
 check: venv
 	$(DEVENV) exec -- bash scripts/check.sh
 
+# The load test's locust lives in its own pins, installed here only (make run/test never need it).
 bench: venv
-	$(DEVENV) exec -- $(PY) bench/run.py
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(DEVENV) exec -- $(PY) bench/run.py $(BENCH_ARGS)
 
 services-up: venv
 	$(DEVENV) up

@@ -15,6 +15,9 @@ so the ratio holds on a noisy machine:
     matching            1 requirement x 50,000 offers, sweep, approve->proposed vs bare numpy (bench/matching.py)
     negotiate_accept    accepts/s, 16 buyers x 4 offers, oversell and credit
                         breaches vs the raw SQL of an accept                  (bench/negotiate_accept.py)
+    load                200 partner users for 2 min with locust against a uvicorn this run starts:
+                        failures, p50/p95/p99, peak Postgres connections vs
+                        the same users on health/live                         (bench/load.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -60,6 +63,7 @@ BENCHMARKS = (
     "exposure_reserve",
     "matching",
     "negotiate_accept",
+    "load",
 )
 
 
