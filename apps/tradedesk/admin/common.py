@@ -52,8 +52,11 @@ class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
 
         partners = BusinessPartner.objects.all()
         user = request.user
-        if not isinstance(user, User) or user.user_type != UserType.SUPER_ADMIN:
-            partners = partners.filter(organization_id=getattr(user, "organization_id", None))
+        organization_id = getattr(user, "organization_id", None)
+        if not isinstance(user, User) or (user.user_type != UserType.SUPER_ADMIN and organization_id is None):
+            partners = partners.none()
+        elif user.user_type != UserType.SUPER_ADMIN and organization_id is not None:
+            partners = partners.filter(organization_id=organization_id)
         for term in smart_split(search_term):
             if term.startswith(('"', "'")) and term[0] == term[-1]:
                 term = unescape_string_literal(term)
