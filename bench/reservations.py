@@ -20,7 +20,8 @@ no ORM, autocommit) run the raw conditional statement `UPDATE tradedesk_availabi
 available_kg = available_kg - q, reserved_kg = reserved_kg + q WHERE id = %s AND available_kg >=
 q` until it matches nothing: the database's ceiling on one hot row. Paired rounds (raw, then
 real, on fresh rows), so drift on a shared machine hits both sides; the ratio is the median of
-the rounds' ratios. Target: oversell 0 (the ratio is reported, not targeted).
+the rounds' ratios. Target: oversell 0, the invariant every round, and (issue 15) a ratio of at
+least 0.3 (`ratio_target_met` alone says whether that part was met).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from bench.tradedesk_data import (
 
 NAME = "reservations"
 CLIENTS = 16
+RATIO_TARGET = 0.3  # issue 15
 CHUNK_KG = BALE_KG
 REMAINDER_KG = Decimal("85")
 
@@ -285,8 +287,11 @@ def run(*, quick: bool) -> dict[str, Any]:
         "ratio": round(statistics.median(ratios), 4),
         "ratio_each_round": [round(r, 4) for r in ratios],
         "ratio_meaning": "median over paired rounds of service reservations/s / raw conditional UPDATEs/s",
-        "target": {"oversell_kg": "0"},
-        "target_met": oversell_kg == 0,
+        "target": {"oversell_kg": "0", "invariant_every_round": True, "ratio_min": RATIO_TARGET},
+        "ratio_target_met": statistics.median(ratios) >= RATIO_TARGET,
+        "target_met": oversell_kg == 0
+        and all(check["invariant_holds"] for _, _, _, check in pairs)
+        and statistics.median(ratios) >= RATIO_TARGET,
     }
 
 
@@ -295,5 +300,5 @@ def headline(result: dict[str, Any]) -> tuple[str, str, str]:
         f"{result['figure']['reservations_per_s']:,.0f} reservations/s (16 clients), "
         f"oversell {result['figure']['oversell_kg']} kg",
         f"{result['baseline']['updates_per_s']:,.0f} raw UPDATEs/s",
-        f"{result['ratio']:.3f} (oversell = 0)",
+        f"{result['ratio']:.3f} (>= {RATIO_TARGET}, oversell = 0)",
     )

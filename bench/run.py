@@ -18,6 +18,8 @@ so the ratio holds on a noisy machine:
     load                200 partner users for 2 min with locust against a uvicorn this run starts:
                         failures, p50/p95/p99, peak Postgres connections vs
                         the same users on health/live                         (bench/load.py)
+    admin_search        the back office's search at 200,000 rows vs the list
+                        without a search (target: p50 under 50 ms)            (bench/admin_search.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -64,6 +66,7 @@ BENCHMARKS = (
     "matching",
     "negotiate_accept",
     "load",
+    "admin_search",
 )
 
 

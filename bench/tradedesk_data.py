@@ -131,11 +131,12 @@ def _plain(value: Decimal) -> str:
 
 
 def build_availabilities(
-    count: int, *, organization: Any, sellers: list[BenchPartner], masters: Masters, seed: int = 6
+    count: int, *, organization: Any, sellers: list[BenchPartner], masters: Masters, seed: int = 6, start: int = 0
 ) -> list[Any]:
     """`count` ACTIVE availabilities (unsaved) spread over the sellers: 50-500 bales at
     55,000-62,000 per candy, Shankar-6 mostly (some DCH-32), staple 28-31 mm, mic 3.6-4.8;
-    90% PUBLIC, 5% RESTRICTED (nobody invited), 5% PRIVATE; available for 30 days."""
+    90% PUBLIC, 5% RESTRICTED (nobody invited), 5% PRIVATE; available for 30 days. `start`: the
+    first row's number (to add rows to an earlier batch)."""
     from apps.tradedesk.models import Availability, AvailabilityStatus, Visibility
 
     rng = random.Random(seed)
@@ -144,7 +145,7 @@ def build_availabilities(
     shankar, dch = masters.varieties["SHANKAR-6"], masters.varieties["DCH-32"]
     towns = list(masters.locations.values())
     rows = []
-    for i in range(count):
+    for i in range(start, start + count):
         seller = sellers[i % len(sellers)]
         location = towns[i % len(towns)]
         bales = Decimal(rng.randrange(50, 501, 10))

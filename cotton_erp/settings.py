@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # OpClass in index expressions (the trigram search indexes)
     # third party
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -123,7 +124,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 # Lock waits surface as 409s instead of hanging a worker (see core.exception_handler).
-DATABASES["default"]["OPTIONS"].setdefault("options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}")
+# JIT off for the web's OLTP connections (issue 15): at 200,000 offers JIT compilation alone took
+# 641-698 ms of a 699 ms filtered market page; every query here returns a page, not a report.
+# DB_JIT=on brings it back (an analytics connection, say).
+DATABASES["default"]["OPTIONS"].setdefault(
+    "options",
+    f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)} -c jit={env.str('DB_JIT', default='off')}",
+)
 # A bounded connection pool per process (issue 14): under uvicorn each request runs in a thread of
 # its own, so CONN_MAX_AGE kept one connection per finished thread until PostgreSQL refused
 # clients. Off by default in Celery (one process per connection already, and a pool must not

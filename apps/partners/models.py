@@ -10,8 +10,10 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.core.models import BaseModel
@@ -245,6 +247,12 @@ class BusinessPartner(BaseModel):
             models.Index(fields=["organization", "status"], name="partner_org_status_idx"),
             models.Index(fields=["kyc_status", "kyc_expires_on"], name="partner_kyc_expiry_idx"),
             models.Index(fields=["pan"], name="partner_pan_idx"),
+            # The back office's search (UPPER(field) LIKE '%...%' over the admin's search_fields), one
+            # trigram index per field so an OR of them is a BitmapOr, not a scan (issue 15).
+            *(
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"partner_{field}_trgm")
+                for field in ("code", "legal_name", "trade_name", "pan", "gstin")
+            ),
         ]
         permissions = [
             ("approve_low_risk", "Can approve low-risk onboarding applications"),
@@ -375,7 +383,13 @@ class OnboardingApplication(BaseModel):
                 condition=~Q(state="APPROVED") | Q(partner__isnull=False), name="application_approved_has_partner"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "state", "route"], name="application_queue_idx")]
+        indexes = [
+            models.Index(fields=["organization", "state", "route"], name="application_queue_idx"),
+            *(  # the back office's search, as BusinessPartner's
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"application_{field}_trgm")
+                for field in ("legal_name", "trade_name", "pan", "gstin")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.state})"

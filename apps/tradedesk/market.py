@@ -42,6 +42,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     JSONField,
     Model,
     OuterRef,
@@ -52,7 +53,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from apps.accounts.models import User, UserType
@@ -69,6 +70,7 @@ from apps.tradedesk.models import (
     RequirementStatus,
     Visibility,
 )
+from apps.tradedesk.quality_statistics import FUNCTION
 
 VIEW_AVAILABILITY = "tradedesk.view_availability"
 VIEW_REQUIREMENT = "tradedesk.view_requirement"
@@ -286,8 +288,7 @@ def market_requirement_rows(rows: QuerySet[Requirement]) -> QuerySet[Any]:
 QUALITY_PARAM = re.compile(r"^quality\.(?P<code>[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:\.(?P<bound>min|max))?$")
 QUALITY_PREFIX = "quality."
 # Values in `quality` are strings written by the services; a value that is not a plain decimal
-# (a grade under the same code in another commodity) casts to NULL rather than failing the query.
-_DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+# (a grade under the same code in another commodity) reads as NULL rather than failing the query.
 _QUALITY_VALUE: DecimalField[Any, Any] = DecimalField(max_digits=24, decimal_places=8)
 
 
@@ -379,13 +380,19 @@ def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -
     return list(parsed.values())
 
 
+def _ids(model: type[Model], **lookup: Any) -> QuerySet[Any]:
+    return model._default_manager.filter(**lookup).values("pk")
+
+
 def _commodity_and_variety(rows: QuerySet[Any], filters: MarketFilters) -> QuerySet[Any]:
+    # A code filters on the id it names (a subquery, no join): the planner then estimates the
+    # posting table alone, and the page is read from its newest-first index (issue 15).
     if filters.commodity is not None:
         c = filters.commodity
-        rows = rows.filter(commodity_id=c) if _is_uuid(c) else rows.filter(commodity__code=c)
+        rows = rows.filter(commodity_id=c if _is_uuid(c) else Subquery(_ids(Commodity, code=c)[:1]))
     if filters.variety is not None:
         v = filters.variety
-        rows = rows.filter(variety_id=v) if _is_uuid(v) else rows.filter(variety__code=v)
+        rows = rows.filter(variety_id=v) if _is_uuid(v) else rows.filter(variety_id__in=_ids(Variety, code=v))
     if filters.state_code is not None:
         rows = rows.filter(state_code=filters.state_code)
     if filters.region is not None:
@@ -402,21 +409,16 @@ def filter_market_availabilities(rows: QuerySet[Availability], filters: MarketFi
     if filters.min_available_kg is not None:
         rows = rows.filter(available_kg__gte=filters.min_available_kg)
     for index, quality in enumerate(filters.quality):
-        text = f"_quality_{index}_text"
-        rows = rows.alias(**{text: KeyTextTransform(quality.code, "quality")})
         if quality.grade is not None:
-            rows = rows.filter(**{text: quality.grade})
+            text = f"_quality_{index}_text"
+            rows = rows.alias(**{text: KeyTextTransform(quality.code, "quality")}).filter(**{text: quality.grade})
         if quality.minimum is None and quality.maximum is None:
             continue
+        # tradedesk_quality_number (migration 0004): the value as a number, NULL when it is not a
+        # plain decimal; each NUMERIC code has statistics on it (quality_statistics.py).
         number = f"_quality_{index}"
         rows = rows.alias(
-            **{
-                number: Case(
-                    When(Q(**{f"{text}__regex": _DECIMAL_TEXT}), then=Cast(F(text), _QUALITY_VALUE)),
-                    default=Value(None),
-                    output_field=_QUALITY_VALUE,
-                )
-            }
+            **{number: Func(F("quality"), Value(quality.code), function=FUNCTION, output_field=_QUALITY_VALUE)}
         )
         if quality.minimum is not None:
             rows = rows.filter(**{f"{number}__gte": quality.minimum})

@@ -15,8 +15,10 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from apps.core.models import BaseModel
 
@@ -166,6 +168,8 @@ class Availability(BaseModel):
             ),
             models.Index(fields=["status", "expires_at"], name="availability_expiry_idx"),
             models.Index(fields=["partner", "status"], name="availability_partner_idx"),
+            # The back office's search by number (any part, any case: UPPER(number) LIKE): issue 15.
+            GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="availability_number_trgm"),
         ]
         permissions = [("approve_availability", "Can approve or reject availabilities")]
 
@@ -306,6 +310,7 @@ class Requirement(BaseModel):
             models.Index(fields=["organization", "status", "-created_at", "-id"], name="requirement_market_recent_idx"),
             models.Index(fields=["status", "valid_until"], name="requirement_expiry_idx"),
             models.Index(fields=["partner", "status"], name="requirement_partner_idx"),
+            GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="requirement_number_trgm"),
         ]
 
     def __str__(self) -> str:

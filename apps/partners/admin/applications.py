@@ -136,6 +136,7 @@ class OnboardingApplicationAdmin(ServiceActionsMixin, DjangoObjectActions, admin
     list_filter = ("state", "route", "risk_category", "entity_class", AssignedToFilter)
     list_select_related = ("assigned_to",)
     search_fields = ("legal_name", "trade_name", "pan", "gstin")
+    show_full_result_count = False  # no unfiltered COUNT(*) next to a search (issue 15)
     inlines = [DocumentInline]
     change_actions = ("assign_officer", "review_document", "request_info", "approve", "reject")
     readonly_fields = [field.name for field in OnboardingApplication._meta.fields]

@@ -76,6 +76,7 @@ class BusinessPartnerAdmin(
     list_display = ("code", "legal_name", "status", "kyc_status", "kyc_expires_on", "risk_category")
     list_filter = ("status", "kyc_status", "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
+    show_full_result_count = False  # no unfiltered COUNT(*) next to a search (issue 15)
     inlines = [MembershipInline, BranchInline, VehicleInline, PartnerDocumentInline]
     readonly_fields = [field.name for field in BusinessPartner._meta.fields]
     change_actions: tuple[str, ...] = ("suspend", "block", "reactivate", *KYC_ACTIONS, *GROUP_ACTIONS)

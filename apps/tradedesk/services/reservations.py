@@ -150,6 +150,10 @@ def _reservation_extra(reservation: Reservation, **more: Any) -> dict[str, Any]:
     }
 
 
+# What a reservation's UPDATE changes on the availability (read back under its lock).
+_MOVED = ("available_kg", "reserved_kg", "sold_kg", "status", "updated_at")
+
+
 def availability_reserve(
     *,
     availability_id: UUID,
@@ -186,11 +190,30 @@ def availability_reserve(
     if expires_at is not None and expires_at <= timezone.now():
         raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
     with transaction.atomic():
-        seller = Availability.objects.filter(pk=availability_id).only("organization_id", "partner_id").first()
-        if seller is None:
+        # Reads and the reservation's INSERT before the lock (issue 15): the conditional UPDATE
+        # below takes the availability's row lock, and from then to commit only the UPDATE, one
+        # indexed read of what it wrote and the event's INSERT run. (The INSERT's foreign key
+        # takes KEY SHARE on the availability, which no quantity UPDATE waits for.)
+        availability = (
+            Availability.objects.select_related("commodity", "variety", "quantity_unit", "price_unit", "delivery_term")
+            .filter(pk=availability_id)
+            .first()
+        )
+        if availability is None:
             raise AvailabilityNotFound()
-        buyer = _buyer(buyer_id, seller)
+        buyer = _buyer(buyer_id, availability)
         now = timezone.now()
+        reservation = Reservation.objects.create(
+            availability=availability,
+            quantity_kg=quantity,
+            purpose=purpose,
+            reference=reference,
+            buyer=buyer,
+            created_by=actor,
+            expires_at=expires_at or now + ttl,
+            owner_type=owner_type,
+            owner_id=owner_id if owner_type else None,
+        )
         takes_all = Q(available_kg=quantity)
         for _attempt in range(_ATTEMPTS):
             updated = (
@@ -207,24 +230,13 @@ def availability_reserve(
             )
             if updated:
                 break
-            _explain_refusal(availability_id, quantity, now)
+            _explain_refusal(availability_id, quantity, now)  # raises: the INSERT above rolls back
         else:
             raise InsufficientQuantity()
         # The UPDATE holds the row lock until commit: this read sees exactly what it wrote.
-        availability = Availability.objects.select_related(
-            "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
-        ).get(pk=availability_id)
-        reservation = Reservation.objects.create(
-            availability=availability,
-            quantity_kg=quantity,
-            purpose=purpose,
-            reference=reference,
-            buyer=buyer,
-            created_by=actor,
-            expires_at=expires_at or now + ttl,
-            owner_type=owner_type,
-            owner_id=owner_id if owner_type else None,
-        )
+        moved = Availability.objects.filter(pk=availability_id).values(*_MOVED).get()
+        for name in _MOVED:
+            setattr(availability, name, moved[name])
         emit_availability_event(
             events.AVAILABILITY_RESERVED,
             availability,

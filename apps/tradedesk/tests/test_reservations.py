@@ -389,3 +389,24 @@ def test_the_beat_runs_the_expiry_of_reservations_every_minute(seller, cotton, s
         settings.PERIODIC_TASKS["tradedesk.expire_reservations"]["task"] == "apps.tradedesk.tasks.expire_reservations"
     )
     assert settings.PERIODIC_TASKS["tradedesk.expire_reservations"]["every_seconds"] == 60
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kg", ["3000", "17000"])
+def test_the_reserved_event_carries_the_availability_as_a_fresh_read_shows_it(seller, cotton, kg):
+    """Issue 15: the service reads the availability before the lock and takes only the columns the
+    UPDATE changed back under it; the event's payload is what a fresh read of the row gives."""
+    from apps.tradedesk.services.availabilities import availability_payload
+
+    availability = factories.availability(seller, cotton)
+
+    reservation = reserve(availability, kg)
+
+    event = availability_events(events.AVAILABILITY_RESERVED).get()
+    fresh = Availability.objects.select_related(
+        "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+    ).get(pk=availability.pk)
+    extra = {"reservation_id", "quantity_kg", "reservation_status", "purpose", "reference", "reservation_expires_at"}
+    assert {k: v for k, v in event.payload.items() if k not in extra} == availability_payload(fresh)
+    assert event.payload["reservation_id"] == str(reservation.pk)
+    assert event.payload["status"] == ("RESERVED" if kg == "17000" else "ACTIVE")
