@@ -482,6 +482,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.openapi.add_error_responses",
+        "apps.core.openapi.add_summaries_and_examples",
     ],
     # Choice sets shared by several components get one stable name (else the schema warns).
     "ENUM_NAME_OVERRIDES": {

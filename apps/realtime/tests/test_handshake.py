@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
+import pytest_asyncio
 import uvicorn
 import websockets
 from asgiref.sync import sync_to_async
@@ -32,32 +33,43 @@ async def issue(user) -> str:
     return (await sync_to_async(ticket_issue)(user_id=user.pk)).ticket
 
 
-async def handshake(path: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+Handshake = Callable[[str, list[tuple[bytes, bytes]]], Awaitable[WebsocketCommunicator]]
+
+
+@pytest_asyncio.fixture
+async def handshake() -> AsyncIterator[Handshake]:
+    """`await handshake(path, headers)` -> a connected communicator with exactly these headers
+    (the shared `connect` fixture always sends an allowed Origin); each is disconnected at
+    teardown, or its consumer's pending channel-layer read outlives the test's event loop."""
     from cotton_erp.asgi import application
 
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect(timeout=3)
-    assert connected, "refusals accept, then close with a reason"
-    return communicator
+    opened: list[WebsocketCommunicator] = []
+
+    async def _handshake(path: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        opened.append(communicator)
+        connected, _ = await communicator.connect(timeout=3)
+        assert connected, "refusals accept, then close with a reason"
+        return communicator
+
+    yield _handshake
+    await asyncio.gather(*(communicator.disconnect(timeout=0.5) for communicator in opened))
 
 
-async def test_a_ticket_without_an_origin_header_opens_the_stream_and_receives_events(relay):
+async def test_a_ticket_without_an_origin_header_opens_the_stream_and_receives_events(handshake, relay):
     user = await sync_to_async(UserFactory)()
     communicator = await handshake(f"{STREAM}?ticket={await issue(user)}", NO_ORIGIN)
-    try:
-        ready = await communicator.receive_json_from(timeout=3)
-        assert ready["type"] == "ready"
-        assert ready["groups"] == [f"user.{user.pk}", f"org.{user.organization_id}"]
+    ready = await communicator.receive_json_from(timeout=3)
+    assert ready["type"] == "ready"
+    assert ready["groups"] == [f"user.{user.pk}", f"org.{user.organization_id}"]
 
-        await sync_to_async(organization_update)(organization_id=user.organization_id, name="Renamed Mills")
-        await relay()
+    await sync_to_async(organization_update)(organization_id=user.organization_id, name="Renamed Mills")
+    await relay()
 
-        frame = await communicator.receive_json_from(timeout=3)
-        assert frame["type"] == "event"
-        assert frame["event"]["type"] == "organizations.organization.updated"
-        assert frame["event"]["payload"]["name"] == "Renamed Mills"
-    finally:
-        await communicator.disconnect(timeout=0.5)
+    frame = await communicator.receive_json_from(timeout=3)
+    assert frame["type"] == "event"
+    assert frame["event"]["type"] == "organizations.organization.updated"
+    assert frame["event"]["payload"]["name"] == "Renamed Mills"
 
 
 @pytest.mark.parametrize(
@@ -67,7 +79,7 @@ async def test_a_ticket_without_an_origin_header_opens_the_stream_and_receives_e
         ("?ticket=not-a-ticket", "ticket_invalid: the ticket is unknown, used or expired"),
     ],
 )
-async def test_without_a_usable_ticket_the_close_says_why(query, reason):
+async def test_without_a_usable_ticket_the_close_says_why(handshake, query, reason):
     communicator = await handshake(f"{STREAM}{query}", NO_ORIGIN)
 
     assert await close_frame(communicator) == (4401, reason)
@@ -77,7 +89,7 @@ async def test_without_a_usable_ticket_the_close_says_why(query, reason):
     "origin",
     [b"https://evil.example", b"http://localhost.evil.example", b"null", b"http://127.0.0.2"],
 )
-async def test_a_foreign_origin_is_refused_with_4403_even_with_a_valid_ticket(origin):
+async def test_a_foreign_origin_is_refused_with_4403_even_with_a_valid_ticket(handshake, origin):
     user = await sync_to_async(UserFactory)()
     ticket = await issue(user)
     communicator = await handshake(f"{STREAM}?ticket={ticket}", [*NO_ORIGIN, (b"origin", origin)])
@@ -88,10 +100,9 @@ async def test_a_foreign_origin_is_refused_with_4403_even_with_a_valid_ticket(or
     # The refusal ran before the consumer: the ticket was not spent.
     again = await handshake(f"{STREAM}?ticket={ticket}", NO_ORIGIN)
     assert (await again.receive_json_from(timeout=3))["type"] == "ready"
-    await again.disconnect(timeout=0.5)
 
 
-async def test_two_origin_headers_are_refused():
+async def test_two_origin_headers_are_refused(handshake):
     communicator = await handshake(
         STREAM, [*NO_ORIGIN, (b"origin", b"http://localhost"), (b"origin", b"https://evil.example")]
     )
@@ -99,12 +110,11 @@ async def test_two_origin_headers_are_refused():
     assert (await close_frame(communicator))[0] == 4403
 
 
-async def test_an_allowed_origin_still_reaches_the_consumer():
+async def test_an_allowed_origin_still_reaches_the_consumer(handshake):
     communicator = await handshake("/ws/v1/ping/", [*NO_ORIGIN, (b"origin", b"http://127.0.0.1:8000")])
     await communicator.send_json_to({"echo": "hi"})
 
     assert await communicator.receive_json_from(timeout=3) == {"type": "pong", "echo": "hi"}
-    await communicator.disconnect(timeout=0.5)
 
 
 # --- a real server and a real client --------------------------------------------------------------
