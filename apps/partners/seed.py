@@ -405,5 +405,7 @@ def demo_logins() -> list[Login]:
                 (f"{code} {role.lower()} of {demo.legal_name}", mobile, "OTP (dev SMS inbox)")
                 for mobile, _name, role in demo.employees
             ]
-    active = set(User.objects.filter(mobile__in=[w[1] for w in wanted], is_active=True).values_list("mobile", flat=True))
+    active = set(
+        User.objects.filter(mobile__in=[w[1] for w in wanted], is_active=True).values_list("mobile", flat=True)
+    )
     return [login for login in wanted if login[1] in active]
