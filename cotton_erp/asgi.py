@@ -9,15 +9,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from apps.core.body_limit import BodyLimitASGIMiddleware  # noqa: E402
+from apps.realtime.handshake import OriginCheck  # noqa: E402
 from cotton_erp.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Bodies over the API limit are refused before Django's handler reads them (issue 14).
         "http": BodyLimitASGIMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Origin checked only when sent (browsers); server clients send none and use a ticket.
+        "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

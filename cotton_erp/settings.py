@@ -489,6 +489,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.openapi.add_error_responses",
+        "apps.core.openapi.add_summaries_and_examples",
     ],
     # Choice sets shared by several components get one stable name (else the schema warns).
     "ENUM_NAME_OVERRIDES": {
@@ -527,12 +528,19 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Logging: structlog JSON with PII masking -----------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# A quiet console (issue 17): periodic task runs and a request's start are not written at INFO
+# (apps.core.logging.QuietConsole, a filter on the loggers themselves, so it holds in Celery's
+# processes too, whose root handler Celery replaces). LOG_QUIET_CONSOLE=0 writes them again.
+from apps.core.logging import QUIET_LOGGERS  # noqa: E402
+
+_QUIET = ["quiet"] if env.bool("LOG_QUIET_CONSOLE", default=True) else []
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "json": {"()": "apps.core.logging.build_json_formatter"},
     },
+    "filters": {"quiet": {"()": "apps.core.logging.QuietConsole"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -540,6 +548,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "django_structlog": {"level": LOG_LEVEL},
         "celery": {"level": LOG_LEVEL},
+        **{name: {"filters": _QUIET} for name in QUIET_LOGGERS},
     },
 }
 from apps.core.logging import configure_structlog  # noqa: E402

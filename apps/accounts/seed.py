@@ -8,9 +8,16 @@ from django.contrib.auth.models import Group
 from apps.accounts.models import User, UserType
 from apps.accounts.roles import STAFF_ROLES, Role
 from apps.accounts.users import user_create
-from apps.core.seeding import SeedReport
+from apps.core.seeding import Login, SeedReport
+from apps.organizations.models import Organization
+from apps.organizations.seed import DEMO_ORGANIZATIONS
 
 PLATFORM_ADMIN_EMAIL = "admin@cotton-erp.test"
+APPLICANT_MOBILE = "+919800000001"
+
+
+def _staff_email(organization_code: str, role: str) -> str:
+    return f"{role.replace('_', '.')}@{organization_code.lower()}.cotton-erp.test"
 
 
 def _upsert_user(
@@ -42,12 +49,10 @@ def seed_users(report: SeedReport) -> None:
         is_verified=True,
     )
     admin.groups.set([Group.objects.get(name=Role.PLATFORM_ADMIN)])
-    report.logins.append(("platform admin", PLATFORM_ADMIN_EMAIL, f"password {password}"))
 
     for organization in report.context["organizations"]:
-        domain = f"{organization.code.lower()}.cotton-erp.test"
         for role in STAFF_ROLES:
-            email = f"{role.replace('_', '.')}@{domain}"
+            email = _staff_email(organization.code, role)
             user = _upsert_user(
                 email=email,
                 password=password,
@@ -58,21 +63,33 @@ def seed_users(report: SeedReport) -> None:
                 is_verified=True,
             )
             user.groups.set([Group.objects.get(name=role)])
-            report.logins.append((f"{organization.code} {role.replace('_', ' ')}", email, f"password {password}"))
 
     first = report.context["organizations"][0]
-    applicant_mobile = "+919800000001"
     _upsert_user(
-        mobile=applicant_mobile,
+        mobile=APPLICANT_MOBILE,
         full_name="Demo Applicant",
         user_type=UserType.EXTERNAL,
         organization=first,
         is_verified=True,
     )
-    report.logins.append(
-        (
-            f"{first.code} applicant (partner user)",
-            applicant_mobile,
-            "OTP: POST /api/v1/auth/otp/request, code in admin > SMS (dev inbox)",
+
+
+def demo_logins() -> list[Login]:
+    """The demo staff logins (and the applicant) that exist and are active, in seeding order."""
+    password = f"password {settings.DEMO_PASSWORD}"
+    codes = [spec["code"] for spec in DEMO_ORGANIZATIONS]
+    wanted: list[tuple[str, str, str]] = [("platform admin", PLATFORM_ADMIN_EMAIL, password)]
+    for code in codes:
+        wanted += [(f"{code} {role.replace('_', ' ')}", _staff_email(code, role), password) for role in STAFF_ROLES]
+    active = set(User.objects.filter(email__in=[w[1] for w in wanted], is_active=True).values_list("email", flat=True))
+    logins = [login for login in wanted if login[1] in active]
+    first = Organization.objects.filter(code=codes[0]).first()
+    if first is not None and User.objects.filter(mobile=APPLICANT_MOBILE, is_active=True).exists():
+        logins.append(
+            (
+                f"{first.code} applicant (partner user)",
+                APPLICANT_MOBILE,
+                "OTP: POST /api/v1/auth/otp/request, code in admin > SMS (dev inbox)",
+            )
         )
-    )
+    return logins

@@ -19,7 +19,14 @@ from psycopg_pool import PoolTimeout
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from apps.core.errors import Conflict, DomainError, PayloadTooLarge, ServiceUnavailable, TooManyFields
+from apps.core.errors import (
+    Conflict,
+    DomainError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyFields,
+    ValidationFailed,
+)
 from apps.core.request_context import get_request_id
 
 VALIDATION_CODE = "validation_failed"
@@ -88,6 +95,12 @@ class CottonExceptionHandler(ExceptionHandler):
 
 
 class CottonExceptionFormatter(ExceptionFormatter):
+    def get_error_type(self) -> Any:
+        # Errors collected across stages (core.errors.FieldErrors) read as a serializer's do.
+        if isinstance(self.exc, DomainAPIException) and isinstance(self.exc.domain_error, ValidationFailed):
+            return "validation_error"
+        return super().get_error_type()
+
     def format_error_response(self, error_response: ErrorResponse) -> dict[str, Any]:
         exc = self.exc
         errors = [{"code": e.code, "detail": e.detail, "attr": e.attr} for e in error_response.errors]

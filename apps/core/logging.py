@@ -60,8 +60,54 @@ def configure_structlog() -> None:
     )
 
 
+# Loggers that write one INFO line per task step (beat sending, worker receiving and finishing,
+# django-structlog's enqueued/received/succeeded) and the request's start (its finish is logged).
+QUIET_LOGGERS = (
+    "celery.beat",
+    "celery.worker.strategy",
+    "celery.app.trace",
+    "django_structlog.celery.receivers",
+    "django_structlog.middlewares.request",
+)
+
+
+class QuietConsole(logging.Filter):
+    """Below WARNING, drops the lines of periodic task runs and of a request's start, so an idle
+    console stays quiet (the relay alone runs every 2 s) and a request is one line
+    (`request_finished`: method, path, status, duration). Failures, retries and every other task's
+    lines stay; a periodic task's own log lines (e.g. a sweep that found work) stay too."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self._periodic: tuple[str, ...] | None = None
+
+    def periodic_tasks(self) -> tuple[str, ...]:
+        if self._periodic is None:
+            from django.conf import settings
+
+            specs = getattr(settings, "PERIODIC_TASKS", {})
+            self._periodic = tuple(sorted({str(spec["task"]) for spec in specs.values()}))
+        return self._periodic
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        if record.name == "django_structlog.middlewares.request":
+            return not (isinstance(record.msg, dict) and record.msg.get("event") == "request_started")
+        message = str(record.msg) if isinstance(record.msg, dict) else record.getMessage()
+        return not any(task in message for task in self.periodic_tasks())
+
+
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
 
 
-__all__ = ["build_json_formatter", "configure_structlog", "get_logger", "logging", "mask_pii"]
+__all__ = [
+    "QUIET_LOGGERS",
+    "QuietConsole",
+    "build_json_formatter",
+    "configure_structlog",
+    "get_logger",
+    "logging",
+    "mask_pii",
+]

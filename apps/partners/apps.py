@@ -7,9 +7,10 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners and KYC"
 
     def ready(self) -> None:
-        from apps.core.seeding import register_seeder
+        from apps.core.seeding import register_demo_logins, register_seeder
         from apps.partners.resolvers import register_resolvers
-        from apps.partners.seed import seed_partners
+        from apps.partners.seed import demo_logins, seed_partners
 
         register_resolvers()
         register_seeder(50, "partners", seed_partners)
+        register_demo_logins(50, "partners", demo_logins)

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from apps.accounts.models import User, UserType
 from apps.accounts.roles import Role
 from apps.accounts.users import user_create
-from apps.core.seeding import SeedReport
+from apps.core.seeding import Login, SeedReport
 from apps.locations.models import Location
 from apps.organizations.validators import gstin_check_char
 from apps.partners import services
@@ -388,16 +388,24 @@ def seed_partners(report: SeedReport) -> None:
             _seed_partner(organization, demo, officer, approver)
         if organization.code == "SCH":
             _seed_queue(organization, officer, _staff(organization, Role.DESK_MANAGER))
-        for demo in demos:
-            report.logins.append(
-                (f"{organization.code} partner owner: {demo.legal_name}", demo.mobile, "OTP (dev SMS inbox)")
-            )
-            for mobile, _name, role in demo.employees:
-                report.logins.append(
-                    (f"{organization.code} {role.lower()} of {demo.legal_name}", mobile, "OTP (dev SMS inbox)")
-                )
     total = BusinessPartner.objects.count()
     queued = OnboardingApplication.objects.filter(
         state__in=[ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW, ApplicationState.INFO_REQUESTED]
     ).count()
     report.lines.append(f"partners: {total} approved, {queued} applications in the queues")
+
+
+def demo_logins() -> list[Login]:
+    """The owners and employees of the demo partners whose users exist and are active."""
+    wanted: list[Login] = []
+    for code, demos in PARTNERS.items():
+        for demo in demos:
+            wanted.append((f"{code} partner owner: {demo.legal_name}", demo.mobile, "OTP (dev SMS inbox)"))
+            wanted += [
+                (f"{code} {role.lower()} of {demo.legal_name}", mobile, "OTP (dev SMS inbox)")
+                for mobile, _name, role in demo.employees
+            ]
+    active = set(
+        User.objects.filter(mobile__in=[w[1] for w in wanted], is_active=True).values_list("mobile", flat=True)
+    )
+    return [login for login in wanted if login[1] in active]

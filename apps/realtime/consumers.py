@@ -2,7 +2,9 @@
 
 Admission: `?ticket=` (services.ticket_redeem), or else the admin's session when
 `scope["user"]` is an authenticated staff user. A refused socket is accepted and then closed,
-so the client sees why (protocol.CloseCode): 4401 no/used/expired ticket, 4403 disabled user.
+so the client sees why: a close code (protocol.CloseCode: 4401 no/used/expired ticket, 4403
+disabled user) and a reason naming the refusal (protocol.Refusal, e.g. `ticket_invalid: ...`).
+The Origin header is checked before (handshake.OriginCheck), only when the client sends one.
 
 The groups are joined before the socket is accepted, and the user is read again after joining:
 a deactivation committed before that read is seen by it, and one committed after reaches the
@@ -25,7 +27,17 @@ from django.contrib.auth import get_user_model
 from apps.core.logging import get_logger
 from apps.core.parsers import loads_bounded
 from apps.realtime.audience import groups_for_user
-from apps.realtime.protocol import CloseCode
+from apps.realtime.protocol import (
+    HEARTBEAT_MISSED,
+    REASON_OF_CODE,
+    TICKET_INVALID,
+    TICKET_REQUIRED,
+    TICKET_REVOKED,
+    TOKEN_EXPIRED,
+    USER_DISABLED,
+    CloseCode,
+    Refusal,
+)
 from apps.realtime.services import ticket_redeem
 from apps.realtime.topics import topic_permitted
 
@@ -41,23 +53,23 @@ RECENT_EVENT_IDS = 512
 class Admission(NamedTuple):
     user: Any
     access_expires_at: float | None
-    refusal: CloseCode | None
+    refusal: Refusal | None
 
 
 def admit_ticket(ticket: str) -> Admission:
     """Consume the ticket and load its user (sync: Redis and the database)."""
     redeemed = ticket_redeem(ticket=ticket)
     if redeemed is None:
-        return Admission(None, None, CloseCode.UNAUTHORIZED)
+        return Admission(None, None, TICKET_INVALID)
     user = get_user_model().objects.filter(pk=redeemed.user_id).first()
     if user is None:
-        return Admission(None, None, CloseCode.UNAUTHORIZED)
+        return Admission(None, None, TICKET_INVALID)
     if not user.is_active:
-        return Admission(None, None, CloseCode.FORBIDDEN)
+        return Admission(None, None, USER_DISABLED)
     # "Log out everywhere" after the ticket was issued revokes it too (duck-typed: accounts field).
     valid_after = getattr(user, "tokens_valid_after", None)
     if valid_after is not None and redeemed.issued_at < valid_after.timestamp():
-        return Admission(None, None, CloseCode.UNAUTHORIZED)
+        return Admission(None, None, TICKET_REVOKED)
     return Admission(user, redeemed.access_expires_at, None)
 
 
@@ -89,7 +101,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         if not await database_sync_to_async(user_is_active)(self.user.pk):
-            await self.refuse(CloseCode.FORBIDDEN)
+            await self.refuse(USER_DISABLED)
             return
         self.base_groups = frozenset(groups)
         await self.accept()
@@ -110,19 +122,25 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             and getattr(session_user, "is_active", False)
         ):
             return Admission(session_user, None, None)
-        return Admission(None, None, CloseCode.UNAUTHORIZED)
+        return Admission(None, None, TICKET_REQUIRED)
 
-    async def refuse(self, code: CloseCode) -> None:
-        """Accept, then close: a handshake refused before accept reaches browsers as a bare 1006."""
+    async def refuse(self, refusal: Refusal) -> None:
+        """Accept, then close with the refusal's code and reason: a handshake refused before
+        accept reaches browsers as a bare 1006 and other clients as a bare HTTP 403."""
         await self.accept()
-        await self.close_with(code)
+        await self.close_with(refusal)
 
-    async def close_with(self, code: int) -> None:
+    async def close_with(self, refusal: Refusal) -> None:
         if self.closed:
             return
         self.closed = True
-        log.info("realtime.socket_closed", code=int(code), user_id=str(getattr(self.user, "pk", "")) or None)
-        await self.close(code=int(code))
+        log.info(
+            "realtime.socket_closed",
+            code=int(refusal.code),
+            reason=refusal.reason.split(":", 1)[0],
+            user_id=str(getattr(self.user, "pk", "")) or None,
+        )
+        await self.close(code=int(refusal.code), reason=refusal.reason)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
@@ -133,7 +151,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         while not self.closed:
             await asyncio.sleep(interval)
             if self.unanswered_pings >= MAX_UNANSWERED_PINGS:
-                await self.close_with(CloseCode.HEARTBEAT_TIMEOUT)
+                await self.close_with(HEARTBEAT_MISSED)
                 return
             self.unanswered_pings += 1
             await self.send_json({"type": "ping"})
@@ -141,7 +159,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def close_at(self, deadline: float) -> None:
         """The access token the ticket was bought with expires: the client must re-authenticate."""
         await asyncio.sleep(max(0.0, deadline - time.time()))
-        await self.close_with(CloseCode.UNAUTHORIZED)
+        await self.close_with(TOKEN_EXPIRED)
 
     # --- From the client ------------------------------------------------------------------
 
@@ -221,4 +239,5 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "event", "event": message["event"]})
 
     async def force_close(self, message: dict[str, Any]) -> None:
-        await self.close_with(int(message.get("code", CloseCode.FORBIDDEN)))
+        code = CloseCode(int(message.get("code", CloseCode.FORBIDDEN)))
+        await self.close_with(Refusal(code, REASON_OF_CODE[code]))

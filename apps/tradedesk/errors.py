@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apps.core.errors import Conflict, DomainError, NotFound
 
 
@@ -83,6 +85,13 @@ class PostingInvalid(DomainError):
 
     def __init__(self, attr: str, code: str, detail: str) -> None:
         super().__init__(detail, code=code, errors=[{"attr": attr, "code": code, "detail": detail}])
+
+    @classmethod
+    def several(cls, errors: list[dict[str, Any]]) -> PostingInvalid:
+        """Several fields refused at once: the posting's own code, every field in `errors`."""
+        error = cls.__new__(cls)
+        DomainError.__init__(error, cls.default_detail, errors=errors)
+        return error
 
 
 # --- requirements -------------------------------------------------------------------------------

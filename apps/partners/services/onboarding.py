@@ -291,8 +291,9 @@ def _field_errors(application: OnboardingApplication) -> list[dict[str, Any]]:
 
 
 def application_submit(*, applicant: User, application_id: UUID) -> OnboardingApplication:
-    """DRAFT or INFO_REQUESTED -> SUBMITTED. Refuses invalid fields (400 validation_failed) and
-    missing documents (400 documents_missing, listing them); computes the risk score and route.
+    """DRAFT or INFO_REQUESTED -> SUBMITTED. Refuses invalid fields (400 validation_failed, also
+    listing missing documents as `documents` errors) and missing documents alone (400
+    documents_missing, listing them); computes the risk score and route.
     With a GST registry configured (apps.partners.gst), it is asked BEFORE the transaction, and
     the turnover and filing compliance it returns replace the applicant's own in the score.
     Emits partners.application.submitted."""
@@ -300,16 +301,21 @@ def application_submit(*, applicant: User, application_id: UUID) -> OnboardingAp
     with transaction.atomic():
         application = _lock_own_application(applicant, application_id)
         _refuse_unless(application, EDITABLE_STATES, "submit")
+        # Fields and documents are checked together: one answer lists everything still wrong.
         errors = _field_errors(application)
+        missing = missing_documents(application)
+        documents = [{"attr": "documents", "code": "missing", "detail": doc_type} for doc_type in missing]
         if errors:
             raise DomainError(
-                "The application has invalid fields; see errors.", code="validation_failed", errors=errors
+                "The application has invalid fields; see errors.",
+                code="validation_failed",
+                errors=[*errors, *documents],
+                extra={"missing": missing} if missing else None,
             )
-        missing = missing_documents(application)
         if missing:
             raise DocumentsMissing(
                 f"Upload these documents before submitting: {', '.join(missing)}.",
-                errors=[{"attr": "documents", "code": "missing", "detail": doc_type} for doc_type in missing],
+                errors=documents,
                 extra={"missing": missing},
             )
         turnover, compliance, gst_source = application.gst_turnover, application.filing_compliance, "declared"

@@ -32,6 +32,7 @@ from apps.tradedesk.api.common import (
     DecimalJSONField,
     PageOutput,
     PrimaryKeys,
+    checked,
     factor_field,
     invited_partner_ids_input,
     kg_field,
@@ -235,9 +236,14 @@ class AvailabilityCollectionApi(APIView):
         responses={201: AvailabilityOutput},
     )
     def post(self, request: Request) -> Response:
-        values = validated(AvailabilityCreateInput, request)
-        partner_id = posting_partner_id(request, values, error=AvailabilityInvalid, noun="availability")
-        availability = services.availability_create(actor=user(request), partner_id=partner_id, data=values)
+        # Type errors go to the service with the rest: the answer lists every field at once.
+        values, type_errors = checked(AvailabilityCreateInput, request)
+        partner_id = posting_partner_id(
+            request, values, error=AvailabilityInvalid, noun="availability", prior_errors=type_errors
+        )
+        availability = services.availability_create(
+            actor=user(request), partner_id=partner_id, data=values, prior_errors=type_errors
+        )
         return _read(request, availability.pk, status=201)
 
 
@@ -256,8 +262,10 @@ class AvailabilityDetailApi(APIView):
     )
     def patch(self, request: Request, availability_id: UUID) -> Response:
         selectors.availability_get(user(request), availability_id)
-        changes = validated(AvailabilityUpdateInput, request, partial=True)
-        services.availability_update(actor=user(request), availability_id=availability_id, changes=changes)
+        changes, type_errors = checked(AvailabilityUpdateInput, request, partial=True)
+        services.availability_update(
+            actor=user(request), availability_id=availability_id, changes=changes, prior_errors=type_errors
+        )
         return _read(request, availability_id)
 
 

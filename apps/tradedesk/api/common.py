@@ -15,7 +15,8 @@ from apps.accounts.models import User
 # Re-exported: the paging parts live once in core.
 from apps.core.api.common import PAGE_PARAMETERS as PAGE_PARAMETERS
 from apps.core.api.common import PageOutput as PageOutput
-from apps.core.api.common import validated_data
+from apps.core.api.common import checked_data, validated_data
+from apps.core.errors import FieldError, ValidationFailed
 from apps.partners.selectors import partner_id_of
 from apps.tradedesk.errors import PostingInvalid
 
@@ -31,12 +32,30 @@ def validated(serializer_class: type[serializers.Serializer], request: Request, 
     return validated_data(serializer_class, request.data, **options)
 
 
-def posting_partner_id(request: Request, values: dict[str, Any], *, error: type[PostingInvalid], noun: str) -> UUID:
+def checked(
+    serializer_class: type[serializers.Serializer], request: Request, **options: Any
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The body's fields that pass `serializer_class` and the errors of those that do not, for a
+    service that checks its rules on the rest and answers every error at once."""
+    return checked_data(serializer_class, request.data, **options)
+
+
+def posting_partner_id(
+    request: Request,
+    values: dict[str, Any],
+    *,
+    error: type[PostingInvalid],
+    noun: str,
+    prior_errors: list[FieldError] | None = None,
+) -> UUID:
     """The partner a new posting is for: `partner_id` from the body (taken out of `values`), or
-    else the partner user's own; staff must give it."""
+    else the partner user's own; staff must give it (refused with `prior_errors`, if any)."""
     partner_id = values.pop("partner_id", None) or partner_id_of(user(request))
     if partner_id is None:
-        raise error("partner_id", "required", f"partner_id is required: whose {noun} is this?")
+        missing = error("partner_id", "required", f"partner_id is required: whose {noun} is this?")
+        if prior_errors:
+            raise ValidationFailed(errors=[*prior_errors, *missing.errors])
+        raise missing
     return partner_id
 
 

@@ -28,6 +28,7 @@ from apps.tradedesk.api.common import (
     DecimalJSONField,
     PageOutput,
     PrimaryKeys,
+    checked,
     factor_field,
     invited_partner_ids_input,
     kg_field,
@@ -206,9 +207,15 @@ class RequirementCollectionApi(APIView):
         responses={201: RequirementOutput},
     )
     def post(self, request: Request) -> Response:
-        values = _input(validated(RequirementCreateInput, request))
-        partner_id = posting_partner_id(request, values, error=RequirementInvalid, noun="requirement")
-        requirement = services.requirement_create(actor=user(request), partner_id=partner_id, data=values)
+        # Type errors go to the service with the rest: the answer lists every field at once.
+        values, type_errors = checked(RequirementCreateInput, request)
+        values = _input(values)
+        partner_id = posting_partner_id(
+            request, values, error=RequirementInvalid, noun="requirement", prior_errors=type_errors
+        )
+        requirement = services.requirement_create(
+            actor=user(request), partner_id=partner_id, data=values, prior_errors=type_errors
+        )
         return _read(request, requirement.pk, status=201)
 
 
@@ -227,8 +234,10 @@ class RequirementDetailApi(APIView):
     )
     def patch(self, request: Request, requirement_id: UUID) -> Response:
         selectors.requirement_get(user(request), requirement_id)
-        changes = _input(validated(RequirementUpdateInput, request, partial=True))
-        services.requirement_update(actor=user(request), requirement_id=requirement_id, changes=changes)
+        changes, type_errors = checked(RequirementUpdateInput, request, partial=True)
+        services.requirement_update(
+            actor=user(request), requirement_id=requirement_id, changes=_input(changes), prior_errors=type_errors
+        )
         return _read(request, requirement_id)
 
 

@@ -27,7 +27,7 @@ at `available_until` if that comes first; any other at `available_until`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,9 +40,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.commodities.conversions import to_kg
-from apps.commodities.models import Commodity, TermKind
+from apps.commodities.models import Commodity, TermKind, Unit
 from apps.commodities.quality import validate_quality
-from apps.core.errors import PermissionDenied
+from apps.core.errors import FieldError, FieldErrors, PermissionDenied
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.models import Location
@@ -124,51 +124,90 @@ _in = Inputs(AvailabilityInvalid, noun="availability")
 _invalid = AvailabilityInvalid
 
 
-def _clean_quantity(raw: Mapping[str, Any], commodity: Commodity) -> dict[str, Any]:
-    unit = _in.unit(raw.get("quantity_unit"), "quantity_unit", default=commodity.trade_unit)
-    quantity = _in.number(_in.required(raw, "quantity"), "quantity", places=3, max_digits=16)
-    if quantity <= 0:
-        raise _invalid("quantity", "quantity_invalid", f"quantity must be more than zero; got {quantity}.")
-    total_kg = to_kg(quantity, unit)
-    if total_kg <= 0:
-        raise _invalid("quantity", "quantity_invalid", f"quantity {quantity} {unit.code} is less than a gram.")
-    if total_kg >= MAX_KG:
-        raise _invalid("quantity", "too_large", f"quantity {quantity} {unit.code} is too large.")
+def _unit(raw: Mapping[str, Any], attr: str, default: Unit | None, check: FieldErrors) -> UnitFactor | None:
+    """The unit entered, or the commodity's default; None when refused or when there is no
+    commodity to default from (its own error is reported)."""
+    if default is None and raw.get(attr) in (None, ""):
+        return None
+    return check.run(lambda: _in.unit(raw.get(attr), attr, default=default))
+
+
+def _positive(raw: Mapping[str, Any], attr: str, code: str, *, places: int) -> Decimal:
+    value = _in.number(_in.required(raw, attr), attr, places=places, max_digits=16)
+    if value <= 0:
+        raise _invalid(attr, code, f"{attr} must be more than zero; got {value}.")
+    return value
+
+
+def _clean_quantity(raw: Mapping[str, Any], commodity: Commodity | None, check: FieldErrors) -> dict[str, Any]:
+    """Unit, quantity and minimum order, each refused on its own; the checks in kg need all."""
+    unit = _unit(raw, "quantity_unit", commodity.trade_unit if commodity else None, check)
+    quantity = check.run(lambda: _positive(raw, "quantity", "quantity_invalid", places=3))
+    min_order: Decimal | None = None
     if raw.get("min_order") is not None:
-        min_order = _in.number(raw["min_order"], "min_order", places=3, max_digits=16)
-        if min_order < 0:
-            raise _invalid("min_order", "min_order_invalid", f"min_order must not be negative; got {min_order}.")
-        min_order_kg = to_kg(min_order, unit)
-    else:
-        min_order_kg = raw.get(_KEPT_MIN_ORDER_KG) or Decimal(0)
-    if min_order_kg > total_kg:
-        raise _invalid(
-            "min_order",
-            "min_order_invalid",
-            f"The minimum order ({min_order_kg} kg) is more than the quantity offered ({total_kg} kg).",
-        )
-    return {
-        "quantity": quantity,
-        "quantity_unit": unit.unit,
-        "quantity_unit_factor": unit.factor_to_kg,
-        "total_kg": total_kg,
-        "available_kg": total_kg,
-        "min_order_kg": min_order_kg,
-        "partial_allowed": _in.flag(raw, "partial_allowed", True),
-    }
+
+        def read_min_order() -> Decimal:
+            value = _in.number(raw["min_order"], "min_order", places=3, max_digits=16)
+            if value < 0:
+                raise _invalid("min_order", "min_order_invalid", f"min_order must not be negative; got {value}.")
+            return value
+
+        min_order = check.run(read_min_order)
+    partial_allowed = check.run(lambda: _in.flag(raw, "partial_allowed", True))
+    if unit is None or quantity is None or (raw.get("min_order") is not None and min_order is None):
+        return {}
+
+    def in_kg() -> dict[str, Any]:
+        total_kg = to_kg(quantity, unit)
+        if total_kg <= 0:
+            raise _invalid("quantity", "quantity_invalid", f"quantity {quantity} {unit.code} is less than a gram.")
+        if total_kg >= MAX_KG:
+            raise _invalid("quantity", "too_large", f"quantity {quantity} {unit.code} is too large.")
+        kept = raw.get(_KEPT_MIN_ORDER_KG) or Decimal(0)
+        min_order_kg = to_kg(min_order, unit) if min_order is not None else kept
+        if min_order_kg > total_kg:
+            raise _invalid(
+                "min_order",
+                "min_order_invalid",
+                f"The minimum order ({min_order_kg} kg) is more than the quantity offered ({total_kg} kg).",
+            )
+        return {
+            "quantity": quantity,
+            "quantity_unit": unit.unit,
+            "quantity_unit_factor": unit.factor_to_kg,
+            "total_kg": total_kg,
+            "available_kg": total_kg,
+            "min_order_kg": min_order_kg,
+            "partial_allowed": partial_allowed,
+        }
+
+    return check.run(in_kg) or {}
 
 
-def _clean_price(raw: Mapping[str, Any], commodity: Commodity, organization: Organization) -> dict[str, Any]:
-    unit = _in.unit(raw.get("price_unit"), "price_unit", default=commodity.rate_unit)
-    price = _in.number(_in.required(raw, "price"), "price", places=2, max_digits=16)
-    if price <= 0:
-        raise _invalid("price", "price_invalid", f"price must be more than zero; got {price}.")
-    price_per_kg = per_kg(price, unit)
-    if price_per_kg <= 0 or price_per_kg >= Decimal(10) ** 10:
-        raise _invalid("price", "price_invalid", f"price {price} per {unit.code} is not a usable price per kg.")
-    currency = raw.get("currency") or organization.base_currency
-    if not isinstance(currency, str) or not _CURRENCY_RE.match(currency):
-        raise _invalid("currency", "currency_invalid", "currency is a three-letter ISO 4217 code such as INR.")
+def _clean_price(
+    raw: Mapping[str, Any], commodity: Commodity | None, organization: Organization, check: FieldErrors
+) -> dict[str, Any]:
+    """Unit, price and currency, each refused on its own; the price per kg needs unit and price."""
+    unit = _unit(raw, "price_unit", commodity.rate_unit if commodity else None, check)
+    price = check.run(lambda: _positive(raw, "price", "price_invalid", places=2))
+
+    def read_currency() -> str:
+        currency = raw.get("currency") or organization.base_currency
+        if not isinstance(currency, str) or not _CURRENCY_RE.match(currency):
+            raise _invalid("currency", "currency_invalid", "currency is a three-letter ISO 4217 code such as INR.")
+        return currency
+
+    currency = check.run(read_currency)
+    if unit is None or price is None:
+        return {}
+
+    def read_per_kg() -> Decimal:
+        price_per_kg = per_kg(price, unit)
+        if price_per_kg <= 0 or price_per_kg >= Decimal(10) ** 10:
+            raise _invalid("price", "price_invalid", f"price {price} per {unit.code} is not a usable price per kg.")
+        return price_per_kg
+
+    price_per_kg = check.run(read_per_kg)
     return {
         "price": price,
         "price_unit": unit.unit,
@@ -256,23 +295,39 @@ def _clean_window(raw: Mapping[str, Any], location: Location, now: datetime) -> 
     }
 
 
-def _clean(*, raw: Mapping[str, Any], partner: BusinessPartner, current: Availability | None, now: datetime) -> Cleaned:
-    commodity = _in.commodity(raw, current.commodity_id if current else None)
-    fields: dict[str, Any] = {
-        "commodity": commodity,
-        "variety": _in.variety(raw, commodity, current.variety_id if current else None),
-    }
-    fields.update(_clean_quantity(raw, commodity))
-    fields.update(_clean_price(raw, commodity, partner.organization))
-    fields["quality"] = jsonable(validate_quality(commodity, raw.get("quality") or {}))
-    fields.update(_clean_ship_from(raw, partner))
-    fields["delivery_term"] = _in.term(
-        raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None
+def _clean(
+    *,
+    raw: Mapping[str, Any],
+    partner: BusinessPartner,
+    current: Availability | None,
+    now: datetime,
+    prior_errors: Sequence[FieldError] = (),
+) -> Cleaned:
+    """Every field cleaned, every refusal collected (core.errors.FieldErrors): one refusal is
+    raised as itself, several as availability_invalid listing them, and with `prior_errors` (the
+    API's type checks) as validation_failed listing all. A field that depends on a refused one
+    (the quantity in kg on its unit, the window on the location) is not checked."""
+    check = FieldErrors(prior_errors)
+    commodity = check.run(lambda: _in.commodity(raw, current.commodity_id if current else None))
+    fields: dict[str, Any] = {"commodity": commodity}
+    if commodity is not None:
+        fields["variety"] = check.run(lambda: _in.variety(raw, commodity, current.variety_id if current else None))
+    fields.update(_clean_quantity(raw, commodity, check))
+    fields.update(_clean_price(raw, commodity, partner.organization, check))
+    if commodity is not None:
+        fields["quality"] = check.run(lambda: jsonable(validate_quality(commodity, raw.get("quality") or {})))
+    ship_from = check.run(lambda: _clean_ship_from(raw, partner))
+    fields.update(ship_from or {})
+    fields["delivery_term"] = check.run(
+        lambda: _in.term(raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None)
     )
-    fields.update(_clean_window(raw, fields["location"], now))
-    fields["visibility"] = _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
-    invited = _in.invited(raw, fields["visibility"], partner)
-    return Cleaned(fields=fields, invited=invited)
+    if ship_from is not None:
+        fields.update(check.run(lambda: _clean_window(raw, ship_from["location"], now)) or {})
+    visibility = check.run(lambda: _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC))
+    fields["visibility"] = visibility
+    invited = check.run(lambda: _in.invited(raw, visibility, partner)) if visibility is not None else None
+    check.raise_if_any(AvailabilityInvalid.several)
+    return Cleaned(fields=fields, invited=invited or [])
 
 
 # --- snapshots: what changed, and the event payloads ---------------------------------------------
@@ -392,16 +447,20 @@ def _reason(value: str, attr: str, *, required: bool) -> str:
     return value
 
 
-def availability_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any]) -> Availability:
+def availability_create(
+    *, actor: User, partner_id: UUID, data: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+) -> Availability:
     """A DRAFT availability of the partner (its members with the trade right, or desk staff
-    keying it). Refuses a partner that may not sell now (403) and any invalid input (400 with the
-    rule's code, see `AvailabilityInvalid`, and quality_invalid with `quality.<code>` errors).
+    keying it). Refuses a partner that may not sell now (403) and any invalid input (400 with
+    every field's error at once: the rule's code when one field is wrong, see `AvailabilityInvalid`
+    and quality_invalid with `quality.<code>` errors; availability_invalid when several are;
+    validation_failed when `prior_errors`, the fields the API's type checks refused, are given).
     Emits tradedesk.availability.created."""
     _in.refuse_unknown(data, INPUT_FIELDS)
     with transaction.atomic():
         partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, SELL)
-        cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now())
+        cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now(), prior_errors=prior_errors)
         availability = Availability(
             organization_id=partner.organization_id,
             partner=partner,
@@ -450,7 +509,9 @@ def _merged(availability: Availability, changes: Mapping[str, Any]) -> dict[str,
     return merged_inputs(raw, changes)
 
 
-def availability_update(*, actor: User, availability_id: UUID, changes: Mapping[str, Any]) -> Availability:
+def availability_update(
+    *, actor: User, availability_id: UUID, changes: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+) -> Availability:
     """Change a DRAFT availability (409 invalid_transition in any other state). The whole
     availability is validated again as it would be after the change (400 as on create; 403 when
     the partner may not sell now). Emits tradedesk.availability.updated with the current payload
@@ -465,7 +526,13 @@ def availability_update(*, actor: User, availability_id: UUID, changes: Mapping[
         if availability.status != DRAFT:
             raise InvalidTransition(action="change the availability", current=availability.status, allowed=(DRAFT,))
         before = _snapshot_of(availability)
-        cleaned = _clean(raw=_merged(availability, changes), partner=partner, current=availability, now=timezone.now())
+        cleaned = _clean(
+            raw=_merged(availability, changes),
+            partner=partner,
+            current=availability,
+            now=timezone.now(),
+            prior_errors=prior_errors,
+        )
         after = _snapshot(cleaned.fields, [p.pk for p in cleaned.invited])
         changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
         ship_from_changed = any(

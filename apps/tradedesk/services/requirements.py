@@ -15,7 +15,7 @@ by `commodities.quality.validate_spec` and stored with Decimals as strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from apps.accounts.models import User
 from apps.commodities.conversions import to_kg
 from apps.commodities.models import TermKind
 from apps.commodities.quality import validate_spec
+from apps.core.errors import FieldError, FieldErrors
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.models import Location
@@ -140,73 +141,84 @@ _in = Inputs(RequirementInvalid, noun="requirement")
 _invalid = RequirementInvalid
 
 
-def _clean_quantities(raw: Mapping[str, Any]) -> dict[str, Any]:
-    unit = _in.unit(raw.get("quantity_unit"), "quantity_unit", default=None)
+def _number(raw: Mapping[str, Any], name: str, code: str, *, places: int, required: bool) -> Decimal | None:
+    """A positive number (None when left out and not required)."""
+    if not required and raw.get(name) is None:
+        return None
+    value = _in.number(_in.required(raw, name), name, places=places, max_digits=16)
+    if value <= 0:
+        raise _invalid(name, code, f"{name} must be more than zero; got {value}.")
+    return value
+
+
+def _clean_quantities(raw: Mapping[str, Any], check: FieldErrors) -> dict[str, Any]:
+    """The unit and each quantity refused on their own; the range and kg checks need them all."""
+    unit = check.run(lambda: _in.unit(raw.get("quantity_unit"), "quantity_unit", default=None))
     values: dict[str, Decimal | None] = {}
     for name in QUANTITY_FIELDS:
-        if name != "preferred_quantity":
-            _in.required(raw, name)
-        elif raw.get(name) is None:
-            values[name] = None
-            continue
-        value = _in.number(raw[name], name, places=3, max_digits=16)
-        if value <= 0:
-            raise _invalid(name, "quantity_invalid", f"{name} must be more than zero; got {value}.")
-        values[name] = value
-    low, high, preferred = values["min_quantity"], values["max_quantity"], values["preferred_quantity"]
-    assert low is not None
-    assert high is not None
-    if high < low:
-        raise _invalid("max_quantity", "quantity_range_invalid", f"max_quantity {high} is below min_quantity {low}.")
-    if preferred is not None and not low <= preferred <= high:
-        raise _invalid(
-            "preferred_quantity",
-            "quantity_range_invalid",
-            f"preferred_quantity {preferred} lies outside {low} to {high}.",
+        required = name != "preferred_quantity"
+        values[name] = check.run(
+            lambda name=name, required=required: _number(raw, name, "quantity_invalid", places=3, required=required)
         )
-    min_kg, max_kg = to_kg(low, unit), to_kg(high, unit)
-    if min_kg <= 0:
-        raise _invalid("min_quantity", "quantity_invalid", f"min_quantity {low} {unit.code} is less than a gram.")
-    if max_kg >= Decimal(10) ** 13:
-        raise _invalid("max_quantity", "too_large", f"max_quantity {high} {unit.code} is too large.")
-    return {
-        "quantity_unit": unit.unit,
-        "quantity_unit_factor": unit.factor_to_kg,
-        "min_quantity": low,
-        "max_quantity": high,
-        "preferred_quantity": preferred,
-        "min_kg": min_kg,
-        "max_kg": max_kg,
-        "preferred_kg": to_kg(preferred, unit) if preferred is not None else None,
-    }
+    low, high, preferred = values["min_quantity"], values["max_quantity"], values["preferred_quantity"]
+    if unit is None or low is None or high is None or (preferred is None and raw.get("preferred_quantity") is not None):
+        return {}
 
-
-def _clean_prices(raw: Mapping[str, Any]) -> dict[str, Any]:
-    unit = _in.unit(raw.get("price_unit"), "price_unit", default=None)
-    max_price = _in.number(_in.required(raw, "max_price"), "max_price", places=2, max_digits=16)
-    if max_price <= 0:
-        raise _invalid("max_price", "price_invalid", f"max_price must be more than zero; got {max_price}.")
-    preferred: Decimal | None = None
-    if raw.get("preferred_price") is not None:
-        preferred = _in.number(raw["preferred_price"], "preferred_price", places=2, max_digits=16)
-        if preferred <= 0:
+    def in_kg() -> dict[str, Any]:
+        if high < low:
             raise _invalid(
-                "preferred_price", "price_invalid", f"preferred_price must be more than zero; got {preferred}."
+                "max_quantity", "quantity_range_invalid", f"max_quantity {high} is below min_quantity {low}."
             )
-        if preferred > max_price:
+        if preferred is not None and not low <= preferred <= high:
+            raise _invalid(
+                "preferred_quantity",
+                "quantity_range_invalid",
+                f"preferred_quantity {preferred} lies outside {low} to {high}.",
+            )
+        min_kg, max_kg = to_kg(low, unit), to_kg(high, unit)
+        if min_kg <= 0:
+            raise _invalid("min_quantity", "quantity_invalid", f"min_quantity {low} {unit.code} is less than a gram.")
+        if max_kg >= Decimal(10) ** 13:
+            raise _invalid("max_quantity", "too_large", f"max_quantity {high} {unit.code} is too large.")
+        return {
+            "quantity_unit": unit.unit,
+            "quantity_unit_factor": unit.factor_to_kg,
+            "min_quantity": low,
+            "max_quantity": high,
+            "preferred_quantity": preferred,
+            "min_kg": min_kg,
+            "max_kg": max_kg,
+            "preferred_kg": to_kg(preferred, unit) if preferred is not None else None,
+        }
+
+    return check.run(in_kg) or {}
+
+
+def _clean_prices(raw: Mapping[str, Any], check: FieldErrors) -> dict[str, Any]:
+    """The unit and each price refused on their own; comparing them and the per-kg prices need them."""
+    unit = check.run(lambda: _in.unit(raw.get("price_unit"), "price_unit", default=None))
+    max_price = check.run(lambda: _number(raw, "max_price", "price_invalid", places=2, required=True))
+    preferred = check.run(lambda: _number(raw, "preferred_price", "price_invalid", places=2, required=False))
+    if unit is None or max_price is None or (preferred is None and raw.get("preferred_price") is not None):
+        return {}
+
+    def per_kg_prices() -> dict[str, Any]:
+        if preferred is not None and preferred > max_price:
             raise _invalid(
                 "preferred_price",
                 "preferred_above_max",
                 f"preferred_price {preferred} is above max_price {max_price}; the maximum is what you will pay at most.",
             )
-    return {
-        "price_unit": unit.unit,
-        "price_unit_factor": unit.factor_to_kg,
-        "max_price": max_price,
-        "preferred_price": preferred,
-        "max_price_per_kg": per_kg(max_price, unit),
-        "preferred_price_per_kg": per_kg(preferred, unit) if preferred is not None else None,
-    }
+        return {
+            "price_unit": unit.unit,
+            "price_unit_factor": unit.factor_to_kg,
+            "max_price": max_price,
+            "preferred_price": preferred,
+            "max_price_per_kg": per_kg(max_price, unit),
+            "preferred_price_per_kg": per_kg(preferred, unit) if preferred is not None else None,
+        }
+
+    return check.run(per_kg_prices) or {}
 
 
 def _clean_windows(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -272,27 +284,43 @@ def _clean_locations(raw: Mapping[str, Any]) -> list[tuple[Location, Decimal]]:
     return [(locked[location_id], radius) for location_id, radius in wanted]
 
 
-def _clean(*, raw: Mapping[str, Any], partner: BusinessPartner, current: Requirement | None, now: datetime) -> _Cleaned:
-    commodity = _in.commodity(raw, current.commodity_id if current else None)
-    variety = _in.variety(raw, commodity, current.variety_id if current else None)
-    fields: dict[str, Any] = {"commodity": commodity, "variety": variety}
-    fields.update(_clean_quantities(raw))
-    fields["spec"] = jsonable(validate_spec(commodity, raw.get("spec") or {}))
-    fields.update(_clean_prices(raw))
-    fields.update(_clean_windows(raw, now))
-    fields["payment_term"] = _in.term(
-        raw, "payment_term_id", TermKind.PAYMENT, current.payment_term_id if current else None
+def _clean(
+    *,
+    raw: Mapping[str, Any],
+    partner: BusinessPartner,
+    current: Requirement | None,
+    now: datetime,
+    prior_errors: Sequence[FieldError] = (),
+) -> _Cleaned:
+    """Every field cleaned, every refusal collected (core.errors.FieldErrors): one refusal is
+    raised as itself, several as requirement_invalid listing them, and with `prior_errors` (the
+    API's type checks) as validation_failed listing all. A check that needs a refused field (the
+    kg on the unit, the spec on the commodity) is not made."""
+    check = FieldErrors(prior_errors)
+    commodity = check.run(lambda: _in.commodity(raw, current.commodity_id if current else None))
+    fields: dict[str, Any] = {"commodity": commodity}
+    if commodity is not None:
+        fields["variety"] = check.run(lambda: _in.variety(raw, commodity, current.variety_id if current else None))
+    fields.update(_clean_quantities(raw, check))
+    if commodity is not None:
+        fields["spec"] = check.run(lambda: jsonable(validate_spec(commodity, raw.get("spec") or {})))
+    fields.update(_clean_prices(raw, check))
+    fields.update(check.run(lambda: _clean_windows(raw, now)) or {})
+    fields["payment_term"] = check.run(
+        lambda: _in.term(raw, "payment_term_id", TermKind.PAYMENT, current.payment_term_id if current else None)
     )
-    fields["delivery_term"] = _in.term(
-        raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None
+    fields["delivery_term"] = check.run(
+        lambda: _in.term(raw, "delivery_term_id", TermKind.DELIVERY, current.delivery_term_id if current else None)
     )
-    fields["urgency"] = _in.choice(raw, "urgency", Urgency.values, Urgency.NORMAL)
-    fields["visibility"] = _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC)
-    invited = _in.invited(raw, fields["visibility"], partner)
-    locations = _clean_locations(raw)
+    fields["urgency"] = check.run(lambda: _in.choice(raw, "urgency", Urgency.values, Urgency.NORMAL))
+    visibility = check.run(lambda: _in.choice(raw, "visibility", Visibility.values, Visibility.PUBLIC))
+    fields["visibility"] = visibility
+    invited = check.run(lambda: _in.invited(raw, visibility, partner)) if visibility is not None else None
+    locations = check.run(lambda: _clean_locations(raw))
+    check.raise_if_any(RequirementInvalid.several)
     first = locations[0][0]
     fields["state_code"], fields["region"] = first.state_code, first.region
-    return _Cleaned(fields=fields, locations=locations, invited=invited)
+    return _Cleaned(fields=fields, locations=locations, invited=invited or [])
 
 
 # --- snapshots: what changed, and the event payloads ---------------------------------------------
@@ -430,15 +458,18 @@ def _save_locations(requirement: Requirement, locations: list[tuple[Location, De
         RequirementDeliveryLocation.objects.create(requirement=requirement, location=location, radius_km=radius)
 
 
-def requirement_create(*, actor: User, partner_id: UUID, data: Mapping[str, Any]) -> Requirement:
+def requirement_create(
+    *, actor: User, partner_id: UUID, data: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+) -> Requirement:
     """A DRAFT requirement of the partner (its members with the trade right, or desk staff).
-    Refuses a partner that may not buy now (403), and any invalid input (400, see the module
-    docstring and `RequirementInvalid`). Emits tradedesk.requirement.created."""
+    Refuses a partner that may not buy now (403), and any invalid input (400 with every field's
+    error at once, see the module docstring, `RequirementInvalid` and `_clean`; `prior_errors` are
+    the fields the API's type checks refused). Emits tradedesk.requirement.created."""
     _in.refuse_unknown(data, INPUT_FIELDS)
     with transaction.atomic():
         partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, BUY)
-        cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now())
+        cleaned = _clean(raw=data, partner=partner, current=None, now=timezone.now(), prior_errors=prior_errors)
         requirement = Requirement(
             organization_id=partner.organization_id,
             partner=partner,
@@ -484,7 +515,9 @@ def _merged(requirement: Requirement, changes: Mapping[str, Any]) -> dict[str, A
     return merged_inputs(_current_inputs(requirement, _locations_of(requirement)), changes)
 
 
-def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[str, Any]) -> Requirement:
+def requirement_update(
+    *, actor: User, requirement_id: UUID, changes: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+) -> Requirement:
     """Change a requirement: anything in DRAFT; once ACTIVE or PARTIALLY_FULFILLED only its
     quantities, spec, prices, delivery window and locations (409 field_not_editable otherwise;
     a maximum must stay above what is already fulfilled). The whole requirement is validated
@@ -499,7 +532,11 @@ def requirement_update(*, actor: User, requirement_id: UUID, changes: Mapping[st
             raise InvalidTransition(action="change the requirement", current=requirement.status, allowed=OPEN_STATES)
         before = _snapshot_of(requirement)
         cleaned = _clean(
-            raw=_merged(requirement, changes), partner=requirement.partner, current=requirement, now=timezone.now()
+            raw=_merged(requirement, changes),
+            partner=requirement.partner,
+            current=requirement,
+            now=timezone.now(),
+            prior_errors=prior_errors,
         )
         after = _snapshot_of_cleaned(cleaned)
         changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}

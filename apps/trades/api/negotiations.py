@@ -15,9 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import ValidationFailed
 from apps.core.idempotency import RequiresIdempotencyKey
 from apps.core.pagination import CappedCursorPagination
-from apps.tradedesk.api.common import DecimalJSONField, PageOutput, user, validated
+from apps.tradedesk.api.common import DecimalJSONField, PageOutput, checked, user, validated
 from apps.trades import selectors
 from apps.trades.api.common import PAGE_PARAMETERS, TAG, OnBehalfInput, ReasonInput
 from apps.trades.api.trades import TradeOutput
@@ -192,10 +193,18 @@ class NegotiationOffersApi(APIView):
     )
     def post(self, request: Request, negotiation_id: UUID) -> Response:
         selectors.negotiation_get(user(request), negotiation_id)
-        values = validated(OfferInput, request)
+        # Type errors go to the service with the rest: the answer lists every field at once
+        # (unless the acting side itself is unreadable).
+        values, type_errors = checked(OfferInput, request)
+        if any(error["attr"] == "on_behalf_of" for error in type_errors):
+            raise ValidationFailed(errors=type_errors)
         on_behalf_of = values.pop("on_behalf_of", None)
         offer = services.negotiation_offer_make(
-            actor=user(request), negotiation_id=negotiation_id, data=values, on_behalf_of=on_behalf_of
+            actor=user(request),
+            negotiation_id=negotiation_id,
+            data=values,
+            on_behalf_of=on_behalf_of,
+            prior_errors=type_errors,
         )
         return Response(OfferOutput(offer).data, status=201)
 

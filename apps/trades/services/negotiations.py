@@ -14,7 +14,7 @@ desk and risk lock in their own order (availability, reservation; the buyer's cr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.commodities.models import TermKind
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, FieldError, FieldErrors, ValidationFailed
 from apps.events.emit import emit
 from apps.partners.models import BusinessPartner
 from apps.tradedesk.inputs import Inputs, UnitFactor, dec, instant, jsonable, per_kg
@@ -277,8 +277,12 @@ def _open_for_step(negotiation: Negotiation, now: datetime) -> None:
         raise NegotiationClosed(NegotiationStatus.EXPIRED)
 
 
-def _clean_offer(data: Mapping[str, Any], negotiation: Negotiation) -> dict[str, Any]:
-    """Every field of an offer, all errors at once (400 offer_invalid with `errors`)."""
+def _clean_offer(
+    data: Mapping[str, Any], negotiation: Negotiation, prior_errors: Sequence[FieldError] = ()
+) -> dict[str, Any]:
+    """Every field of an offer, all errors at once (400 offer_invalid with `errors`; with
+    `prior_errors`, the fields the API's type checks refused, 400 validation_failed listing
+    those and the rest, each field once)."""
     _in.refuse_unknown(data, OFFER_FIELDS)
     requirement, availability = negotiation.requirement, negotiation.availability
     errors: list[dict[str, Any]] = []
@@ -345,6 +349,9 @@ def _clean_offer(data: Mapping[str, Any], negotiation: Negotiation) -> dict[str,
                 "above_buyer_max",
                 f"{quantity_kg} kg is more than the buyer still needs ({remaining} kg of its maximum).",
             )
+    if prior_errors:
+        known = FieldErrors(prior_errors)
+        raise ValidationFailed(errors=[*prior_errors, *(e for e in errors if not known.failed(e.get("attr")))])
     if errors:
         raise OfferInvalid("The offer has invalid fields; see errors.", errors=errors)
     price_unit: UnitFactor = cleaned["price_unit"]
@@ -375,7 +382,12 @@ def _hold(negotiation: Negotiation, quantity_kg: Decimal, actor: User) -> None:
 
 
 def negotiation_offer_make(
-    *, actor: User, negotiation_id: UUID, data: Mapping[str, Any], on_behalf_of: UUID | None = None
+    *,
+    actor: User,
+    negotiation_id: UUID,
+    data: Mapping[str, Any],
+    on_behalf_of: UUID | None = None,
+    prior_errors: Sequence[FieldError] = (),
 ) -> Offer:
     """The next offer, by the side whose turn it is (either side opens).
 
@@ -409,7 +421,7 @@ def negotiation_offer_make(
         if negotiation.rounds >= negotiation.max_rounds:
             raise MaxRoundsReached()
         ensure_side_may_trade(negotiation.buyer if side == Side.BUYER else negotiation.seller, side)
-        cleaned = _clean_offer(data, negotiation)
+        cleaned = _clean_offer(data, negotiation, prior_errors)
         settings = trades_settings_for(negotiation.organization_id)
         Offer.objects.filter(negotiation=negotiation, status=OfferStatus.OPEN).update(
             status=OfferStatus.COUNTERED, updated_at=now

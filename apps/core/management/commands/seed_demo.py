@@ -3,11 +3,16 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.core.seeding import SeedReport, seeders
+from apps.core.seeding import SeedReport, demo_logins, format_demo_logins, seeders
 
 
 class Command(BaseCommand):
     help = "Create (or bring up to date) the demo data of every app. Safe to run repeatedly."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--no-logins", dest="logins", action="store_false", help="Do not print the demo logins (see demo_logins)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = SeedReport()
@@ -17,8 +22,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"seeded: {name}")
         for line in report.lines:
             self.stdout.write(line)
-        if report.logins:
-            self.stdout.write("\nDemo logins")
-            width = max(len(who) for who, _, _ in report.logins)
-            for who, login, secret in report.logins:
-                self.stdout.write(f"  {who.ljust(width)}  {login}  {secret}")
+        if options["logins"]:
+            for line in ["", *format_demo_logins(demo_logins())]:
+                self.stdout.write(line)
