@@ -81,10 +81,9 @@ def _access_token(user: Any) -> str:
 
 def _setup(users: int) -> tuple[Any, dict[str, Any]]:
     from apps.matching.models import MatchProposal
+    from apps.organizations.models import FinancialYear
     from apps.partners.models import BusinessPartner
     from apps.tradedesk.models import Requirement, RequirementStatus
-
-    from apps.organizations.models import FinancialYear
 
     organization = create_organization("load")
     masters = ensure_masters()

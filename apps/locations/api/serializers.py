@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from rest_framework import serializers
@@ -18,7 +18,11 @@ class CoordinateField(serializers.DecimalField):
         super().__init__(max_digits=9, decimal_places=6, min_value=Decimal(-limit), max_value=Decimal(limit), **kwargs)
 
     def validate_precision(self, value: Decimal) -> Decimal:
-        return super().validate_precision(value.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_EVEN))
+        try:
+            rounded = value.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:  # too many digits to hold 6 places (10**40): no coordinate, not a 500
+            self.fail("max_digits", max_digits=self.max_digits)
+        return super().validate_precision(rounded)
 
 
 class LocationOutput(serializers.Serializer):

@@ -22,7 +22,6 @@ import functools
 import json
 from typing import Any
 
-import orjson
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -101,7 +100,7 @@ def _plain(prop: dict[str, Any]) -> Any:
 
 
 def _body(props: dict[str, dict[str, Any]], kind: str, value: Any) -> bytes:
-    return orjson.dumps({name: value if _kind(p) in kind.split("|") else _plain(p) for name, p in props.items()})
+    return json.dumps({name: value if _kind(p) in kind.split("|") else _plain(p) for name, p in props.items()}).encode()
 
 
 def _bodies(props: dict[str, dict[str, Any]], *, shapes: bool) -> list[tuple[str, bytes]]:
@@ -113,12 +112,15 @@ def _bodies(props: dict[str, dict[str, Any]], *, shapes: bool) -> list[tuple[str
         ("over the size limit", b'{"' + first.encode() + b'": "' + b"x" * BIG_BODY + b'"}'),
         ("NaN literal", f'{{"{first}": NaN}}'.encode()),
         ("Infinity literal", f'{{"{first}": -Infinity}}'.encode()),
-        ("NUL in a key", orjson.dumps({NUL: 1, **{n: _plain(p) for n, p in props.items()}})),
+        ("NUL in a key", json.dumps({NUL: 1, **{n: _plain(p) for n, p in props.items()}}).encode()),
         ("NUL in every string", _body(props, "string|date|date-time", NUL)),
         ("not an object", b"[1, 2, 3]"),
     ]
     if not shapes:
         bodies = bodies[4:6]
+    kinds = {_kind(p) for p in props.values()}
+    if not kinds & {"number", "integer"}:
+        return bodies + _far_dates(props, kinds)
     for label, value in (
         ("huge", HUGE),
         ("huge negative", -HUGE),
@@ -128,9 +130,15 @@ def _bodies(props: dict[str, dict[str, Any]], *, shapes: bool) -> list[tuple[str
         ("'1_000'", "1_000"),
     ):
         bodies.append((f"{label} numbers", _body(props, "number|integer", value)))
+    return bodies + _far_dates(props, kinds)
+
+
+def _far_dates(props: dict[str, dict[str, Any]], kinds: set[str]) -> list[tuple[str, bytes]]:
+    bodies = []
     for fmt, (past, future) in FAR_DATES.items():
-        bodies.append((f"far past {fmt}", _body(props, fmt, past)))
-        bodies.append((f"far future {fmt}", _body(props, fmt, future)))
+        if fmt in kinds:
+            bodies.append((f"far past {fmt}", _body(props, fmt, past)))
+            bodies.append((f"far future {fmt}", _body(props, fmt, future)))
     return bodies
 
 
