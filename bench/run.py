@@ -47,6 +47,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cotton_erp.settings")
+# The concurrent benchmarks hold one connection per client thread for the whole round (16, plus
+# this thread and a fence): the web's default pool of 10 made them wait out its timeout.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "24")
 
 import django  # noqa: E402
 
