@@ -199,3 +199,22 @@ def test_only_the_parties_and_the_staff_follow_a_negotiation_live(
     event = OutboxEvent.objects.get(type="trades.negotiation.started")
     groups = sorted(a.group for a, _ in route_negotiation_event(EventEnvelope.from_row(event)))
     assert groups == sorted([topic, f"partner.{deal.buyer.pk}", f"partner.{deal.seller.pk}"])
+
+
+@pytest.mark.django_db
+def test_an_offers_type_errors_and_rule_errors_come_in_one_answer(deal, authenticate):
+    negotiation = start(deal)
+    body = {**jsonable(offer_data()), "price": "cheap", "quantity_unit": "TONNE", "quantity": "0"}
+
+    response = authenticate(deal.buyer.owner).post(
+        f"/api/v1/negotiations/{negotiation.pk}/offers/", body, format="json"
+    )
+
+    assert response.status_code == 400
+    assert (response.json()["type"], response.json()["code"]) == ("validation_error", "validation_failed")
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [
+        ("price", "invalid"),
+        ("quantity_unit", "unknown_unit"),
+        ("quantity", "quantity_invalid"),
+    ]
+    assert not negotiation.offers.exists()
