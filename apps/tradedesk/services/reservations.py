@@ -190,10 +190,10 @@ def availability_reserve(
     if expires_at is not None and expires_at <= timezone.now():
         raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
     with transaction.atomic():
-        # Reads and the reservation's INSERT before the lock (issue 15): the conditional UPDATE
-        # below takes the availability's row lock, and from then to commit only the UPDATE, one
-        # indexed read of what it wrote and the event's INSERT run. (The INSERT's foreign key
-        # takes KEY SHARE on the availability, which no quantity UPDATE waits for.)
+        # The reads before the lock (issue 15): the conditional UPDATE below takes the
+        # availability's row lock, and from then to commit only the UPDATE, one indexed read of
+        # the columns it changed, the reservation's and the event's INSERTs run (the five-join
+        # read of the availability used to run under it).
         availability = (
             Availability.objects.select_related("commodity", "variety", "quantity_unit", "price_unit", "delivery_term")
             .filter(pk=availability_id)
@@ -203,17 +203,6 @@ def availability_reserve(
             raise AvailabilityNotFound()
         buyer = _buyer(buyer_id, availability)
         now = timezone.now()
-        reservation = Reservation.objects.create(
-            availability=availability,
-            quantity_kg=quantity,
-            purpose=purpose,
-            reference=reference,
-            buyer=buyer,
-            created_by=actor,
-            expires_at=expires_at or now + ttl,
-            owner_type=owner_type,
-            owner_id=owner_id if owner_type else None,
-        )
         takes_all = Q(available_kg=quantity)
         for _attempt in range(_ATTEMPTS):
             updated = (
@@ -230,13 +219,27 @@ def availability_reserve(
             )
             if updated:
                 break
-            _explain_refusal(availability_id, quantity, now)  # raises: the INSERT above rolls back
+            _explain_refusal(availability_id, quantity, now)
         else:
             raise InsufficientQuantity()
         # The UPDATE holds the row lock until commit: this read sees exactly what it wrote.
         moved = Availability.objects.filter(pk=availability_id).values(*_MOVED).get()
         for name in _MOVED:
             setattr(availability, name, moved[name])
+        # Inserted under the lock, not before it: the foreign key's KEY SHARE on the availability
+        # would conflict with release/sell's FOR UPDATE, and queued behind one of those this
+        # transaction's UPDATE would deadlock with it.
+        reservation = Reservation.objects.create(
+            availability=availability,
+            quantity_kg=quantity,
+            purpose=purpose,
+            reference=reference,
+            buyer=buyer,
+            created_by=actor,
+            expires_at=expires_at or now + ttl,
+            owner_type=owner_type,
+            owner_id=owner_id if owner_type else None,
+        )
         emit_availability_event(
             events.AVAILABILITY_RESERVED,
             availability,

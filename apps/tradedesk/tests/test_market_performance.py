@@ -160,3 +160,22 @@ def test_the_posting_search_finds_by_number_partner_code_and_name_in_the_organiz
     assert _listed(client, "rajkot 000456") == set()
     assert str(foreign.pk) not in _listed(client, foreign_partner.code)
     assert str(foreign.pk) not in _listed(client, "000123")
+
+
+def test_a_parameter_created_by_its_service_gets_statistics_from_the_event_handler(cotton):
+    from apps.accounts.tests.factories import SuperAdminFactory
+    from apps.commodities.services import parameter_create
+    from apps.events.envelope import EventEnvelope
+    from apps.events.models import OutboxEvent
+    from apps.events.registry import handlers_for
+
+    sync_quality_statistics()
+    parameter_create(
+        actor=SuperAdminFactory(), commodity_id=cotton.pk, code="neps", name="Neps", kind=ParameterKind.NUMERIC
+    )
+    event = OutboxEvent.objects.filter(type="commodities.parameter.changed").latest("position")
+    (handler,) = [h for h in handlers_for(event.type) if h.name == "tradedesk.quality_statistics"]
+
+    assert "neps" not in existing_codes()
+    handler.fn(EventEnvelope.from_row(event))
+    assert "neps" in existing_codes()
