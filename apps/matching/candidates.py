@@ -150,11 +150,23 @@ class Candidates:
         return index
 
 
-def requirement_view(requirement: Requirement, commodity: Commodity, *, today: date | None = None) -> RequirementView:
+def requirement_view(
+    requirement: Requirement,
+    commodity: Commodity,
+    *,
+    today: date | None = None,
+    insiders: dict[UUID, frozenset[UUID]] | None = None,
+) -> RequirementView:
     """The view of a requirement with its delivery locations, invited partners and buyer loaded
-    (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON)."""
+    (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON).
+    `insiders`: the buyers' insider ids already read in this run (a query per buyer, not per
+    requirement), filled as it goes."""
     today = today or timezone.localdate()
     partner: BusinessPartner = requirement.partner
+    if insiders is None:
+        insiders = {}
+    if partner.pk not in insiders:
+        insiders[partner.pk] = frozenset(insider_ids_of(partner))
     preferred = requirement.preferred_price_per_kg
     basis_per_kg = preferred if preferred is not None else requirement.max_price_per_kg
     rate_factor = commodity.rate_unit.factor_to_kg
@@ -189,7 +201,7 @@ def requirement_view(requirement: Requirement, commodity: Commodity, *, today: d
             for point in requirement.delivery_locations.all()
         ),
         buyer_refusal=REFUSAL_REASONS.get(refusal) if refusal else None,
-        insider_ids=frozenset(insider_ids_of(partner)),
+        insider_ids=insiders[partner.pk],
         amount=(requirement.max_kg * requirement.max_price_per_kg).quantize(Decimal("0.01")),
         status=requirement.status,
     )

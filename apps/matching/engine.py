@@ -135,6 +135,7 @@ class Context:
     grade_codes: frozenset[str]
     top_n: int  # proposals a requirement keeps (MatchingSettings.proposals_per_requirement)
     risk_cache: RiskCache = field(default_factory=lambda: RiskCache())
+    insiders: dict[UUID, frozenset[UUID]] = field(default_factory=dict)  # buyer -> its insiders, read once
 
     def quality_codes(self, spec: dict[str, Any]) -> set[str]:
         codes = set(spec)

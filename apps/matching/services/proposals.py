@@ -481,7 +481,7 @@ def _match_requirements(
             if key not in contexts:
                 contexts[key] = context_for(requirement.organization_id, commodity)
             run_ctx = contexts[key]
-        view = requirement_view(requirement, commodity)
+        view = requirement_view(requirement, commodity, insiders=run_ctx.insiders)
         if shared is not None:
             cands = _invited_for(shared, view.partner_id)
         else:
@@ -616,7 +616,7 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:
                 status__in=MATCHABLE_REQUIREMENT_STATES,
             ).order_by("id")
         )
-        views = {r.pk: requirement_view(r, commodity) for r in requirements}
+        views = {r.pk: requirement_view(r, commodity, insiders=ctx.insiders) for r in requirements}
         codes: set[str] = set()
         for view in views.values():
             codes |= ctx.quality_codes(view.spec)
