@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +73,62 @@ def emit(
     )
     transaction.on_commit(_hint_relay)
     return event
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event for `emit_many` (emit()'s arguments, the aggregate given by type and id)."""
+
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str | UUID
+    organization_id: UUID | str | None = None
+    partner_id: UUID | str | None = None
+    actor_id: UUID | str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+
+
+def emit_many(events: list[PendingEvent]) -> list[OutboxEvent]:
+    """emit() for many events at once, in the caller's transaction: their positions in one query
+    (increasing in list order), the rows in one INSERT, one relay hint after commit. The same
+    rows emit() would write one by one."""
+    if not connection.in_atomic_block:
+        raise EmitOutsideTransaction("emit_many() must run inside transaction.atomic()")
+    if not events:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(%s), pg_current_xact_id()::text::bigint FROM generate_series(1, %s)",
+            [POSITION_SEQUENCE, len(events)],
+        )
+        fetched = cursor.fetchall()
+    positions = sorted(position for position, _ in fetched)
+    txid = fetched[0][1]
+    now = timezone.now()
+    correlation_id = get_request_id() or ""
+    rows = [
+        OutboxEvent(
+            position=position,
+            txid=txid,
+            type=event.event_type,
+            version=event.version,
+            occurred_at=now,
+            organization_id=event.organization_id,
+            partner_id=event.partner_id,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=str(event.aggregate_id),
+            actor_id=event.actor_id,
+            correlation_id=correlation_id,
+            payload=event.payload,
+            status=EventStatus.PENDING,
+            next_attempt_at=now,
+        )
+        for position, event in zip(positions, events, strict=True)
+    ]
+    OutboxEvent.objects.bulk_create(rows)
+    transaction.on_commit(_hint_relay)
+    return rows
 
 
 def _hint_relay() -> None:

@@ -12,7 +12,7 @@ way, so the prefilter only ever removes rows that would fail.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,6 +22,7 @@ from uuid import UUID
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from apps.commodities.models import Commodity, ParameterKind
@@ -29,7 +30,14 @@ from apps.commodities.quality import active_parameters, validate_spec
 from apps.partners.capabilities import trading_refusal
 from apps.partners.insiders import insider_ids_of
 from apps.partners.models import BusinessPartner
-from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement, RequirementStatus, Visibility
+from apps.tradedesk.models import (
+    Availability,
+    AvailabilityStatus,
+    Requirement,
+    RequirementDeliveryLocation,
+    RequirementStatus,
+    Visibility,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -106,16 +114,59 @@ class Candidates:
     seller_refusal: list[str]  # a matching reason code, or ""
     numeric: dict[str, FloatArray] = field(default_factory=dict)  # NaN: not stated
     grades: dict[str, list[str | None]] = field(default_factory=dict)
+    # What does not depend on the requirement, computed once per candidate set and shared by the
+    # copies `dataclasses.replace` makes of it (the sweep's per-buyer `invited`): see `coded`.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def coded(self, name: str) -> tuple[list[Any], IntArray]:
+        """(values, row -> index into them) of a per-row column: `partner_ids`, `variety_ids`,
+        `city` or `seller_refusal`, so a per-partner (per-variety, per-city) answer is computed
+        once per value and gathered with one numpy take (values may repeat for refusals)."""
 
-def requirement_view(requirement: Requirement, commodity: Commodity, *, today: date | None = None) -> RequirementView:
+        key = f"coded:{name}"
+        if key not in self.cache:
+            # SQL ranked partners, varieties and cities (refusals are the partner's): the distinct
+            # values are those at each rank's first row, no per-row hashing here.
+            ranks = self.cache.get(f"rank:{'partner_ids' if name == 'seller_refusal' else name}")
+            column = getattr(self, name)
+            if ranks is not None:
+                _, first, codes = np.unique(np.asarray(ranks, dtype=np.int64), return_index=True, return_inverse=True)
+                self.cache[key] = ([column[i] for i in first], codes.astype(np.int64).reshape(len(self)))
+            else:
+                index: dict[Any, int] = {}
+                codes = np.fromiter((index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(self))
+                self.cache[key] = (list(index), codes)
+        values, codes = self.cache[key]
+        return values, codes
+
+    def index_of(self) -> dict[Any, int]:
+        """Offer id -> row (built once per candidate set)."""
+        if "index" not in self.cache:
+            self.cache["index"] = {cid: i for i, cid in enumerate(self.ids)}
+        index: dict[Any, int] = self.cache["index"]
+        return index
+
+
+def requirement_view(
+    requirement: Requirement,
+    commodity: Commodity,
+    *,
+    today: date | None = None,
+    insiders: dict[UUID, frozenset[UUID]] | None = None,
+) -> RequirementView:
     """The view of a requirement with its delivery locations, invited partners and buyer loaded
-    (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON)."""
+    (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON).
+    `insiders`: the buyers' insider ids already read in this run (a query per buyer, not per
+    requirement), filled as it goes."""
     today = today or timezone.localdate()
     partner: BusinessPartner = requirement.partner
+    if insiders is None:
+        insiders = {}
+    if partner.pk not in insiders:
+        insiders[partner.pk] = frozenset(insider_ids_of(partner))
     preferred = requirement.preferred_price_per_kg
     basis_per_kg = preferred if preferred is not None else requirement.max_price_per_kg
     rate_factor = commodity.rate_unit.factor_to_kg
@@ -150,7 +201,7 @@ def requirement_view(requirement: Requirement, commodity: Commodity, *, today: d
             for point in requirement.delivery_locations.all()
         ),
         buyer_refusal=REFUSAL_REASONS.get(refusal) if refusal else None,
-        insider_ids=frozenset(insider_ids_of(partner)),
+        insider_ids=insiders[partner.pk],
         amount=(requirement.max_kg * requirement.max_price_per_kg).quantize(Decimal("0.01")),
         status=requirement.status,
     )
@@ -158,8 +209,9 @@ def requirement_view(requirement: Requirement, commodity: Commodity, *, today: d
 
 def requirements_for_matching(requirements: Any) -> Any:
     """A requirement queryset with what `requirement_view` reads, in a constant number of queries."""
+    points = Prefetch("delivery_locations", queryset=RequirementDeliveryLocation.objects.select_related("location"))
     return requirements.select_related("partner", "commodity", "commodity__rate_unit").prefetch_related(
-        "delivery_locations__location", "invited_partners"
+        points, "invited_partners"
     )
 
 
@@ -172,22 +224,34 @@ def quality_columns(commodity: Commodity, codes: Iterable[str]) -> tuple[list[st
     return numeric, grades
 
 
+# The offers first (a MATERIALIZED CTE on the market index), then their locations and partners:
+# left to itself the planner may start from the partners and revisit every offer block per
+# partner. Visibility comes as its code (0 PUBLIC, 1 RESTRICTED, 2 PRIVATE).
 _SELECT = """
+WITH a AS MATERIALIZED (
+    SELECT a.id, a.partner_id, a.variety_id, a.available_kg, a.min_order_kg, a.partial_allowed, a.price_per_kg,
+           a.available_from, a.available_until, a.visibility, a.quality, a.location_id
+    FROM {availability} a
+    WHERE {where}
+)
 SELECT a.id, a.partner_id, a.variety_id, a.available_kg::float8, a.min_order_kg::float8, a.partial_allowed,
        a.price_per_kg::float8, extract(epoch from a.available_from)::float8,
-       extract(epoch from a.available_until)::float8, a.visibility,
+       extract(epoch from a.available_until)::float8,
+       CASE a.visibility WHEN 'PUBLIC' THEN 0 WHEN 'RESTRICTED' THEN 1 ELSE 2 END,
        {invited},
        l.latitude::float8, l.longitude::float8, lower(btrim(l.city)),
        CASE WHEN p.status <> 'ACTIVE' THEN 'partner_inactive'
             WHEN p.kyc_status <> 'VERIFIED' OR p.kyc_expires_on IS NULL OR p.kyc_expires_on < %(today)s
                  THEN 'kyc_expired'
             WHEN NOT coalesce((p.trading_capabilities ->> 'sell')::boolean, false) THEN 'capability_missing'
-            ELSE '' END
+            ELSE '' END,
+       dense_rank() OVER (ORDER BY a.partner_id), dense_rank() OVER (ORDER BY a.variety_id),
+       dense_rank() OVER (ORDER BY lower(btrim(l.city)))
        {quality}
-FROM {availability} a
+FROM a
 JOIN {location} l ON l.id = a.location_id
 JOIN {partner} p ON p.id = a.partner_id
-WHERE {where}
+WHERE {partner_where}
 """
 
 
@@ -200,10 +264,12 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _query(*, numeric: list[str], grades: list[str], where: list[str], buyer_param: bool) -> tuple[str, list[str]]:
+def _query(
+    *, numeric: list[str], grades: list[str], where: list[str], buyer_param: bool, partner_where: Sequence[str] = ()
+) -> tuple[str, list[str]]:
     tables = _tables()
     invited = (
-        f"EXISTS (SELECT 1 FROM {tables['invited_table']} i "  # noqa: S608 (table names from the models)
+        f"a.visibility = 'RESTRICTED' AND EXISTS (SELECT 1 FROM {tables['invited_table']} i "  # noqa: S608 (table names from the models)
         "WHERE i.availability_id = a.id AND i.businesspartner_id = %(buyer)s)"
         if buyer_param
         else "false"
@@ -219,6 +285,7 @@ def _query(*, numeric: list[str], grades: list[str], where: list[str], buyer_par
         location=tables["location"],
         partner=tables["partner"],
         where=" AND ".join(where),
+        partner_where=" AND ".join(partner_where) or "true",
     )
     return sql, numeric + grades
 
@@ -250,7 +317,7 @@ def _columns(rows: list[tuple[Any, ...]], numeric: list[str], grades: list[str])
     def floats(index: int) -> FloatArray:
         return np.array(columns[index], dtype=np.float64)
 
-    base = 15
+    base = 18
     return Candidates(
         ids=list(columns[0]),
         partner_ids=list(columns[1]),
@@ -261,12 +328,13 @@ def _columns(rows: list[tuple[Any, ...]], numeric: list[str], grades: list[str])
         price_per_kg=floats(6),
         from_ts=floats(7),
         until_ts=floats(8),
-        visibility=np.array([VISIBILITY_CODES[Visibility(v)] for v in columns[9]], dtype=np.int64),
+        visibility=np.array(columns[9], dtype=np.int64),
         invited=np.array(columns[10], dtype=bool),
         latitude=floats(11),
         longitude=floats(12),
         city=[c or "" for c in columns[13]],
         seller_refusal=list(columns[14]),
+        cache={"rank:partner_ids": columns[15], "rank:variety_ids": columns[16], "rank:city": columns[17]},
         # NULL (not stated) arrives as None: np.array(..., float64) makes it NaN.
         numeric={code: np.array(columns[base + i], dtype=np.float64) for i, code in enumerate(numeric)},
         grades={code: list(columns[base + len(numeric) + i]) for i, code in enumerate(grades)},
@@ -291,6 +359,7 @@ def load_candidates(
         "a.commodity_id = %(commodity)s",
         "a.available_kg > 0",
     ]
+    partner_where: list[str] = []
     if only_ids is not None:
         where.append("a.id = ANY(%(only_ids)s)")
     params: dict[str, Any] = {
@@ -310,9 +379,18 @@ def load_candidates(
             "a.min_order_kg <= %(max_kg)s",
             "(a.partial_allowed OR a.available_kg <= %(max_kg)s)",
             "a.visibility <> 'PRIVATE'",
-            "p.status = 'ACTIVE'",
             "a.partner_id <> %(buyer)s",
         ]
+        partner_where.append("p.status = 'ACTIVE'")
+        # The spec's hard numeric bounds (a value not stated fails them too: `missing`), compared
+        # as the engine compares them (float8).
+        bounds = {"min": ">=", "max": "<=", "exact": "="}
+        for n, code in enumerate(c for c in numeric if c in view.spec):
+            for key, operator in bounds.items():
+                if key in view.spec[code]:
+                    where.append(f"(a.quality ->> %(b{n})s)::float8 {operator} %(b{n}_{key})s")
+                    params[f"b{n}"] = code
+                    params[f"b{n}_{key}"] = float(view.spec[code][key])
         params.update(
             max_price=Decimal(repr(view.max_price_per_kg)),
             window_start=view.window_start,
@@ -323,7 +401,7 @@ def load_candidates(
         if view.variety_id is not None:
             where.append("a.variety_id = %(variety)s")
             params["variety"] = view.variety_id
-    sql, codes = _query(numeric=numeric, grades=grades, where=where, buyer_param=True)
+    sql, codes = _query(numeric=numeric, grades=grades, where=where, buyer_param=True, partner_where=partner_where)
     params.update({f"q{i}": code for i, code in enumerate(codes)})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

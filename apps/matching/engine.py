@@ -53,7 +53,13 @@ from apps.commodities.selectors import active_schedule
 from apps.locations.distance import EARTH_RADIUS_KM
 from apps.matching import risk
 from apps.matching.candidates import Candidates, RequirementView
-from apps.matching.models import DEFAULT_MIN_SCORE, DEFAULT_WEIGHTS, MatchingSettings, MatchingWeights
+from apps.matching.models import (
+    DEFAULT_MIN_SCORE,
+    DEFAULT_PROPOSALS_PER_REQUIREMENT,
+    DEFAULT_WEIGHTS,
+    MatchingSettings,
+    MatchingWeights,
+)
 from apps.matching.pricing import CompiledSchedule
 
 FloatArray = npt.NDArray[np.float64]
@@ -127,7 +133,9 @@ class Context:
     enforce_radius: bool
     ranges: dict[str, tuple[float | None, float | None]]  # parameter code -> its own range
     grade_codes: frozenset[str]
+    top_n: int  # proposals a requirement keeps (MatchingSettings.proposals_per_requirement)
     risk_cache: RiskCache = field(default_factory=lambda: RiskCache())
+    insiders: dict[UUID, frozenset[UUID]] = field(default_factory=dict)  # buyer -> its insiders, read once
 
     def quality_codes(self, spec: dict[str, Any]) -> set[str]:
         codes = set(spec)
@@ -155,15 +163,18 @@ def context_for(organization_id: UUID, commodity: Commodity) -> Context:
             for code, p in parameters.items()
         },
         grade_codes=frozenset(code for code, p in parameters.items() if p.kind == ParameterKind.GRADE),
+        top_n=settings.proposals_per_requirement if settings is not None else DEFAULT_PROPOSALS_PER_REQUIREMENT,
     )
 
 
 class RiskCache:
-    """Risk answers of one matching run, each asked once (apps.matching.risk)."""
+    """Risk answers of one matching run, each asked once (apps.matching.risk): party links per
+    (buyer, seller), standings per (side, partner), results per (side, partner, amount)."""
 
     def __init__(self) -> None:
         self.party: dict[tuple[UUID, UUID], str] = {}
-        self.assessments: dict[tuple[str, UUID, Decimal], str] = {}
+        self.standings: dict[UUID, risk.Standing | None] = {}
+        self.assessed: dict[tuple[str, UUID, Decimal], str] = {}
 
     def party_results(self, buyer_id: UUID, seller_ids: list[UUID]) -> dict[UUID, str]:
         missing = [s for s in dict.fromkeys(seller_ids) if (buyer_id, s) not in self.party]
@@ -172,11 +183,32 @@ class RiskCache:
                 self.party[(buyer_id, seller_id)] = result
         return {s: self.party.get((buyer_id, s), risk.PASS) for s in seller_ids}
 
+    def prime(self, partner_ids: list[UUID]) -> None:
+        """Read the standings of the partners not read yet (one batch of queries)."""
+        missing = [p for p in dict.fromkeys(partner_ids) if p not in self.standings]
+        if missing:
+            found = risk.standings(missing)
+            for partner_id in missing:
+                self.standings[partner_id] = found.get(partner_id)
+
+    def assessments(self, side: str, partner_ids: list[UUID], amount: Decimal) -> dict[UUID, str]:
+        self.prime(partner_ids)
+        answers = {}
+        for partner_id in partner_ids:
+            key = (side, partner_id, amount)
+            if key not in self.assessed:
+                standing = self.standings[partner_id]
+                # An unknown partner: risk's own assessment says why (PartnerNotFound).
+                self.assessed[key] = (
+                    risk.result_of(standing, side, amount)
+                    if standing is not None
+                    else risk.assessment(side, partner_id, amount)
+                )
+            answers[partner_id] = self.assessed[key]
+        return answers
+
     def assessment(self, side: str, partner_id: UUID, amount: Decimal) -> str:
-        key = (side, partner_id, amount)
-        if key not in self.assessments:
-            self.assessments[key] = risk.assessment(side, partner_id, amount)
-        return self.assessments[key]
+        return self.assessments(side, [partner_id], amount)[partner_id]
 
 
 @dataclass
@@ -288,18 +320,45 @@ def _quality(
 def _risk(
     view: RequirementView, cands: Candidates, ctx: Context, failures: dict[str, BoolArray]
 ) -> tuple[BoolArray, list[str]]:
-    size = len(cands)
-    sellers = list(dict.fromkeys(cands.partner_ids))
+    """Per seller (each asked once, then gathered over its offers)."""
+    sellers, codes = cands.coded("partner_ids")
+    ctx.risk_cache.prime([view.partner_id, *sellers])
     party = ctx.risk_cache.party_results(view.partner_id, sellers)
     buyer_result = ctx.risk_cache.assessment(risk.BUYER, view.partner_id, view.amount)
-    seller_results = {s: ctx.risk_cache.assessment(risk.SELLER, s, view.amount) for s in sellers}
-    party_codes = np.array([RISK_CODES[party[s]] for s in cands.partner_ids], dtype=np.int64).reshape(size)
-    seller_codes = np.array([RISK_CODES[seller_results[s]] for s in cands.partner_ids], dtype=np.int64).reshape(size)
+    seller_results = ctx.risk_cache.assessments(risk.SELLER, sellers, view.amount)
+    party_codes = np.array([RISK_CODES[party[s]] for s in sellers], dtype=np.int64)[codes]
+    seller_codes = np.array([RISK_CODES[seller_results[s]] for s in sellers], dtype=np.int64)[codes]
     assessed = np.maximum(seller_codes, RISK_CODES[buyer_result])
     failures["party_link"] = party_codes == 2
     failures["risk_fail"] = assessed == 2
     warned: BoolArray = (party_codes == 1) | (assessed == 1)
     return warned, ["party_link", "risk_fail"]
+
+
+def _per_value(cands: Candidates, column: str, test: Any) -> BoolArray:
+    """`test` of each row's value in `column`, asked once per distinct value."""
+    values, codes = cands.coded(column)
+    answers = np.fromiter((bool(test(v)) for v in values), dtype=bool, count=len(values))
+    result: BoolArray = answers[codes]
+    return result
+
+
+def _distances(cands: Candidates, point: Any) -> FloatArray:
+    """Haversine km from a delivery point to every candidate (kept with the candidate set: the
+    sweep's requirements share their delivery towns)."""
+    key = f"km:{point.latitude}:{point.longitude}"
+    if key not in cands.cache:
+        cands.cache[key] = haversine(cands.latitude, cands.longitude, point.latitude, point.longitude)
+    km: FloatArray = cands.cache[key]
+    return km
+
+
+def _schedule_evaluation(cands: Candidates, schedule: CompiledSchedule) -> Any:
+    """The schedule's per-candidate adjustments (requirement-independent: kept with the set)."""
+    key = f"schedule:{schedule.schedule_id}:{schedule.version}"
+    if key not in cands.cache:
+        cands.cache[key] = schedule.evaluate(cands.numeric, len(cands))
+    return cands.cache[key]
 
 
 def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluation:
@@ -311,7 +370,7 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
 
     # Same commodity is the candidate set itself; the variety when the buyer fixed one.
     if view.variety_id is not None:
-        failures["variety_mismatch"] = np.array([v != view.variety_id for v in cands.variety_ids], dtype=bool)
+        failures["variety_mismatch"] = _per_value(cands, "variety_ids", lambda v: v != view.variety_id)
     else:
         failures["variety_mismatch"] = none
 
@@ -319,18 +378,18 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     if view.visibility == 2:
         requirement_hidden = np.ones(size, dtype=bool)
     elif view.visibility == 1:
-        requirement_hidden = np.array([p not in view.invited_ids for p in cands.partner_ids], dtype=bool)
+        requirement_hidden = _per_value(cands, "partner_ids", lambda p: p not in view.invited_ids)
     else:
         requirement_hidden = none
     failures["visibility"] = offer_hidden | requirement_hidden
 
-    seller_refusal = np.array(cands.seller_refusal, dtype=object) if size else np.zeros(0, dtype=object)
     for code in ("partner_inactive", "kyc_expired", "capability_missing"):
-        failures[code] = (seller_refusal == code) | (view.buyer_refusal == code)
+        if view.buyer_refusal == code:
+            failures[code] = np.ones(size, dtype=bool)
+        else:
+            failures[code] = _per_value(cands, "seller_refusal", lambda refusal, code=code: refusal == code)
 
-    failures["insiders"] = np.array(
-        [p == view.partner_id or p in view.insider_ids for p in cands.partner_ids], dtype=bool
-    ).reshape(size)
+    failures["insiders"] = _per_value(cands, "partner_ids", lambda p: p == view.partner_id or p in view.insider_ids)
     warned, _ = _risk(view, cands, ctx, failures)
 
     failures["quantity_below_minimum"] = (
@@ -342,14 +401,9 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
 
     # Delivery: distance to each delivery location.
     if view.delivery:
-        distances = np.vstack(
-            [haversine(cands.latitude, cands.longitude, p.latitude, p.longitude) for p in view.delivery]
-        )
-        same_city = np.vstack(
-            [
-                np.array([bool(p.city) and c == p.city for c in cands.city], dtype=bool).reshape(size)
-                for p in view.delivery
-            ]
+        distances = np.vstack([_distances(cands, p) for p in view.delivery])
+        same_city: BoolArray = np.vstack(
+            [_per_value(cands, "city", lambda c, city=p.city: bool(city) and c == city) for p in view.delivery]
         )
         radii = np.array([p.radius_km for p in view.delivery])[:, None]
         within = (distances <= radii) | same_city
@@ -360,7 +414,8 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
         closeness = np.where(same_city, 1.0, np.clip(ratio, 0.0, 1.0))
         distance_score = closeness.max(axis=0)
         nearest = distances.min(axis=0)
-        failures["out_of_radius"] = ~within.any(axis=0) if ctx.enforce_radius else none
+        outside: BoolArray = np.logical_not(np.any(within, axis=0))
+        failures["out_of_radius"] = outside if ctx.enforce_radius else none
     else:
         distance_score = np.ones(size)
         nearest = np.full(size, np.nan)
@@ -377,7 +432,7 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     # Price: the quality-adjusted price at the buyer's basis.
     rate_factor = float(ctx.rate_factor)
     if ctx.schedule is not None:
-        schedule_eval = ctx.schedule.evaluate(cands.numeric, size)
+        schedule_eval = _schedule_evaluation(cands, ctx.schedule)
         for code, rejected in schedule_eval.rejected.items():
             failures[f"quality:{code}:schedule_reject"] = (
                 failures.get(f"quality:{code}:schedule_reject", none) | rejected
@@ -425,7 +480,15 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     )
 
 
-def ranked(evaluation: Evaluation, ids: list[UUID]) -> list[int]:
-    """Indexes of the proposable candidates, best first (score, then id as text)."""
-    indexes = [int(i) for i in np.flatnonzero(evaluation.proposable)]
-    return sorted(indexes, key=lambda i: (-float(evaluation.score[i]), str(ids[i])))
+def ranked(evaluation: Evaluation, ids: list[UUID], limit: int | None = None) -> list[int]:
+    """Indexes of the proposable candidates, best first (score, then id as text); the best
+    `limit` of them when given. Only the candidates scoring at least the limit-th best score
+    (ties included) are sorted in Python."""
+    indexes = np.flatnonzero(evaluation.proposable)
+    scores = evaluation.score
+    if limit is not None and len(indexes) > limit:
+        negated = -scores[indexes]
+        kth = np.partition(negated, limit - 1)[limit - 1]
+        indexes = indexes[negated <= kth]
+    order = sorted(indexes.tolist(), key=lambda i: (-float(scores[i]), str(ids[i])))
+    return order if limit is None else order[:limit]

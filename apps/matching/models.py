@@ -35,6 +35,9 @@ DEFAULT_WEIGHTS = {
     "risk": Decimal("0.15"),
 }
 DEFAULT_MIN_SCORE = Decimal("0.6")
+# How many proposals a requirement keeps (its best): SPEC section 8 tells each side of its top 5
+# new matches; the match report explains the rest.
+DEFAULT_PROPOSALS_PER_REQUIREMENT = 20
 
 
 def new_token() -> str:
@@ -132,13 +135,18 @@ class MatchingSettings(BaseModel):
     `freight_per_kg_km`: a freight estimate (currency per kg per km) added to an offer's
     quality-adjusted price for its distance to the nearest delivery location; null: none.
     `enforce_radius`: the delivery radius is a hard filter (SPEC section 8, the default); off,
-    distance only lowers the delivery score (and the freight estimate prices it)."""
+    distance only lowers the delivery score (and the freight estimate prices it).
+    `proposals_per_requirement`: how many proposals a requirement keeps, its best (top N); a
+    pair that still passes but falls out of them is withdrawn as `outranked`."""
 
     organization = models.OneToOneField(
         "organizations.Organization", on_delete=models.CASCADE, related_name="matching_settings"
     )
     freight_per_kg_km = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
     enforce_radius = models.BooleanField(default=True)
+    proposals_per_requirement = models.PositiveSmallIntegerField(
+        default=DEFAULT_PROPOSALS_PER_REQUIREMENT, help_text="How many proposals a requirement keeps (its best)."
+    )
 
     class Meta:
         verbose_name_plural = "matching settings"
@@ -146,7 +154,11 @@ class MatchingSettings(BaseModel):
             models.CheckConstraint(
                 condition=Q(freight_per_kg_km__isnull=True) | Q(freight_per_kg_km__gte=0),
                 name="matching_settings_freight_not_negative",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(proposals_per_requirement__gte=1) & Q(proposals_per_requirement__lte=500),
+                name="matching_settings_top_n_in_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,15 +12,23 @@ Two questions, each asked once per partner in a matching run (the engine caches 
   contract), so a partner already at its limit, badly rated or performing poorly fails or warns,
   while the exposure of the trade itself is checked for good when a negotiation is accepted.
   Matching uses one amount per pair: the requirement's largest trade, max kg x max price per kg.
+
+`standings(side, partner_ids)` + `result_of(standing, amount)` answer the same as `assessment`
+for many partners and amounts: the credit rows and risk settings read once (three queries), the
+score from risk's own rules (risk.rules.score_factors, score_of, result_for) for each amount.
+The sweep asks it for thousands of (partner, amount) pairs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from apps.risk.models import ExposureStage
+from apps.partners.models import BusinessPartner
+from apps.risk.models import AssessmentSide, CreditAccount, ExposureStage, RiskSettings
+from apps.risk.rules import ScoreInputs, result_for, score_factors, score_of
 from apps.risk.selectors import party_check_many
 from apps.risk.services.assessments import AssessmentContext, assess_buyer, assess_seller
 
@@ -57,3 +65,57 @@ def assessment(side: str, partner_id: UUID, amount: Decimal) -> str:
             stage=ExposureStage.MATCHED,
         ).result
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What an assessment of one partner reads, but the side's performance choice and the amount."""
+
+    credit_limit: Decimal
+    exposure: Decimal
+    rating: Decimal
+    payment_performance: Decimal  # counts when it buys
+    delivery_performance: Decimal  # counts when it sells
+    weight: Decimal  # the MATCHED stage's weight in the organization's risk settings
+
+
+def standings(partner_ids: Iterable[UUID]) -> dict[UUID, Standing]:
+    """The standing of each known partner as risk's assessment reads it: its credit row, else its
+    onboarding limit with the defaults; its organization's risk settings (three queries)."""
+    wanted = list(dict.fromkeys(partner_ids))
+    accounts = {a.partner_id: a for a in CreditAccount.objects.filter(partner_id__in=wanted)}
+    for row in BusinessPartner.objects.filter(pk__in=[p for p in wanted if p not in accounts]).values(
+        "pk", "organization_id", "credit_limit"
+    ):
+        accounts[row["pk"]] = CreditAccount(
+            partner_id=row["pk"], organization_id=row["organization_id"], credit_limit=row["credit_limit"]
+        )
+    organizations = {a.organization_id for a in accounts.values()}
+    settings = {s.organization_id: s for s in RiskSettings.objects.filter(organization_id__in=organizations)}
+    result = {}
+    for partner_id, account in accounts.items():
+        setting = settings.get(account.organization_id) or RiskSettings(organization_id=account.organization_id)
+        result[partner_id] = Standing(
+            credit_limit=Decimal(account.credit_limit),
+            exposure=Decimal(account.exposure),
+            rating=Decimal(account.rating),
+            payment_performance=Decimal(account.payment_performance),
+            delivery_performance=Decimal(account.delivery_performance),
+            weight=setting.weight(ExposureStage.MATCHED),
+        )
+    return result
+
+
+def result_of(standing: Standing, side: str, amount: Decimal) -> str:
+    """PASS / WARN / FAIL of `assessment(side, partner, amount)` from the partner's standing."""
+    buying = side == BUYER
+    inputs = ScoreInputs(
+        side=AssessmentSide.BUYER if buying else AssessmentSide.SELLER,
+        credit_limit=standing.credit_limit,
+        exposure=standing.exposure,
+        amount=amount,
+        weighted_amount=(amount * standing.weight).quantize(Decimal("0.01")),
+        rating=standing.rating,
+        performance=standing.payment_performance if buying else standing.delivery_performance,
+    )
+    return str(result_for(score_of(score_factors(inputs))))

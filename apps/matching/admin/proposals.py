@@ -155,7 +155,7 @@ class MatchingWeightsAdmin(admin.ModelAdmin):
 
 @admin.register(MatchingSettings)
 class MatchingSettingsAdmin(admin.ModelAdmin):
-    list_display = ("organization", "enforce_radius", "freight_per_kg_km")
+    list_display = ("organization", "enforce_radius", "freight_per_kg_km", "proposals_per_requirement")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MatchingSettings]:
         user = request.user

@@ -39,12 +39,13 @@ from uuid import UUID
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from apps.commodities.models import Commodity
 from apps.commodities.quality import parse_number
 from apps.commodities.schedules import price_adjustment
-from apps.events.emit import emit
+from apps.events.emit import PendingEvent, emit_many
 from apps.matching import events
 from apps.matching.candidates import (
     MATCHABLE_REQUIREMENT_STATES,
@@ -57,12 +58,22 @@ from apps.matching.candidates import (
     requirements_for_matching,
 )
 from apps.matching.engine import RISK_NAMES, Context, Evaluation, context_for, evaluate, ranked
-from apps.matching.models import MatchProposal, ProposalStatus
+from apps.matching.models import (
+    DEFAULT_PROPOSALS_PER_REQUIREMENT,
+    MatchingSettings,
+    MatchProposal,
+    ProposalStatus,
+)
 from apps.matching.payloads import side_payload
 from apps.matching.pricing import explanation_of
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
 
 TOP_NEW_PER_SIDE = 5
+# How many offers beyond its top N a requirement's run scores exactly and locks: one found gone
+# under lock leaves its place to the next.
+LOCK_MARGIN = 5
+SWEEP_BLOCK = 50  # requirements per transaction of requirements_match_bulk
+OUTRANKED = "outranked"  # the withdrawal reason of a pair that passes but fell out of the top N
 SCORE_PLACES = Decimal("0.000001")
 PRICE_PLACES = Decimal("0.0001")
 
@@ -217,7 +228,7 @@ def _upsert(rows: list[MatchProposal]) -> None:
             raw.nextset()
 
 
-def _store(
+def _rows(
     pairs: list[Scored],
     *,
     views: dict[UUID, RequirementView],
@@ -225,14 +236,15 @@ def _store(
     existing: dict[tuple[UUID, UUID], MatchProposal],
     offers: dict[UUID, dict[str, Any]],
     requirements: dict[UUID, dict[str, Any]],
+    priced_cache: dict[str, Any],
 ) -> tuple[list[MatchProposal], list[MatchProposal], list[MatchProposal]]:
-    """Upsert the kept pairs; (new or reactivated, score changed, all kept) proposals."""
+    """The rows of the kept pairs, to upsert (exact prices and explanations for these only):
+    (new or reactivated, score changed, all kept) proposals."""
     now = timezone.now()
     rows: list[MatchProposal] = []
     new: list[MatchProposal] = []
     changed: list[MatchProposal] = []
     weights = ctx.weights.as_json()
-    priced_cache: dict[str, Any] = {}
     for pair in sorted(pairs, key=lambda p: (str(p.requirement_id), str(p.availability_id))):
         view = views[pair.requirement_id]
         offer = offers[pair.availability_id]
@@ -279,14 +291,13 @@ def _store(
             new.append(row)
         elif before.score != score:
             changed.append(row)
-    _upsert(rows)
     return new, changed, rows
 
 
-def _emit_side(event_type: str, proposal: MatchProposal, side: str) -> None:
+def _side_event(event_type: str, proposal: MatchProposal, side: str) -> PendingEvent:
     partner_id = proposal.buyer_id if side == "buyer" else proposal.seller_id
-    emit(
-        event_type,
+    return PendingEvent(
+        event_type=event_type,
         aggregate_type="matching.matchproposal",
         aggregate_id=proposal.pk,
         organization_id=proposal.organization_id,
@@ -295,9 +306,10 @@ def _emit_side(event_type: str, proposal: MatchProposal, side: str) -> None:
     )
 
 
-def _emit_run(new: list[MatchProposal], changed: list[MatchProposal]) -> None:
-    """Each side's top 5 new proposals of the run: matching.match.proposed; score changes:
-    matching.match.updated to both sides."""
+def _run_events(new: list[MatchProposal], changed: list[MatchProposal]) -> list[PendingEvent]:
+    """Each side's top 5 new proposals of one posting's run: matching.match.proposed; score
+    changes: matching.match.updated to both sides."""
+    pending = []
     best_first = sorted(new, key=lambda p: (-p.score, str(p.pk)))
     for side, key in (("buyer", "buyer_id"), ("seller", "seller_id")):
         sent: dict[UUID, int] = defaultdict(int)
@@ -305,16 +317,26 @@ def _emit_run(new: list[MatchProposal], changed: list[MatchProposal]) -> None:
             partner = getattr(proposal, key)
             if sent[partner] < TOP_NEW_PER_SIDE:
                 sent[partner] += 1
-                _emit_side(events.MATCH_PROPOSED, proposal, side)
+                pending.append(_side_event(events.MATCH_PROPOSED, proposal, side))
     for proposal in changed:
-        _emit_side(events.MATCH_UPDATED, proposal, "buyer")
-        _emit_side(events.MATCH_UPDATED, proposal, "seller")
+        pending.append(_side_event(events.MATCH_UPDATED, proposal, "buyer"))
+        pending.append(_side_event(events.MATCH_UPDATED, proposal, "seller"))
+    return pending
 
 
-def _withdraw(proposals: Iterable[MatchProposal], reasons: dict[UUID, str]) -> list[MatchProposal]:
-    """WITHDRAW the given ACTIVE proposals (locked by the caller), each with its reason."""
+def _emit_run(pending: list[PendingEvent]) -> None:
+    """The run's events, in one outbox INSERT."""
+    emit_many(pending)
+
+
+def _withdraw(
+    proposals: Iterable[MatchProposal], reasons: dict[UUID, str]
+) -> tuple[list[MatchProposal], list[PendingEvent]]:
+    """WITHDRAW the given ACTIVE proposals (locked by the caller), each with its reason (one
+    UPDATE); their matching.match.withdrawn events, one a side."""
     now = timezone.now()
     withdrawn = []
+    pending = []
     for proposal in proposals:
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.withdrawn_at = now
@@ -329,15 +351,17 @@ def _withdraw(proposals: Iterable[MatchProposal], reasons: dict[UUID, str]) -> l
                 "score": str(proposal.score),
             }
             for side, partner_id in (("buyer", proposal.buyer_id), ("seller", proposal.seller_id)):
-                emit(
-                    events.MATCH_WITHDRAWN,
-                    aggregate_type="matching.matchproposal",
-                    aggregate_id=proposal.pk,
-                    organization_id=proposal.organization_id,
-                    partner_id=partner_id,
-                    payload={**payload, "side": side},
+                pending.append(
+                    PendingEvent(
+                        event_type=events.MATCH_WITHDRAWN,
+                        aggregate_type="matching.matchproposal",
+                        aggregate_id=proposal.pk,
+                        organization_id=proposal.organization_id,
+                        partner_id=partner_id,
+                        payload={**payload, "side": side},
+                    )
                 )
-    return withdrawn
+    return withdrawn, pending
 
 
 _OFFER_FIELDS = (
@@ -354,23 +378,29 @@ _REQUIREMENT_FIELDS = ("id", "status", "region", "state_code", "partner__risk_ca
 
 
 def _lock_offers(ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-    """The offers' rows FOR SHARE (sorted: one lock order), only those still ACTIVE with
-    something available."""
+    """The offers' rows locked (sorted: one lock order) and read in the same query (after a
+    wait, the row as the other transaction left it), only those still ACTIVE with something
+    available."""
     wanted = sorted(set(ids), key=str)
     if not wanted:
         return {}
-    list(Availability.objects.filter(pk__in=wanted).order_by("pk").select_for_update(of=("self",)).values_list("pk"))
-    rows = Availability.objects.filter(pk__in=wanted, status=AvailabilityStatus.ACTIVE, available_kg__gt=0)
-    return {row["id"]: row for row in rows.values(*_OFFER_FIELDS)}
+    rows = (
+        Availability.objects.filter(pk__in=wanted).order_by("pk").select_for_update(of=("self",)).values(*_OFFER_FIELDS)
+    )
+    return {row["id"]: row for row in rows if row["status"] == AvailabilityStatus.ACTIVE and row["available_kg"] > 0}
 
 
 def _lock_requirements(ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
     wanted = sorted(set(ids), key=str)
     if not wanted:
         return {}
-    list(Requirement.objects.filter(pk__in=wanted).order_by("pk").select_for_update(of=("self",)).values_list("pk"))
-    rows = Requirement.objects.filter(pk__in=wanted, status__in=MATCHABLE_REQUIREMENT_STATES)
-    return {row["id"]: row for row in rows.values(*_REQUIREMENT_FIELDS)}
+    rows = (
+        Requirement.objects.filter(pk__in=wanted)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values(*_REQUIREMENT_FIELDS)
+    )
+    return {row["id"]: row for row in rows if row["status"] in MATCHABLE_REQUIREMENT_STATES}
 
 
 def _proposals_of(**filters: Any) -> dict[tuple[UUID, UUID], MatchProposal]:
@@ -381,72 +411,156 @@ def _proposals_of(**filters: Any) -> dict[tuple[UUID, UUID], MatchProposal]:
 # --- the runs -------------------------------------------------------------------------------------
 
 
-def requirement_match(
-    *, requirement_id: UUID, ctx: Context | None = None, cands: Candidates | None = None
-) -> RunResult:
-    """Match one requirement against every ACTIVE offer of its commodity in its organization.
+def _as_uuid(value: UUID | str, what: str) -> UUID:
+    """A posting id given as a UUID or as its text (an event's aggregate id is text): the run
+    compares it with the ids the database returns, so text must not slip through as text."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise ValueError(f"{what} must be a UUID, not {value!r}") from exc
+
+
+def requirement_match(*, requirement_id: UUID | str, ctx: Context | None = None) -> RunResult:
+    """Match one requirement against every ACTIVE offer of its commodity in its organization,
+    keeping its best `MatchingSettings.proposals_per_requirement` (top N) proposals.
 
     Locks (advisory) the requirement's run, then the kept offers FOR SHARE and the requirement
     FOR SHARE. A requirement no longer open (or deleted) has its proposals withdrawn and gets
-    none. Emits matching.match.proposed / updated / withdrawn."""
+    none; a stored proposal that falls out of the top N is withdrawn as `outranked`. Emits
+    matching.match.proposed / updated / withdrawn."""
+    requirement_id = _as_uuid(requirement_id, "requirement_id")
     with transaction.atomic():
         _advisory_lock("requirement", requirement_id)
-        requirement = requirements_for_matching(Requirement.objects.filter(pk=requirement_id)).first()
-        existing = _proposals_of(requirement_id=requirement_id)
+        return _match_requirements([requirement_id], ctx=ctx)[requirement_id]
+
+
+@dataclass
+class _Plan:
+    """One open requirement of a run, scored."""
+
+    view: RequirementView
+    commodity: Commodity
+    ctx: Context
+    cands: Candidates
+    evaluation: Evaluation
+    pairs: list[Scored]
+
+
+def _match_requirements(
+    requirement_ids: list[UUID], *, ctx: Context | None = None, shared: Candidates | None = None
+) -> dict[UUID, RunResult]:
+    """The run of each requirement (the caller holds their advisory locks, in its transaction):
+    `ctx` when they share one organization and commodity, `shared` the unfiltered candidate
+    columns of that commodity (the sweep), else each loads its own (SQL prefilter). One upsert,
+    one withdrawal UPDATE and one outbox INSERT for all of them."""
+    requirements = {r.pk: r for r in requirements_for_matching(Requirement.objects.filter(pk__in=requirement_ids))}
+    existing: dict[UUID, dict[tuple[UUID, UUID], MatchProposal]] = defaultdict(dict)
+    for key, proposal in _proposals_of(requirement_id__in=requirement_ids).items():
+        existing[key[0]][key] = proposal
+    stale: dict[UUID, list[MatchProposal]] = defaultdict(list)
+    reasons: dict[UUID, str] = {}
+    plans: list[_Plan] = []
+    commodities: dict[UUID, Commodity] = {}
+    contexts: dict[tuple[UUID, UUID], Context] = {}
+    for requirement_id in requirement_ids:
+        requirement = requirements.get(requirement_id)
+        active = [p for p in existing[requirement_id].values() if p.status == ProposalStatus.ACTIVE]
         if requirement is None or requirement.status not in MATCHABLE_REQUIREMENT_STATES:
             reason = "requirement_gone" if requirement is None else f"requirement_{requirement.status.lower()}"
-            active = [p for p in existing.values() if p.status == ProposalStatus.ACTIVE]
-            return RunResult([], [], _withdraw(active, {p.pk: reason for p in active}), [])
-        commodity = _commodity(requirement.commodity_id)
-        ctx = ctx or context_for(requirement.organization_id, commodity)
-        view = requirement_view(requirement, commodity)
-        if cands is None:
-            cands = load_candidates(view, commodity, quality_codes=ctx.quality_codes(view.spec))
-        evaluation = evaluate(view, cands, ctx)
-        pairs = [_scored(view, cands, evaluation, i, ctx) for i in ranked(evaluation, cands.ids)]
-        offers = _lock_offers(p.availability_id for p in pairs)
-        requirements = _lock_requirements([requirement_id])
-        if requirement_id not in requirements:
-            pairs = []
-        pairs = [p for p in pairs if p.availability_id in offers]
-        new, changed, kept = _store(
-            pairs, views={view.id: view}, ctx=ctx, existing=existing, offers=offers, requirements=requirements
+            stale[requirement_id] = active
+            reasons.update({p.pk: reason for p in active})
+            continue
+        if requirement.commodity_id not in commodities:
+            commodities[requirement.commodity_id] = _commodity(requirement.commodity_id)
+        commodity = commodities[requirement.commodity_id]
+        run_ctx = ctx
+        if run_ctx is None:
+            key = (requirement.organization_id, requirement.commodity_id)
+            if key not in contexts:
+                contexts[key] = context_for(requirement.organization_id, commodity)
+            run_ctx = contexts[key]
+        view = requirement_view(requirement, commodity, insiders=run_ctx.insiders)
+        if shared is not None:
+            cands = _invited_for(shared, view.partner_id)
+        else:
+            cands = load_candidates(view, commodity, quality_codes=run_ctx.quality_codes(view.spec))
+        evaluation = evaluate(view, cands, run_ctx)
+        # A few beyond the top N: an offer found gone under lock leaves its place to the next.
+        top = ranked(evaluation, cands.ids, run_ctx.top_n + LOCK_MARGIN)
+        pairs = [_scored(view, cands, evaluation, i, run_ctx) for i in top]
+        plans.append(_Plan(view, commodity, run_ctx, cands, evaluation, pairs))
+
+    offers = _lock_offers(p.availability_id for plan in plans for p in plan.pairs)
+    locked = _lock_requirements(plan.view.id for plan in plans)
+    results: dict[UUID, RunResult] = {}
+    rows: list[MatchProposal] = []
+    pending: list[PendingEvent] = []
+    priced_cache: dict[str, Any] = {}
+    for plan in plans:
+        view = plan.view
+        pairs = [p for p in plan.pairs if p.availability_id in offers] if view.id in locked else []
+        pairs = pairs[: plan.ctx.top_n]
+        new, changed, kept = _rows(
+            pairs,
+            views={view.id: view},
+            ctx=plan.ctx,
+            existing=existing[view.id],
+            offers=offers,
+            requirements=locked,
+            priced_cache=priced_cache,
         )
+        rows += kept
         kept_pairs = {(p.requirement_id, p.availability_id) for p in pairs}
-        stale = [p for key, p in existing.items() if p.status == ProposalStatus.ACTIVE and key not in kept_pairs]
-        reasons = _stale_reasons(stale, view, commodity, ctx, cands, evaluation)
-        withdrawn = _withdraw(stale, reasons)
-        _emit_run(new, changed)
-    return RunResult(new, changed, withdrawn, sorted(kept, key=lambda p: (-p.score, str(p.availability_id))))
+        dropped = [
+            p for key, p in existing[view.id].items() if p.status == ProposalStatus.ACTIVE and key not in kept_pairs
+        ]
+        stale[view.id] = dropped
+        reasons.update(_stale_reasons(dropped, plan, offers))
+        results[view.id] = RunResult(new, changed, [], sorted(kept, key=lambda p: (-p.score, str(p.availability_id))))
+    rows.sort(key=lambda p: (str(p.requirement_id), str(p.availability_id)))
+    _upsert(rows)
+    withdrawn, pending = _withdraw([p for ids in requirement_ids for p in stale.get(ids, [])], reasons)
+    by_requirement: dict[UUID, list[MatchProposal]] = defaultdict(list)
+    for proposal in withdrawn:
+        by_requirement[proposal.requirement_id].append(proposal)
+    for requirement_id in requirement_ids:
+        result = results.setdefault(requirement_id, RunResult([], [], [], []))
+        result.withdrawn = by_requirement[requirement_id]
+        pending += _run_events(result.proposed, result.updated)
+    _emit_run(pending)
+    return results
 
 
-def _stale_reasons(
-    stale: list[MatchProposal],
-    view: RequirementView,
-    commodity: Commodity,
-    ctx: Context,
-    cands: Candidates,
-    evaluation: Evaluation,
-) -> dict[UUID, str]:
-    """Why each of a requirement's proposals no longer passes: the offer's state when it left
-    the market, else the first filter it fails now (offers the SQL prefilter dropped are
-    evaluated again without it)."""
+def _stale_reasons(stale: list[MatchProposal], plan: _Plan, offers: dict[UUID, Any]) -> dict[UUID, str]:
+    """Why each of a requirement's proposals is no longer kept: the offer's state when it left
+    the market, the first filter it fails now, `below_minimum_score`, or `outranked` (it still
+    passes, but N better offers are kept); offers the SQL prefilter dropped are evaluated again
+    without it."""
     if not stale:
         return {}
+    view, cands, evaluation = plan.view, plan.cands, plan.evaluation
     index = {cid: i for i, cid in enumerate(cands.ids)}
-    missing = [p.availability_id for p in stale if p.availability_id not in index]
+    # Not among the candidates, or among those locked and found gone: the offer's state says why.
+    locked_ids = {p.availability_id for p in plan.pairs}
+    missing = [
+        p.availability_id
+        for p in stale
+        if p.availability_id not in index or (p.availability_id in locked_ids and p.availability_id not in offers)
+    ]
     states = dict(Availability.objects.filter(pk__in=missing).values_list("pk", "status"))
-    recheck = [pk for pk in missing if states.get(pk) == AvailabilityStatus.ACTIVE]
+    recheck = [pk for pk in missing if states.get(pk) == AvailabilityStatus.ACTIVE and pk not in index]
     again_evaluation, again_index = None, {}
     if recheck:
-        codes = ctx.quality_codes(view.spec)
-        again = load_candidates(view, commodity, quality_codes=codes, prefilter=False, only_ids=recheck)
-        again_evaluation = evaluate(view, again, ctx)
+        codes = plan.ctx.quality_codes(view.spec)
+        again = load_candidates(view, plan.commodity, quality_codes=codes, prefilter=False, only_ids=recheck)
+        again_evaluation = evaluate(view, again, plan.ctx)
         again_index = {cid: i for i, cid in enumerate(again.ids)}
     reasons = {}
     for proposal in stale:
         pk = proposal.availability_id
-        if pk in index:
+        if pk in index and pk not in missing:
             reasons[proposal.pk] = _reason(evaluation, index[pk])
         elif again_evaluation is not None and pk in again_index:
             reasons[proposal.pk] = _reason(again_evaluation, again_index[pk])
@@ -463,15 +577,22 @@ def _reason(evaluation: Evaluation, index: int | None) -> str:
     failed = evaluation.failed_filters(index)
     if failed:
         return failed[0]
+    if evaluation.proposable[index]:
+        return OUTRANKED
     return "below_minimum_score"
 
 
-def availability_match(*, availability_id: UUID) -> RunResult:
-    """Match one offer against every open requirement of its commodity in its organization.
+def availability_match(*, availability_id: UUID | str) -> RunResult:
+    """Match one offer against every open requirement of its commodity in its organization,
+    within each requirement's top N.
 
     Locks (advisory) the offer's run, then the offer FOR SHARE and the kept requirements FOR
-    SHARE (the trade desk's order). An offer no longer ACTIVE with something available has its
-    proposals withdrawn. Emits like requirement_match."""
+    SHARE (the trade desk's order). For each requirement the pair is kept when it passes and
+    ranks among the requirement's N best stored proposals (the N-th is then withdrawn as
+    `outranked`). When a kept pair leaves a full top N, or sinks in it, an offer not stored may
+    now belong there: the requirement is matched again in full (`_refill`). An offer no longer
+    ACTIVE with something available has its proposals withdrawn. Emits like requirement_match."""
+    availability_id = _as_uuid(availability_id, "availability_id")
     with transaction.atomic():
         _advisory_lock("availability", availability_id)
         availability = Availability.objects.filter(pk=availability_id).first()
@@ -481,7 +602,11 @@ def availability_match(*, availability_id: UUID) -> RunResult:
             reason = "availability_gone" if availability is None else f"availability_{availability.status.lower()}"
             if availability is not None and availability.status == AvailabilityStatus.ACTIVE:
                 reason = "nothing_available"
-            return RunResult([], [], _withdraw(active, {p.pk: reason for p in active}), [])
+            full = _full_before(active)
+            withdrawn, pending = _withdraw(active, {p.pk: reason for p in active})
+            _emit_run(pending)
+            _refill(full)
+            return RunResult([], [], withdrawn, [])
         commodity = _commodity(availability.commodity_id)
         ctx = context_for(availability.organization_id, commodity)
         requirements = requirements_for_matching(
@@ -491,33 +616,134 @@ def availability_match(*, availability_id: UUID) -> RunResult:
                 status__in=MATCHABLE_REQUIREMENT_STATES,
             ).order_by("id")
         )
-        views = {r.pk: requirement_view(r, commodity) for r in requirements}
+        views = {r.pk: requirement_view(r, commodity, insiders=ctx.insiders) for r in requirements}
         codes: set[str] = set()
         for view in views.values():
             codes |= ctx.quality_codes(view.spec)
         offer = load_offer(availability_id, commodity, quality_codes=codes)
         invited = frozenset(availability.invited_partners.values_list("pk", flat=True))
-        pairs: list[Scored] = []
+        passing: dict[UUID, Scored] = {}
         evaluations: dict[UUID, Evaluation] = {}
         for view in views.values():
             one = for_buyer(offer, invited, view.partner_id)
             evaluation = evaluate(view, one, ctx)
             evaluations[view.id] = evaluation
             if evaluation.proposable[0]:
-                pairs.append(_scored(view, one, evaluation, 0, ctx))
+                passing[view.id] = _scored(view, one, evaluation, 0, ctx)
+
+        # Each requirement's other stored proposals, best first: does the pair make its top N?
+        was_active = {p.requirement_id: p for p in active}
+        others = _stored_ranking(set(passing) | set(was_active), exclude=availability_id)
+        pairs: list[Scored] = []
+        outranked: list[UUID] = []
+        refill: list[UUID] = []
+        for requirement_id in sorted(set(passing) | set(was_active), key=str):
+            pair, before = passing.get(requirement_id), was_active.get(requirement_id)
+            ranking = others.get(requirement_id, [])
+            if before is not None and len(ranking) >= ctx.top_n - 1:
+                sinks = pair is None or pair.score < float(before.components.get("total", before.score))
+                if sinks and _try_advisory_lock("requirement", requirement_id):
+                    refill.append(requirement_id)  # matched again in full below
+                    continue
+            if pair is None:
+                continue
+            if len(ranking) < ctx.top_n:
+                pairs.append(pair)
+            elif (-pair.score, str(availability_id)) < ranking[ctx.top_n - 1][0]:
+                pairs.append(pair)
+                outranked += [proposal_id for _, proposal_id in ranking[ctx.top_n - 1 :]]
+
         offers = _lock_offers([availability_id])
         locked = _lock_requirements(p.requirement_id for p in pairs)
         pairs = [p for p in pairs if p.requirement_id in locked and availability_id in offers]
-        new, changed, kept = _store(pairs, views=views, ctx=ctx, existing=existing, offers=offers, requirements=locked)
+        new, changed, kept = _rows(
+            pairs,
+            views=views,
+            ctx=ctx,
+            existing=existing,
+            offers=offers,
+            requirements=locked,
+            priced_cache={},
+        )
+        _upsert(kept)
         kept_pairs = {(p.requirement_id, p.availability_id) for p in pairs}
-        stale = [p for key, p in existing.items() if p.status == ProposalStatus.ACTIVE and key not in kept_pairs]
+        stale = [
+            p
+            for key, p in existing.items()
+            if p.status == ProposalStatus.ACTIVE and key not in kept_pairs and p.requirement_id not in refill
+        ]
         reasons = {
             p.pk: _reason(evaluations[p.requirement_id], 0) if p.requirement_id in evaluations else "no_longer_matches"
             for p in stale
         }
-        withdrawn = _withdraw(stale, reasons)
-        _emit_run(new, changed)
-    return RunResult(new, changed, withdrawn, sorted(kept, key=lambda p: (-p.score, str(p.requirement_id))))
+        displaced = list(
+            MatchProposal.objects.filter(pk__in=outranked, status=ProposalStatus.ACTIVE)
+            .order_by("requirement_id", "availability_id")
+            .select_for_update()
+        )
+        reasons.update({p.pk: OUTRANKED for p in displaced})
+        withdrawn, pending = _withdraw([*stale, *displaced], reasons)
+        _emit_run(pending + _run_events(new, changed))
+        mine = [p for p in withdrawn if p.availability_id == availability_id]
+        for requirement_id in refill:
+            again = _match_requirements([requirement_id])[requirement_id]
+            new += [p for p in again.proposed if p.availability_id == availability_id]
+            changed += [p for p in again.updated if p.availability_id == availability_id]
+            mine += [p for p in again.withdrawn if p.availability_id == availability_id]
+            kept += [p for p in again.kept if p.availability_id == availability_id]
+    return RunResult(new, changed, mine, sorted(kept, key=lambda p: (-p.score, str(p.requirement_id))))
+
+
+def _try_advisory_lock(kind: str, posting_id: UUID) -> bool:
+    """The run lock of a posting if free now (a run holding it re-reads the offers under lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"matching.{kind}:{posting_id}"])
+        locked: bool = cursor.fetchone()[0]
+    return locked
+
+
+def _stored_ranking(requirement_ids: set[UUID], *, exclude: UUID) -> dict[UUID, list[tuple[tuple[float, str], UUID]]]:
+    """Each requirement's ACTIVE proposals but `exclude`'s, best first: ((-score, offer id as
+    text), proposal id), the order requirement_match ranks in (the float score it stored)."""
+    ranking: dict[UUID, list[tuple[tuple[float, str], UUID]]] = defaultdict(list)
+    if not requirement_ids:
+        return ranking
+    rows = (
+        MatchProposal.objects.filter(requirement_id__in=requirement_ids, status=ProposalStatus.ACTIVE)
+        .exclude(availability_id=exclude)
+        .values_list("requirement_id", "availability_id", "pk", "components__total", "score")
+    )
+    for requirement_id, offer_id, pk, total, score in rows:
+        value = float(total) if total is not None else float(score)
+        ranking[requirement_id].append(((-value, str(offer_id)), pk))
+    for entries in ranking.values():
+        entries.sort()
+    return ranking
+
+
+def _full_before(active: list[MatchProposal]) -> list[UUID]:
+    """The requirements of `active` (an offer's proposals about to go) whose top N is full: an
+    offer not stored may take the freed place."""
+    if not active:
+        return []
+    ids = {p.requirement_id for p in active}
+    organization_id = active[0].organization_id
+    settings = MatchingSettings.objects.filter(organization_id=organization_id).first()
+    top_n = settings.proposals_per_requirement if settings is not None else DEFAULT_PROPOSALS_PER_REQUIREMENT
+    counts = (
+        MatchProposal.objects.filter(requirement_id__in=ids, status=ProposalStatus.ACTIVE)
+        .values("requirement_id")
+        .annotate(n=Count("id"))
+    )
+    return sorted((row["requirement_id"] for row in counts if row["n"] >= top_n), key=str)
+
+
+def _refill(requirement_ids: list[UUID]) -> None:
+    """Match again each requirement whose run lock is free (a run holding it re-reads the
+    offers under lock, and the sweep catches the rest)."""
+    for requirement_id in requirement_ids:
+        if _try_advisory_lock("requirement", requirement_id):
+            _match_requirements([requirement_id])
 
 
 def partner_match(*, partner_id: UUID) -> int:
@@ -545,49 +771,63 @@ def partner_match(*, partner_id: UUID) -> int:
 
 
 def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
-    """Match many requirements; the candidates of each (organization, commodity) are loaded once
-    (without the SQL prefilter, as one requirement's filters are not another's). Returns the
-    number of pairs scored. The shared columns may be a moment old by the last requirement: the
-    kept offers' state is read again under lock, and any other change since emitted its own
-    event, whose run follows."""
-    requirements = list(Requirement.objects.filter(pk__in=list(requirement_ids)).order_by("id"))
-    groups: dict[tuple[UUID, UUID], list[Requirement]] = defaultdict(list)
-    for requirement in requirements:
-        groups[(requirement.organization_id, requirement.commodity_id)].append(requirement)
+    """Match many requirements (the sweep, the demo seed): the candidates of each (organization,
+    commodity) loaded once without the SQL prefilter (one requirement's filters are not
+    another's), with what does not depend on the requirement (distances to shared delivery
+    towns, the schedule's adjustments, risk answers) computed once; the requirements run in
+    blocks of SWEEP_BLOCK, each block one transaction (their advisory locks in id order, one
+    upsert, one withdrawal UPDATE, one outbox INSERT). Returns the number of pairs evaluated.
+    The shared columns may be a moment old by the last block: the kept offers' state is read
+    again under lock, and any other change since emitted its own event, whose run follows."""
+    wanted = sorted({_as_uuid(pk, "requirement_id") for pk in requirement_ids}, key=str)
+    rows = Requirement.objects.filter(pk__in=wanted).values_list(
+        "pk", "organization_id", "commodity_id", "status", "spec"
+    )
+    groups: dict[tuple[UUID, UUID], list[tuple[UUID, str, Any]]] = defaultdict(list)
+    for pk, organization_id, commodity_id, status, spec in rows:
+        groups[(organization_id, commodity_id)].append((pk, status, spec))
     scored = 0
     for (organization_id, commodity_id), members in groups.items():
+        members.sort(key=lambda member: str(member[0]))
         commodity = _commodity(commodity_id)
         ctx = context_for(organization_id, commodity)
         codes: set[str] = set()
-        for requirement in members:
-            codes |= ctx.quality_codes(requirement.spec or {})
+        for _, _, spec in members:
+            codes |= ctx.quality_codes(spec or {})
+        open_ids = {pk for pk, status, _ in members if status in MATCHABLE_REQUIREMENT_STATES}
         shared: Candidates | None = None
-        for requirement in members:
-            if requirement.status not in MATCHABLE_REQUIREMENT_STATES:
-                requirement_match(requirement_id=requirement.pk, ctx=ctx)
-                continue
-            if shared is None:
-                view = requirement_view(
-                    requirements_for_matching(Requirement.objects.filter(pk=requirement.pk)).get(), commodity
-                )
-                shared = load_candidates(view, commodity, quality_codes=codes, prefilter=False)
-            # `invited` of the shared columns is the first requirement's buyer's: answer it again.
-            cands = _invited_for(shared, requirement.partner_id)
-            requirement_match(requirement_id=requirement.pk, ctx=ctx, cands=cands)
-            scored += len(cands)
+        if open_ids:
+            first = requirements_for_matching(Requirement.objects.filter(pk=min(open_ids, key=str))).get()
+            shared = load_candidates(
+                requirement_view(first, commodity), commodity, quality_codes=codes, prefilter=False
+            )
+        ids = [pk for pk, _, _ in members]
+        for start in range(0, len(ids), SWEEP_BLOCK):
+            block = ids[start : start + SWEEP_BLOCK]
+            with transaction.atomic():
+                for requirement_id in block:
+                    _advisory_lock("requirement", requirement_id)
+                results = _match_requirements(block, ctx=ctx, shared=shared)
+            if shared is not None:
+                scored += len(shared) * sum(1 for pk in block if pk in open_ids and results[pk].kept is not None)
     return scored
 
 
 def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
-    """The shared columns with `invited` answered for this buyer (one query on the invitations
-    of the RESTRICTED offers)."""
-    if not cands.ids or not cands.visibility.any():
-        return dataclasses.replace(cands, invited=np.zeros(len(cands), dtype=bool))
-    through = Availability.invited_partners.through
-    restricted = [cands.ids[i] for i in np.flatnonzero(cands.visibility == 1)]
-    invited = set(
-        through.objects.filter(availability_id__in=restricted, businesspartner_id=buyer_id).values_list(
-            "availability_id", flat=True
-        )
-    )
-    return dataclasses.replace(cands, invited=np.array([i in invited for i in cands.ids], dtype=bool))
+    """The shared columns with `invited` answered for this buyer: the invitations of the
+    RESTRICTED offers are read once per candidate set (one query), then looked up per buyer."""
+    if "invitations" not in cands.cache:
+        restricted = [cands.ids[i] for i in np.flatnonzero(cands.visibility == 1)]
+        invitations: dict[UUID, list[int]] = defaultdict(list)
+        if restricted:
+            index = cands.index_of()
+            through = Availability.invited_partners.through
+            rows = through.objects.filter(availability_id__in=restricted).values_list(
+                "availability_id", "businesspartner_id"
+            )
+            for availability_id, partner_id in rows:
+                invitations[partner_id].append(index[availability_id])
+        cands.cache["invitations"] = invitations
+    invited = np.zeros(len(cands), dtype=bool)
+    invited[cands.cache["invitations"].get(buyer_id, [])] = True
+    return dataclasses.replace(cands, invited=invited)
