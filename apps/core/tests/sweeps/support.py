@@ -165,8 +165,13 @@ def _complete_the_victims(sch: Any, victim_partner: Any, trade: Any) -> None:
     victim_partner.owner = owner
     commodity = model("commodities.Commodity").objects.get(code="COTTON")
     requirement(victim_partner, commodity, status="DRAFT")
+    address = {f: getattr(victim_partner, f) for f in ("address_line1", "city", "state_code", "pincode")}
     model("partners.PartnerAmendment").objects.create(
-        partner=victim_partner, kind="ADDRESS", new_values={"address_line1": "Swept"}, requested_by=owner
+        partner=victim_partner,
+        kind="ADDRESS",
+        old_values=address,
+        new_values={**address, "address_line1": f"{address['address_line1']} (swept)"},
+        requested_by=owner,
     )
     model("trades.TradeAmendment").objects.create(
         trade=trade, kind="PRICE", requested_by=owner, requested_by_side="SELLER", new_values={"price": "1"}
