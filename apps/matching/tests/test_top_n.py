@@ -141,7 +141,7 @@ def test_posting_ids_given_as_text_match_like_uuids(cotton, buyer, seller):
 def test_risk_standings_answer_as_the_risk_apps_assessment(organization, buyer, seller):
     CreditAccount.objects.create(
         organization=organization, partner=seller, credit_limit=Decimal("2000000"), exposure=Decimal("1500000"),
-        rating=Decimal("3.5"), delivery_performance=Decimal("70"), payment_performance=Decimal("40"),
+        rating=Decimal("2.5"), delivery_performance=Decimal("40"), payment_performance=Decimal("70"),
     )  # fmt: skip
     amounts = [Decimal("0"), Decimal("100000.00"), Decimal("2500000.00"), Decimal("90000000.00")]
     standings = risk.standings([buyer.pk, seller.pk])
