@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "apps.tradedesk",
     "apps.matching",
     "apps.trades",
+    "apps.backoffice",
 ]
 
 MIDDLEWARE = [

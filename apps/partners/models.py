@@ -297,7 +297,7 @@ class PartnerMembership(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.role} of {self.partner_id}"
+        return f"{self.user} - {self.get_role_display().lower()}"
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class OnboardingApplication(BaseModel):
         indexes = [models.Index(fields=["organization", "state", "route"], name="application_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.legal_name} ({self.state})"
+        return f"{self.legal_name} - {self.get_state_display().lower()}"
 
 
 def _document_upload_to(instance: PartnerDocument, filename: str) -> str:
@@ -423,7 +423,7 @@ class PartnerDocument(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_type} ({self.status})"
+        return f"{self.get_document_type_display()} - {self.get_status_display().lower()}"
 
 
 @_tracked()
@@ -448,6 +448,7 @@ class Branch(BaseModel):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name_plural = "branches"
         constraints = [
             models.UniqueConstraint(fields=["partner", "code"], name="branch_code_unique_per_partner"),
             models.UniqueConstraint(

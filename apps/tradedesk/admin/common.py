@@ -3,6 +3,7 @@ organization whose only changes are service buttons, shown on the states that al
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -10,8 +11,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_object_actions import DjangoObjectActions
 
+from apps.commodities.models import QualityParameter
 from apps.core.errors import NotFound
+from apps.core.formatting import indian_number, key_value_table, quantity_text, state_badge
 from apps.partners.admin.base import ServiceActionsMixin
+
+CANDY_KG = Decimal("355.62")  # when a commodity names no rate unit
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -22,6 +27,67 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def per_candy(price_per_kg: Decimal | None, commodity: Any) -> Decimal | None:
+    """A price per kg as a price per the commodity's rate unit (a candy for cotton)."""
+    if price_per_kg is None:
+        return None
+    rate_unit = getattr(commodity, "rate_unit", None)
+    factor = rate_unit.factor_to_kg if rate_unit is not None else CANDY_KG
+    return price_per_kg * factor
+
+
+def rate_unit_name(commodity: Any) -> str:
+    rate_unit = getattr(commodity, "rate_unit", None)
+    return rate_unit.code.lower() if rate_unit is not None else "candy"
+
+
+def entered_quantity(quantity: Decimal | None, unit: Any, kg: Decimal | None) -> str:
+    """ "150 bales (25,500 kg)"; just the kg when entered in kg."""
+    if quantity is None:
+        return "-"
+    code = unit.code.lower() if unit is not None else ""
+    if code == "kg":
+        return quantity_text(kg if kg is not None else quantity, "kg")
+    return f"{quantity_text(quantity, code)} ({quantity_text(kg, 'kg')})"
+
+
+def entered_price(price: Decimal | None, unit: Any, price_per_kg: Decimal | None) -> str:
+    """ "Rs 60,400.00 / candy (Rs 169.84 / kg)"."""
+    if price is None:
+        return "-"
+    code = unit.code.lower() if unit is not None else ""
+    if code == "kg":
+        return f"Rs {indian_number(price)} / kg"
+    return f"Rs {indian_number(price)} / {code} (Rs {indian_number(price_per_kg)} / kg)"
+
+
+def parameters_table(values: dict[str, Any] | None, commodity: Any) -> str:
+    """Quality values (or a spec) as a small table, parameter names instead of codes."""
+    if not values:
+        return key_value_table([])
+    names = (
+        {
+            code: (name, unit)
+            for code, name, unit in QualityParameter.objects.filter(commodity=commodity).values_list(
+                "code", "name", "unit"
+            )
+        }
+        if commodity is not None
+        else {}
+    )
+    rows = []
+    for code, value in values.items():
+        name, unit = names.get(code, (code.replace("_", " ").capitalize(), ""))
+        if isinstance(value, dict):
+            text = ", ".join(f"{key} {item}" for key, item in value.items())
+        elif isinstance(value, list):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = str(value)
+        rows.append((name, f"{text} {unit}".strip()))
+    return key_value_table(rows)
+
+
 class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     """A posting screen: nothing is added or deleted here; `change_actions` show on a posting in
     one of `actionable_states` that `get_queryset` (the screen's scoped selector) holds."""
@@ -29,8 +95,16 @@ class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     actionable_states: tuple[str, ...] = ()
     not_found: type[NotFound] = NotFound
     list_select_related = ("partner", "commodity", "variety")
-    search_fields = ("number", "partner__code", "partner__legal_name")
+    search_fields = ("number", "partner__code", "partner__legal_name", "variety__name", "commodity__name")
     ordering = ("-created_at",)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Any) -> str:
+        return state_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Variety", ordering="variety__name")
+    def goods(self, obj: Any) -> str:
+        return obj.variety.name if obj.variety_id else obj.commodity.name
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -109,10 +109,18 @@ class TradeAdmin(PostingAdmin):
         if not self.in_scope(request, obj):
             return None
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
-                request, "Trade cancelled.", trade_cancel, trade_id=obj.pk, reason=form.cleaned_data["reason"]
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
+                request,
+                "Trade cancelled.",
+                trade_cancel,
+                trade_id=obj.pk,
+                reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Cancel {obj}", "Cancel the trade")
 
@@ -124,14 +132,18 @@ class TradeAdmin(PostingAdmin):
             self.message_user(request, f"A {obj.get_status_display()} trade cannot be disputed.", level="ERROR")
             return None
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Trade disputed.",
                 trade_status_change,
                 trade_id=obj.pk,
                 to_status=TradeStatus.DISPUTED,
                 reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Dispute {obj}", "Dispute the trade")
