@@ -154,3 +154,27 @@ def test_postings_show_the_units_entered_and_export_as_csv(
         pytest.fail(f"export answered {exported.status_code}: {exported.content[:300]!r}")
     rows = exported.content.decode().strip().splitlines()
     assert rows == ["number,total_kg", f"{mine.number},17000.000"]  # this organization's only
+
+
+def test_the_timeline_says_who_changed_which_field_from_what_to_what(
+    seller: Any, cotton: Any, financial_year: Any, desk_manager: Any, other_org_desk_manager: Any
+) -> None:
+    availability = _pending(seller, cotton)
+    client = _login(desk_manager)
+    approved = client.post(f"{AVAILABILITIES}{availability.pk}/actions/approve/", {"note": "", "_confirm": "Approve"})
+    assert approved.status_code == 302
+
+    change_page = client.get(f"{AVAILABILITIES}{availability.pk}/change/").content.decode()
+    timeline_url = f"/admin/backoffice/timeline/tradedesk/availability/{availability.pk}/"
+    assert timeline_url in change_page
+    assert "events-admin" not in change_page  # pghistory's raw Events stay the platform admin's
+
+    page = client.get(timeline_url)
+    assert page.status_code == 200
+    newest = page.context["entries"][0]
+    assert newest.who == (desk_manager.full_name or desk_manager.email)
+    assert ("Status", "Pending approval", "Active") in [(c.label, c.old, c.new) for c in newest.changes]
+    assert str(newest.when.utcoffset()) == "5:30:00"  # IST
+
+    assert _login(other_org_desk_manager).get(timeline_url).status_code == 404
+    assert client.get("/admin/backoffice/timeline/tradedesk/availability/not-a-uuid/").status_code == 404
