@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.tradedesk",
     "apps.matching",
     "apps.trades",
+    "apps.backoffice",
 ]
 
 MIDDLEWARE = [

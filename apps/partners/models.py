@@ -305,7 +305,7 @@ class PartnerMembership(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.role} of {self.partner_id}"
+        return f"{self.user} - {self.get_role_display().lower()}"
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
@@ -392,7 +392,7 @@ class OnboardingApplication(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.legal_name} ({self.state})"
+        return f"{self.legal_name} - {self.get_state_display().lower()}"
 
 
 def _document_upload_to(instance: PartnerDocument, filename: str) -> str:
@@ -437,7 +437,7 @@ class PartnerDocument(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_type} ({self.status})"
+        return f"{self.get_document_type_display()} - {self.get_status_display().lower()}"
 
 
 @_tracked()
@@ -462,6 +462,7 @@ class Branch(BaseModel):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name_plural = "branches"
         constraints = [
             models.UniqueConstraint(fields=["partner", "code"], name="branch_code_unique_per_partner"),
             models.UniqueConstraint(

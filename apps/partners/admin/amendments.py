@@ -120,14 +120,18 @@ class PartnerAmendmentAdmin(ServiceActionsMixin, DjangoObjectActions, admin.Mode
         if not self._in_scope(request, obj):
             return None
         form = AmendmentApproveForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Amendment approved; the partner's values are changed.",
                 amendment_approve,
                 amendment_id=obj.pk,
                 note=form.cleaned_data["note"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, "Approve the amendment", "Approve")
 
@@ -136,13 +140,17 @@ class PartnerAmendmentAdmin(ServiceActionsMixin, DjangoObjectActions, admin.Mode
         if not self._in_scope(request, obj):
             return None
         form = AmendmentRejectForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Amendment rejected.",
                 amendment_reject,
                 amendment_id=obj.pk,
                 reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, "Reject the amendment", "Reject")

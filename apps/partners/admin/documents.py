@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.accounts.models import User
 from apps.partners.document_files import serve_document
@@ -25,6 +26,7 @@ from apps.partners.selectors import document_for_staff
 VIEW_DOCUMENT = "partners.view_partnerdocument"
 
 
+@xframe_options_sameorigin  # previewed in a frame beside the review buttons
 @staff_member_required
 def document_file_view(request: HttpRequest, document_id: UUID) -> FileResponse:
     user = request.user

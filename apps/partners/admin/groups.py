@@ -113,15 +113,16 @@ class GroupActionsMixin(ServiceActionsMixin):
         form = MasterPartnerForm(request.POST or None, partner=obj)
         if request.method == "POST" and form.is_valid():
             master = form.cleaned_data["master_partner"]
-            self.run_service(
+            if self.run_service(
                 request,
                 f"Master partner set to {master.code}." if master else "Master partner removed.",
                 partner_set_master,
                 partner_id=obj.pk,
                 master_partner_id=master.pk if master else None,
                 reason=form.cleaned_data["reason"],
-            )
-            return None
+                form=form,
+            ):
+                return None
         return self.action_form_page(request, obj, form, f"Set the master partner of {obj.code}", "Save")
 
     @action(
@@ -133,14 +134,15 @@ class GroupActionsMixin(ServiceActionsMixin):
         form = CorporateGroupChoiceForm(request.POST or None, partner=obj)
         if request.method == "POST" and form.is_valid():
             group = form.cleaned_data["corporate_group"]
-            self.run_service(
+            if self.run_service(
                 request,
                 f"Corporate group set to {group.name}." if group else "Corporate group removed.",
                 partner_set_corporate_group,
                 partner_id=obj.pk,
                 group_id=group.pk if group else None,
-            )
-            return None
+                form=form,
+            ):
+                return None
         return self.action_form_page(request, obj, form, f"Set the corporate group of {obj.code}", "Save")
 
 
@@ -186,10 +188,17 @@ class CorporateGroupAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelA
     @action(button_type="a", label="New corporate group", description="Create a corporate group of your organization")
     def create_group(self, request: HttpRequest, queryset: QuerySet[CorporateGroup]) -> HttpResponse | None:
         form = GroupNameForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
-                request, "Corporate group created.", corporate_group_create, name=form.cleaned_data["name"]
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
+                request,
+                "Corporate group created.",
+                corporate_group_create,
+                name=form.cleaned_data["name"],
+                form=form,
             )
+        ):
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -204,13 +213,17 @@ class CorporateGroupAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelA
     @action(button_type="a", label="Rename", description="Rename the corporate group")
     def rename(self, request: HttpRequest, obj: CorporateGroup) -> HttpResponse | None:
         form = GroupNameForm(request.POST or None, initial={"name": obj.name})
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Corporate group renamed.",
                 corporate_group_rename,
                 group_id=obj.pk,
                 name=form.cleaned_data["name"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Rename {obj.name}", "Rename")

@@ -106,15 +106,16 @@ class KycActionsMixin(ServiceActionsMixin):
         )
         if request.method == "POST" and form.is_valid():
             capabilities = form.capabilities()
-            self.run_service(
+            if self.run_service(
                 request,
                 "Override removed." if capabilities is None else "Capabilities overridden.",
                 partner_override_capabilities,
                 partner_id=obj.pk,
                 capabilities=capabilities,
                 reason=form.cleaned_data["reason"],
-            )
-            return None
+                form=form,
+            ):
+                return None
         return self.action_form_page(request, obj, form, f"Override the capabilities of {obj.code}", "Save")
 
     @action(
@@ -151,7 +152,10 @@ class KycActionsMixin(ServiceActionsMixin):
     )
     def renew_kyc(self, request: HttpRequest, obj: BusinessPartner) -> HttpResponse | None:
         form = ConfirmForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(request, "KYC renewed.", kyc_renew, partner_id=obj.pk)
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(request, "KYC renewed.", kyc_renew, partner_id=obj.pk, form=form)
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Renew the KYC of {obj.code}", "Renew KYC")

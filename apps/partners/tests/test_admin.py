@@ -27,15 +27,16 @@ def test_kyc_officer_verifies_documents_and_desk_manager_approves_in_the_admin(
     officer = _login(kyc_officer)
     assert officer.get("/admin/partners/onboardingapplication/?state__exact=SUBMITTED").status_code == 200
     assert officer.get(f"/admin/partners/onboardingapplication/{submitted_application.pk}/change/").status_code == 200
-    assert officer.get(_action_url(submitted_application, "review_document")).status_code == 200
     for document in submitted_application.documents.all():
         response = officer.post(
-            _action_url(submitted_application, "review_document"), {"document": document.pk, "decision": "verify"}
+            f"/admin/partners/onboardingapplication/{submitted_application.pk}/documents/{document.pk}/decide/",
+            {"decision": "verify"},
         )
         assert response.status_code == 302
 
     response = officer.post(_action_url(submitted_application, "approve"), {"credit_limit": "1000", "note": ""})
-    assert response.status_code == 302
+    assert response.status_code == 200  # the form again, with the refusal on it
+    assert "(permission_denied)" in response.content.decode()
     assert BusinessPartner.objects.count() == 0  # the officer lacks the capability and reviewed it
 
     manager = _login(desk_manager)

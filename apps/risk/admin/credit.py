@@ -181,15 +181,19 @@ class CreditAccountAdmin(ServiceActionsMixin, DjangoObjectActions, ReadOnlyAdmin
     @action(button_type="a", label="Set limit", description="Set the credit limit, or request an increase")
     def set_limit(self, request: HttpRequest, obj: CreditAccount) -> HttpResponse | None:
         form = LimitSetForm(request.POST or None, initial={"credit_limit": obj.credit_limit})
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Limit change recorded (applied, or waiting for a second person's approval).",
                 credit_limit_set,
                 partner_id=obj.partner_id,
                 credit_limit=form.cleaned_data["credit_limit"],
                 reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, "Set the credit limit", "Save")
 

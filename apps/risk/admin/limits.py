@@ -65,14 +65,18 @@ class LimitChangeAdmin(ServiceActionsMixin, DjangoObjectActions, ReadOnlyAdmin):
         if not self._in_scope(request, obj):
             return None
         form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Limit approved and applied.",
                 credit_limit_approve,
                 change_id=obj.pk,
                 note=form.cleaned_data["note"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, "Approve the limit change", "Approve")
 
@@ -81,13 +85,17 @@ class LimitChangeAdmin(ServiceActionsMixin, DjangoObjectActions, ReadOnlyAdmin):
         if not self._in_scope(request, obj):
             return None
         form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Limit change rejected.",
                 credit_limit_reject,
                 change_id=obj.pk,
                 note=form.cleaned_data["note"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, "Reject the limit change", "Reject")

@@ -3,6 +3,7 @@ organization whose only changes are service buttons, shown on the states that al
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,12 +13,15 @@ from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
 from django_object_actions import DjangoObjectActions
 
+from apps.commodities.models import QualityParameter
 from apps.core.errors import NotFound
+from apps.core.formatting import indian_number, key_value_table, quantity_text, state_badge
 from apps.partners.admin.base import ServiceActionsMixin
 
 # A search word matching more partners than this finds their postings among the first ones only
 # (a word that broad is no search; the number still matches in full).
 PARTNER_MATCHES_MAX = 1000
+CANDY_KG = Decimal("355.62")  # when a commodity names no rate unit
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -28,6 +32,67 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def per_candy(price_per_kg: Decimal | None, commodity: Any) -> Decimal | None:
+    """A price per kg as a price per the commodity's rate unit (a candy for cotton)."""
+    if price_per_kg is None:
+        return None
+    rate_unit = getattr(commodity, "rate_unit", None)
+    factor = rate_unit.factor_to_kg if rate_unit is not None else CANDY_KG
+    return price_per_kg * factor
+
+
+def rate_unit_name(commodity: Any) -> str:
+    rate_unit = getattr(commodity, "rate_unit", None)
+    return rate_unit.code.lower() if rate_unit is not None else "candy"
+
+
+def entered_quantity(quantity: Decimal | None, unit: Any, kg: Decimal | None) -> str:
+    """ "150 bales (25,500 kg)"; just the kg when entered in kg."""
+    if quantity is None:
+        return "-"
+    code = unit.code.lower() if unit is not None else ""
+    if code == "kg":
+        return quantity_text(kg if kg is not None else quantity, "kg")
+    return f"{quantity_text(quantity, code)} ({quantity_text(kg, 'kg')})"
+
+
+def entered_price(price: Decimal | None, unit: Any, price_per_kg: Decimal | None) -> str:
+    """ "Rs 60,400.00 / candy (Rs 169.84 / kg)"."""
+    if price is None:
+        return "-"
+    code = unit.code.lower() if unit is not None else ""
+    if code == "kg":
+        return f"Rs {indian_number(price)} / kg"
+    return f"Rs {indian_number(price)} / {code} (Rs {indian_number(price_per_kg)} / kg)"
+
+
+def parameters_table(values: dict[str, Any] | None, commodity: Any) -> str:
+    """Quality values (or a spec) as a small table, parameter names instead of codes."""
+    if not values:
+        return key_value_table([])
+    names = (
+        {
+            code: (name, unit)
+            for code, name, unit in QualityParameter.objects.filter(commodity=commodity).values_list(
+                "code", "name", "unit"
+            )
+        }
+        if commodity is not None
+        else {}
+    )
+    rows = []
+    for code, value in values.items():
+        name, unit = names.get(code, (code.replace("_", " ").capitalize(), ""))
+        if isinstance(value, dict):
+            text = ", ".join(f"{key} {item}" for key, item in value.items())
+        elif isinstance(value, list):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = str(value)
+        rows.append((name, f"{text} {unit}".strip()))
+    return key_value_table(rows)
+
+
 class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     """A posting screen: nothing is added or deleted here; `change_actions` show on a posting in
     one of `actionable_states` that `get_queryset` (the screen's scoped selector) holds."""
@@ -35,8 +100,10 @@ class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
     actionable_states: tuple[str, ...] = ()
     not_found: type[NotFound] = NotFound
     list_select_related = ("partner", "commodity", "variety")
-    search_fields = ("number", "partner__code", "partner__legal_name")
-    search_help_text = "A posting's number, or its partner's code or legal name (any part of them)."
+    search_fields = ("number", "partner__code", "partner__legal_name", "variety__name", "commodity__name")
+    search_help_text = (
+        "A posting's number, its partner's code or legal name, or its variety or commodity (any part of them)."
+    )
     ordering = ("-created_at",)
     # No unfiltered COUNT(*) of a big table next to every search (issue 15).
     show_full_result_count = False
@@ -48,6 +115,7 @@ class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
         at 50,000, 349 ms at 200,000); `number ILIKE` OR `partner_id = ANY(ids)` is two index
         probes (issue 15)."""
         from apps.accounts.models import User, UserType
+        from apps.commodities.models import Commodity, Variety
         from apps.partners.models import BusinessPartner
 
         partners = BusinessPartner.objects.all()
@@ -67,8 +135,28 @@ class PostingAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
                     :PARTNER_MATCHES_MAX
                 ]
             )
-            queryset = queryset.filter(Q(number__icontains=term) | Q(partner_id__in=partner_ids))
+            # Varieties and commodities are small master tables: matched first like the partners.
+            variety_ids = list(
+                Variety.objects.filter(name__icontains=term).values_list("pk", flat=True)[:PARTNER_MATCHES_MAX]
+            )
+            commodity_ids = list(
+                Commodity.objects.filter(name__icontains=term).values_list("pk", flat=True)[:PARTNER_MATCHES_MAX]
+            )
+            queryset = queryset.filter(
+                Q(number__icontains=term)
+                | Q(partner_id__in=partner_ids)
+                | Q(variety_id__in=variety_ids)
+                | Q(commodity_id__in=commodity_ids)
+            )
         return queryset, False
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Any) -> str:
+        return state_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Variety", ordering="variety__name")
+    def goods(self, obj: Any) -> str:
+        return obj.variety.name if obj.variety_id else obj.commodity.name
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

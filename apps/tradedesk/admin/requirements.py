@@ -10,12 +10,16 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_object_actions import action
+from import_export.admin import ExportActionMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
-from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline
+from apps.core.formatting import indian_number, trimmed_number
+from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline, entered_price, parameters_table, per_candy
 from apps.tradedesk.errors import RequirementNotFound
 from apps.tradedesk.models import Requirement, RequirementDeliveryLocation
+from apps.tradedesk.resources import RequirementResource
 from apps.tradedesk.selectors import requirements_visible_to
 from apps.tradedesk.services.requirements import OPEN_STATES, REASON_MAX_LENGTH, requirement_cancel
 
@@ -31,27 +35,98 @@ class DeliveryLocationInline(ReadOnlyInline):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(PostingAdmin):
+class RequirementAdmin(ExportActionMixin, PostingAdmin):
+    resource_classes = [RequirementResource]
+    formats = [CSV, XLSX]
+    show_change_form_export = False
+    change_form_template = "django_object_actions/change_form.html"
     list_display = (
         "number",
         "partner",
-        "commodity",
-        "variety",
-        "status",
+        "goods",
+        "status_badge",
         "urgency",
-        "min_kg",
-        "max_kg",
-        "fulfilled_kg",
-        "max_price_per_kg",
+        "quantity_range",
+        "fulfilled",
+        "max_price_entered",
+        "max_price_per_rate_unit",
         "state_code",
         "valid_until",
     )
-    list_filter = ("status", "commodity", "urgency", "visibility")
+    list_filter = ("status", "commodity", "urgency", "visibility", "state_code")
+    list_select_related = (  # type: ignore[assignment]
+        "partner",
+        "commodity",
+        "commodity__rate_unit",
+        "variety",
+        "quantity_unit",
+        "price_unit",
+    )
     inlines = [DeliveryLocationInline]
-    readonly_fields = [f.name for f in Requirement._meta.fields] + ["invited_partners"]
+    readonly_fields = [f.name for f in Requirement._meta.fields] + [
+        "invited_partners",
+        "status_badge",
+        "quantity_range",
+        "fulfilled",
+        "max_price_entered",
+        "max_price_per_rate_unit",
+        "spec_table",
+    ]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("number", "status_badge", "partner", "urgency"),
+                    ("commodity", "variety"),
+                    ("quantity_range", "fulfilled"),
+                    ("max_price_entered", "max_price_per_rate_unit"),
+                    "spec_table",
+                )
+            },
+        ),
+        (
+            "Terms",
+            {
+                "fields": (
+                    ("delivery_from", "delivery_until"),
+                    ("payment_term", "delivery_term"),
+                    ("valid_from", "valid_until", "published_at", "closed_at"),
+                    ("state_code", "region"),
+                    ("visibility", "invited_partners"),
+                    "created_by",
+                )
+            },
+        ),
+    )
     change_actions = ("cancel",)
     actionable_states = OPEN_STATES
     not_found = RequirementNotFound
+
+    @admin.display(description="Quantity", ordering="max_kg")
+    def quantity_range(self, obj: Requirement) -> str:
+        unit = obj.quantity_unit.code.lower()
+        low, high = trimmed_number(obj.min_quantity), trimmed_number(obj.max_quantity)
+        text = f"{low} - {high} {unit}" if low != high else f"{high} {unit}"
+        if unit != "kg":
+            text += f" ({trimmed_number(obj.min_kg)} - {trimmed_number(obj.max_kg)} kg)"
+        return text
+
+    @admin.display(description="Fulfilled kg", ordering="fulfilled_kg")
+    def fulfilled(self, obj: Requirement) -> str:
+        return trimmed_number(obj.fulfilled_kg)
+
+    @admin.display(description="Max price as entered")
+    def max_price_entered(self, obj: Requirement) -> str:
+        return entered_price(obj.max_price, obj.price_unit, obj.max_price_per_kg)
+
+    @admin.display(description="Max Rs per candy", ordering="max_price_per_kg")
+    def max_price_per_rate_unit(self, obj: Requirement) -> str:
+        return indian_number(per_candy(obj.max_price_per_kg, obj.commodity), 0)
+
+    @admin.display(description="Specification")
+    def spec_table(self, obj: Requirement) -> str:
+        return parameters_table(obj.spec, obj.commodity)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
         user = request.user
@@ -66,13 +141,17 @@ class RequirementAdmin(PostingAdmin):
         if not self.in_scope(request, obj):
             return None
         form = RequirementCancelForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Requirement cancelled.",
                 requirement_cancel,
                 requirement_id=obj.pk,
                 reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Cancel {obj}", "Cancel the requirement")

@@ -13,7 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django_object_actions import action
 
 from apps.accounts.models import User
-from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline
+from apps.core.formatting import indian_number
+from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline, entered_quantity, per_candy
 from apps.trades.errors import TradeNotFound
 from apps.trades.models import Offer, Trade, TradeAmendment, TradeStatus
 from apps.trades.selectors import trades_visible_to
@@ -52,9 +53,20 @@ class AmendmentInline(ReadOnlyInline):
 
 @admin.register(Trade)
 class TradeAdmin(PostingAdmin):
-    list_display = ("number", "badge", "buyer", "seller", "commodity", "quantity_kg", "total_amount", "created_at")
+    list_display = (
+        "number",
+        "badge",
+        "buyer_code",
+        "seller_code",
+        "goods",
+        "quantity_entered",
+        "price_per_rate_unit",
+        "price_per_kg_text",
+        "total_inr",
+        "created_at",
+    )
     list_filter = ("status", "tax_kind", "commodity", "reverse_charge")
-    list_select_related = ("buyer", "seller", "commodity")
+    list_select_related = ("buyer", "seller", "commodity", "commodity__rate_unit", "variety", "quantity_unit")  # type: ignore[assignment]
     search_fields = (  # type: ignore[assignment]
         "number",
         "buyer__code",
@@ -81,6 +93,30 @@ class TradeAdmin(PostingAdmin):
             colour,
             obj.get_status_display(),
         )
+
+    @admin.display(description="Buyer", ordering="buyer__code")
+    def buyer_code(self, obj: Trade) -> str:
+        return format_html('<span title="{}">{}</span>', obj.buyer.legal_name, obj.buyer.code)
+
+    @admin.display(description="Seller", ordering="seller__code")
+    def seller_code(self, obj: Trade) -> str:
+        return format_html('<span title="{}">{}</span>', obj.seller.legal_name, obj.seller.code)
+
+    @admin.display(description="Quantity", ordering="quantity_kg")
+    def quantity_entered(self, obj: Trade) -> str:
+        return entered_quantity(obj.quantity, obj.quantity_unit, obj.quantity_kg)
+
+    @admin.display(description="Rs / candy", ordering="price_per_kg")
+    def price_per_rate_unit(self, obj: Trade) -> str:
+        return indian_number(per_candy(obj.price_per_kg, obj.commodity), 0)
+
+    @admin.display(description="Rs / kg", ordering="price_per_kg")
+    def price_per_kg_text(self, obj: Trade) -> str:
+        return indian_number(obj.price_per_kg)
+
+    @admin.display(description="Total (Rs)", ordering="total_amount")
+    def total_inr(self, obj: Trade) -> str:
+        return indian_number(obj.total_amount)
 
     @admin.display(description="negotiation transcript")
     def transcript(self, obj: Trade) -> str:
@@ -109,10 +145,18 @@ class TradeAdmin(PostingAdmin):
         if not self.in_scope(request, obj):
             return None
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
-                request, "Trade cancelled.", trade_cancel, trade_id=obj.pk, reason=form.cleaned_data["reason"]
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
+                request,
+                "Trade cancelled.",
+                trade_cancel,
+                trade_id=obj.pk,
+                reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Cancel {obj}", "Cancel the trade")
 
@@ -124,14 +168,18 @@ class TradeAdmin(PostingAdmin):
             self.message_user(request, f"A {obj.get_status_display()} trade cannot be disputed.", level="ERROR")
             return None
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self.run_service(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
                 request,
                 "Trade disputed.",
                 trade_status_change,
                 trade_id=obj.pk,
                 to_status=TradeStatus.DISPUTED,
                 reason=form.cleaned_data["reason"],
+                form=form,
             )
+        ):
             return None
         return self.action_form_page(request, obj, form, f"Dispute {obj}", "Dispute the trade")

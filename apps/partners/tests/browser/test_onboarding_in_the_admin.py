@@ -49,11 +49,8 @@ def test_officer_verifies_manager_approves_and_the_owner_reads_its_partner(
     page.goto(f"{base}/admin/partners/onboardingapplication/?state__exact=SUBMITTED")
     page.click(f"text={submitted_application.legal_name}")
     page.wait_for_url(on_change_page)
-    for _ in range(3):
-        page.click("text=Verify / reject a document")
-        page.select_option("select[name=document]", index=1)
-        page.select_option("select[name=decision]", "verify")
-        page.click("input[name=_confirm]")
+    for _ in range(3):  # one by one, inline, each beside its preview
+        page.click('#documents-review tr.bo-current button[value="verify"]')
         page.wait_for_url(on_change_page)
         assert "verified." in page.inner_text("ul.messagelist")
     assert set(submitted_application.documents.values_list("status", flat=True)) == {DocumentStatus.VERIFIED}

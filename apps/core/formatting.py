@@ -1,0 +1,106 @@
+"""How the back office writes numbers and states for people (issue 17).
+
+Money and quantities in Indian digit grouping (the last three digits, then groups of two:
+12,34,567.89), a quantity in the unit it was entered in beside its kilograms, and a state as a
+coloured badge with its label rather than its code. One place, so every screen agrees.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+# Badge colours by state name; a state not listed is grey.
+_BADGE_TONES = {
+    "ok": {"ACTIVE", "APPROVED", "VERIFIED", "PUBLISHED", "CONFIRMED", "COMPLETED", "DELIVERED", "SETTLED", "ACCEPTED"},
+    "wait": {"SUBMITTED", "UNDER_REVIEW", "PENDING", "PENDING_APPROVAL", "INFO_REQUESTED", "OPEN", "PROPOSED", "DRAFT"},
+    "bad": {"REJECTED", "BLOCKED", "DEAD", "FAILED", "EXPIRED", "CANCELLED", "WITHDRAWN", "SUSPENDED", "DECLINED"},
+}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def indian_number(value: Any, places: int = 2) -> str:
+    """`value` rounded half up to `places` decimals and grouped the Indian way:
+    1234567.891 -> "12,34,567.89", -1000 -> "-1,000.00", None -> "-"."""
+    number = _decimal(value)
+    if number is None:
+        return "-"
+    quantum = Decimal(1).scaleb(-places)
+    rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups: list[str] = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    grouped = ",".join([*groups, tail])
+    return f"{sign}{grouped}.{fraction}" if places > 0 else f"{sign}{grouped}"
+
+
+def trimmed_number(value: Any, max_places: int = 3) -> str:
+    """Indian grouping with no trailing zeros in the fraction: 25500.000 -> "25,500",
+    150.500 -> "150.5"."""
+    number = _decimal(value)
+    if number is None:
+        return "-"
+    text = indian_number(number, max_places)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def rupees(value: Any, places: int = 2) -> str:
+    """ "Rs 12,34,567.89" (or "-")."""
+    number = _decimal(value)
+    return "-" if number is None else f"Rs {indian_number(number, places)}"
+
+
+def quantity_text(value: Any, unit: str) -> str:
+    """ "150 bales", "25,500 kg"."""
+    return f"{trimmed_number(value)} {unit}".strip()
+
+
+def state_badge(code: str | None, label: str | None = None) -> SafeString:
+    """A small coloured label for a state: the human label, the code in the title."""
+    if not code:
+        return format_html("{}", "-")
+    tone = next((name for name, codes in _BADGE_TONES.items() if code in codes), "plain")
+    return format_html('<span class="bo-badge bo-{}" title="{}">{}</span>', tone, code, label or code)
+
+
+def key_value_table(rows: list[tuple[str, str]]) -> SafeString:
+    """A small two-column table (quality, specs) instead of JSON."""
+    if not rows:
+        return format_html("{}", "-")
+    body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+    return format_html('<table class="bo-kv">{}</table>', body)
+
+
+# Words Django's automatic labels get wrong ("Pan", "Gstin", "Bank ifsc", "Address line1").
+_ACRONYMS = ("pan", "gstin", "gst", "ifsc", "kyc", "iec", "hsn", "cgst", "sgst", "igst", "otp", "url", "id", "uuid")
+_ACRONYM_RE = re.compile(r"\b(" + "|".join(_ACRONYMS) + r")\b", re.IGNORECASE)
+_TRAILING_DIGIT_RE = re.compile(r"\b([A-Za-z]+)(\d)\b")
+
+
+def human_label(text: str) -> str:
+    """A field label as people write it: "Pan" -> "PAN", "Bank ifsc" -> "Bank IFSC",
+    "Address line1" -> "Address line 1". Only whole words change, so HTML attributes such as
+    `for="id_pan"` are left alone."""
+    text = _ACRONYM_RE.sub(lambda match: match.group(1).upper(), text)
+    return _TRAILING_DIGIT_RE.sub(r"\1 \2", text)

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.core.formatting import (
+    human_label,
+    indian_number,
+    key_value_table,
+    quantity_text,
+    rupees,
+    state_badge,
+    trimmed_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (Decimal("1234567.891"), 2, "12,34,567.89"),
+        (Decimal("1234567.895"), 2, "12,34,567.90"),
+        (Decimal("100"), 2, "100.00"),
+        (Decimal("1000"), 2, "1,000.00"),
+        (Decimal("100000"), 0, "1,00,000"),
+        (Decimal("12345678901.5"), 1, "12,34,56,78,901.5"),
+        (Decimal("-1000"), 2, "-1,000.00"),
+        (Decimal("-0.004"), 2, "0.00"),
+        (0, 2, "0.00"),
+        ("60400", 2, "60,400.00"),
+        (None, 2, "-"),
+        ("not a number", 2, "-"),
+        (Decimal("NaN"), 2, "-"),
+    ],
+)
+def test_indian_number_groups_the_last_three_digits_then_pairs(value: object, places: int, expected: str) -> None:
+    assert indian_number(value, places) == expected
+
+
+def test_trimmed_number_drops_trailing_zeros() -> None:
+    assert trimmed_number(Decimal("25500.000")) == "25,500"
+    assert trimmed_number(Decimal("150.500")) == "150.5"
+    assert trimmed_number(Decimal("0.000")) == "0"
+    assert trimmed_number(Decimal("169.8442"), 4) == "169.8442"
+
+
+def test_rupees_and_quantity_text() -> None:
+    assert rupees(Decimal("60400")) == "Rs 60,400.00"
+    assert rupees(None) == "-"
+    assert quantity_text(Decimal("150.000"), "bales") == "150 bales"
+
+
+def test_state_badge_shows_the_label_with_the_code_as_title() -> None:
+    assert state_badge("UNDER_REVIEW", "Under review") == (
+        '<span class="bo-badge bo-wait" title="UNDER_REVIEW">Under review</span>'
+    )
+    assert state_badge("APPROVED", "Approved").startswith('<span class="bo-badge bo-ok"')
+    assert state_badge("WHATEVER").startswith('<span class="bo-badge bo-plain"')
+    assert state_badge("") == "-"
+
+
+def test_key_value_table_escapes_its_cells() -> None:
+    assert key_value_table([("Staple <mm>", "29")]) == (
+        '<table class="bo-kv"><tr><th>Staple &lt;mm&gt;</th><td>29</td></tr></table>'
+    )
+    assert key_value_table([]) == "-"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Pan", "PAN"),
+        ("Gstin", "GSTIN"),
+        ("Bank ifsc", "Bank IFSC"),
+        ("Address line1", "Address line 1"),
+        ("Kyc expires on", "KYC expires on"),
+        ('<label for="id_pan">Pan:</label>', '<label for="id_pan">PAN:</label>'),
+        ("Company name", "Company name"),
+        ("Panel", "Panel"),
+    ],
+)
+def test_human_label_fixes_acronyms_and_trailing_digits(raw: str, expected: str) -> None:
+    assert human_label(raw) == expected
