@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('partners', '0002_partner_profile_vehicles_amendments_kyc'),
+        ('partners', '0003_search_trigram_indexes'),
     ]
 
     operations = [
