@@ -297,7 +297,8 @@ class PartnerMembership(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.role} of {self.partner_id}"
+        # Readable in the admin and in logs of the back office: "Asha Patel, Owner of P-0001 Shree Cotton".
+        return f"{self.user}, {self.get_role_display()} of {self.partner}"
 
 
 # --- Onboarding ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""What every app's API modules share: the paging parameters and page schema of cursor lists, and
-reading a body or query checked by a serializer. (The acting user stays a one-line cast in each
-app's `api/common.py`: core may not import accounts' `User`.)"""
+"""What every app's API modules share: the paging parameters and page schema of cursor lists, one
+cursor page of a queryset, and reading a body or query checked by a serializer. (The acting user
+is `apps.accounts.requests.request_user`: core may not import accounts' `User`.)"""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.pagination import CappedCursorPagination
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
@@ -20,6 +24,21 @@ def validated_data(serializer_class: type[serializers.Serializer], data: Any, **
     serializer = serializer_class(data=data, **options)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def cursor_page(
+    request: Request,
+    queryset: Any,
+    output: type[serializers.Serializer],
+    *,
+    view: Any = None,
+    pagination: type[CappedCursorPagination] = CappedCursorPagination,
+) -> Response:
+    """One page of `queryset` in the order of `pagination` (newest first by default), each row
+    shaped by `output`."""
+    paginator = pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
 
 
 # A cursor page; each list declares its own subclass with `results` (no docstring here: the
