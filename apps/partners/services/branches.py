@@ -35,8 +35,8 @@ from apps.partners.errors import (
     DefaultShipToRequired,
     HeadOfficeExists,
     HeadOfficeNotDeactivatable,
-    PartnerNotFound,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import Branch, BranchType, BusinessPartner
 from apps.partners.permissions import CHANGE_PARTNER, ensure_partner_permission
 
@@ -71,14 +71,6 @@ _FLAGS: tuple[tuple[str, str, type[DefaultShipToRequired] | type[DefaultShipFrom
 
 
 # --- locks and helpers ----------------------------------------------------------------------------
-
-
-def lock_partner(partner_id: UUID) -> BusinessPartner:
-    """SELECT ... FOR UPDATE of the partner: the first lock of every branch and vehicle write."""
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
 
 
 def _lock_branch(partner: BusinessPartner, branch_id: UUID) -> Branch:
