@@ -785,7 +785,7 @@ def hand_terminal_to(fd: int, pgid: int) -> None:
         signal.signal(signal.SIGTTOU, previous)
 
 
-def run_child(argv: list[str], env: dict[str, str]) -> int:
+def run_child(argv: list[str], env: dict[str, str]) -> int:  # noqa: C901 (process supervision with one branch per signal/exit case)
     """Run argv in its own process group; signals to us go to that group. Returns a shell-style exit code.
 
     With a terminal, the child's group becomes the terminal's foreground group (as a shell does), so

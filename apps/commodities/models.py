@@ -391,45 +391,62 @@ def _signed(value: Decimal | None) -> str:
 
 def _rule_field_errors(rule: ScheduleRule) -> dict[str, str]:
     """What a rule of its kind must and must not carry (the check constraint, as field errors)."""
+    if rule.kind == RuleKind.BAND:
+        return _band_errors(rule)
+    if rule.kind == RuleKind.RATIO:
+        return _ratio_errors(rule)
+    if rule.kind in (RuleKind.REJECT_BELOW, RuleKind.REJECT_ABOVE):
+        return _reject_errors(rule)
+    return {}
+
+
+def _band_errors(rule: ScheduleRule) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if rule.lower is None and rule.upper is None:
+        errors["lower"] = "A band needs a lower or an upper bound (or both)."
+    elif rule.lower is not None and rule.upper is not None and rule.lower > rule.upper:
+        errors["upper"] = "The upper bound must not be below the lower bound."
+    if rule.value is None:
+        errors["value"] = "A band needs its adjustment value (0 for the basis band)."
+    if not rule.adjustment_kind:
+        errors["adjustment_kind"] = "A band needs an adjustment kind (PERCENT or ABSOLUTE)."
+    if rule.basis is not None:
+        errors["basis"] = "Only a RATIO rule has a basis."
+    if rule.step is not None:
+        errors["step"] = "Only a RATIO rule has a step."
+    return errors
+
+
+def _ratio_errors(rule: ScheduleRule) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if rule.lower is None or rule.upper is None or rule.basis is None:
+        errors["basis"] = "A ratio needs lower, upper and a basis equal to one of them."
+    elif rule.lower >= rule.upper:
+        errors["upper"] = "The upper bound must be above the lower bound."
+    elif rule.basis not in (rule.lower, rule.upper):
+        errors["basis"] = "The basis must equal the lower bound (ratio above it) or the upper bound (below it)."
+    if rule.value is None:
+        errors["value"] = "A ratio needs its adjustment per step."
+    if rule.step is None or rule.step <= 0:
+        errors["step"] = "A ratio needs a positive step (points per adjustment)."
+    if not rule.adjustment_kind:
+        errors["adjustment_kind"] = "A ratio needs an adjustment kind (PERCENT or ABSOLUTE)."
+    return errors
+
+
+def _reject_errors(rule: ScheduleRule) -> dict[str, str]:
     errors: dict[str, str] = {}
     kind = rule.kind
-    if kind == RuleKind.BAND:
-        if rule.lower is None and rule.upper is None:
-            errors["lower"] = "A band needs a lower or an upper bound (or both)."
-        elif rule.lower is not None and rule.upper is not None and rule.lower > rule.upper:
-            errors["upper"] = "The upper bound must not be below the lower bound."
-        if rule.value is None:
-            errors["value"] = "A band needs its adjustment value (0 for the basis band)."
-        if not rule.adjustment_kind:
-            errors["adjustment_kind"] = "A band needs an adjustment kind (PERCENT or ABSOLUTE)."
-        if rule.basis is not None:
-            errors["basis"] = "Only a RATIO rule has a basis."
-        if rule.step is not None:
-            errors["step"] = "Only a RATIO rule has a step."
-    elif kind == RuleKind.RATIO:
-        if rule.lower is None or rule.upper is None or rule.basis is None:
-            errors["basis"] = "A ratio needs lower, upper and a basis equal to one of them."
-        elif rule.lower >= rule.upper:
-            errors["upper"] = "The upper bound must be above the lower bound."
-        elif rule.basis not in (rule.lower, rule.upper):
-            errors["basis"] = "The basis must equal the lower bound (ratio above it) or the upper bound (below it)."
-        if rule.value is None:
-            errors["value"] = "A ratio needs its adjustment per step."
-        if rule.step is None or rule.step <= 0:
-            errors["step"] = "A ratio needs a positive step (points per adjustment)."
-        if not rule.adjustment_kind:
-            errors["adjustment_kind"] = "A ratio needs an adjustment kind (PERCENT or ABSOLUTE)."
-    elif kind in (RuleKind.REJECT_BELOW, RuleKind.REJECT_ABOVE):
-        needed, unused = ("lower", "upper") if kind == RuleKind.REJECT_BELOW else ("upper", "lower")
-        if getattr(rule, needed) is None:
-            errors[needed] = f"{kind} needs its {needed} bound."
-        if getattr(rule, unused) is not None:
-            errors[unused] = f"{kind} uses only its {needed} bound."
-        for name in ("basis", "value", "step"):
-            if getattr(rule, name) is not None:
-                errors[name] = "A reject edge has no adjustment."
-        if rule.adjustment_kind:
-            errors["adjustment_kind"] = "A reject edge has no adjustment."
+    needed, unused = ("lower", "upper") if kind == RuleKind.REJECT_BELOW else ("upper", "lower")
+    if getattr(rule, needed) is None:
+        errors[needed] = f"{kind} needs its {needed} bound."
+    if getattr(rule, unused) is not None:
+        errors[unused] = f"{kind} uses only its {needed} bound."
+    for name in ("basis", "value", "step"):
+        if getattr(rule, name) is not None:
+            errors[name] = "A reject edge has no adjustment."
+    if rule.adjustment_kind:
+        errors["adjustment_kind"] = "A reject edge has no adjustment."
     return errors
 
 

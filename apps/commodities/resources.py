@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
-from apps.commodities import services
 from apps.commodities.models import Commodity, TradeTerm, Unit
+from apps.commodities.services.commodities import COMMODITY_UPDATABLE, commodity_create, commodity_update
+from apps.commodities.services.terms import TERM_UPDATABLE, term_create, term_update
 from apps.core.errors import DomainError
 
 
@@ -92,7 +93,7 @@ class CommodityResource(ServiceResource):
         use_transactions = True
 
     def create(self, instance: Commodity, actor: Any) -> Commodity:
-        return services.commodity_create(
+        return commodity_create(
             actor=actor,
             code=instance.code,
             name=instance.name,
@@ -107,8 +108,8 @@ class CommodityResource(ServiceResource):
         )
 
     def update(self, instance: Commodity, actor: Any) -> Commodity:
-        changes = {name: getattr(instance, name) for name in services.COMMODITY_UPDATABLE}
-        return services.commodity_update(actor=actor, commodity_id=instance.pk, **changes)
+        changes = {name: getattr(instance, name) for name in COMMODITY_UPDATABLE}
+        return commodity_update(actor=actor, commodity_id=instance.pk, **changes)
 
 
 class TradeTermResource(ServiceResource):
@@ -133,11 +134,9 @@ class TradeTermResource(ServiceResource):
         use_transactions = True
 
     def create(self, instance: TradeTerm, actor: Any) -> TradeTerm:
-        typed = {name: getattr(instance, name) for name in services.TERM_UPDATABLE if name != "is_active"}
-        return services.term_create(
-            actor=actor, kind=instance.kind, code=instance.code, is_active=instance.is_active, **typed
-        )
+        typed = {name: getattr(instance, name) for name in TERM_UPDATABLE if name != "is_active"}
+        return term_create(actor=actor, kind=instance.kind, code=instance.code, is_active=instance.is_active, **typed)
 
     def update(self, instance: TradeTerm, actor: Any) -> TradeTerm:
-        changes = {name: getattr(instance, name) for name in services.TERM_UPDATABLE}
-        return services.term_update(actor=actor, term_id=instance.pk, kind=instance.kind, **changes)
+        changes = {name: getattr(instance, name) for name in TERM_UPDATABLE}
+        return term_update(actor=actor, term_id=instance.pk, kind=instance.kind, **changes)

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
-from apps.commodities import services
 from apps.commodities.models import (
     AdjustmentKind,
     CommissionStructure,
@@ -27,7 +26,13 @@ from apps.commodities.models import (
     Unit,
     Variety,
 )
-from apps.commodities.services import RuleSpec
+from apps.commodities.services.commissions import commission_create
+from apps.commodities.services.commodities import commodity_create
+from apps.commodities.services.parameters import parameter_create
+from apps.commodities.services.schedules import RuleSpec, schedule_activate, schedule_create
+from apps.commodities.services.terms import term_create
+from apps.commodities.services.units import unit_create
+from apps.commodities.services.varieties import variety_create
 from apps.core.seeding import SeedReport
 
 # (code, name, factor to kg): exact, SPEC section 5.
@@ -305,7 +310,7 @@ EXCHANGE_29MM_RULES = [
 def _seed_commodity(spec: CommoditySeed, report: SeedReport) -> Commodity:
     commodity = Commodity.objects.filter(code=spec.code).first()
     if commodity is None:
-        commodity = services.commodity_create(
+        commodity = commodity_create(
             actor=None,
             code=spec.code,
             name=spec.name,
@@ -319,11 +324,11 @@ def _seed_commodity(spec: CommoditySeed, report: SeedReport) -> Commodity:
     existing = set(QualityParameter.objects.filter(commodity=commodity).values_list("code", flat=True))
     for order, parameter in enumerate(spec.parameters, start=1):
         if parameter["code"] not in existing:
-            services.parameter_create(actor=None, commodity_id=commodity.id, order=order * 10, **parameter)
+            parameter_create(actor=None, commodity_id=commodity.id, order=order * 10, **parameter)
     varieties = set(Variety.objects.filter(commodity=commodity).values_list("code", flat=True))
     for name in spec.varieties:
         if name.upper() not in varieties:
-            services.variety_create(actor=None, commodity_id=commodity.id, code=name.upper(), name=name)
+            variety_create(actor=None, commodity_id=commodity.id, code=name.upper(), name=name)
     return commodity
 
 
@@ -331,16 +336,16 @@ def seed_commodities(report: SeedReport) -> None:
     units = set(Unit.objects.values_list("code", flat=True))
     for code, name, factor in UNITS:
         if code not in units:
-            services.unit_create(actor=None, code=code, name=name, factor_to_kg=factor)
+            unit_create(actor=None, code=code, name=name, factor_to_kg=factor)
     commodities = {spec.code: _seed_commodity(spec, report) for spec in COMMODITIES}
     terms = set(TradeTerm.objects.values_list("kind", "code"))
     for term in TERMS:
         if (term["kind"], term["code"]) not in terms:
-            services.term_create(actor=None, **term)
+            term_create(actor=None, **term)
     for commodity_code, trade_type, basis, rate, unit, applies_to, name in COMMISSIONS:
         commodity = commodities[commodity_code]
         if not CommissionStructure.objects.filter(commodity=commodity, trade_type__code=trade_type).exists():
-            services.commission_create(
+            commission_create(
                 actor=None,
                 commodity_id=commodity.id,
                 trade_type=trade_type,
@@ -352,7 +357,7 @@ def seed_commodities(report: SeedReport) -> None:
             )
     cotton = commodities["COTTON"]
     if not QualitySchedule.objects.filter(commodity=cotton).exists():
-        schedule = services.schedule_create(
+        schedule = schedule_create(
             actor=None,
             commodity_id=cotton.id,
             name=EXCHANGE_SCHEDULE_NAME,
@@ -360,7 +365,7 @@ def seed_commodities(report: SeedReport) -> None:
             effective_from=date(2026, 10, 1),
             rules=EXCHANGE_29MM_RULES,
         )
-        services.schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule.id)
+        schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule.id)
     report.context["commodities"] = commodities
     report.lines.append(
         f"commodities: {', '.join(commodities)}; units: {', '.join(code for code, _, _ in UNITS)}; "

@@ -10,16 +10,23 @@ profile, and `view_`/`add_`/`change_` of `gstregistration`, `bankaccount`, `fina
 `documentseries` for the master data under it (the `organization_admin` role holds them all,
 other staff roles the `view_` ones; accounts/roles.py).
 
-The user is duck-typed (`user_type`, `organization_id`, `has_perm`): accounts sits above this app.
+The services check the same again (`ensure_can_change_master_data`, `ensure_can_add_organization`):
+`actor=None` is the system itself (seeders, numbering inside another app's service).
+
+The user is duck-typed (`core.actors.Actor`: `user_type`, `organization_id`, `has_perm`): accounts
+sits above this app.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q
 
-from apps.core.errors import PermissionDenied
+from apps.core.actors import Actor
+from apps.core.errors import NotFound, PermissionDenied
+from apps.organizations.models import Organization
 
 VIEW, ADD, CHANGE = "view", "add", "change"
 
@@ -55,3 +62,21 @@ def ensure_can_list_organizations(user: Any) -> Q:
         raise PermissionDenied("Only platform admins and organization staff see organizations.")
     ensure_has_perm(user, VIEW)
     return scope
+
+
+def ensure_can_add_organization(actor: Actor | None) -> None:
+    """Only a holder of `organizations.add_organization` (the platform admin) opens a tenant."""
+    if actor is None:
+        return
+    ensure_has_perm(actor, ADD, ORGANIZATION)
+
+
+def ensure_can_change_master_data(actor: Actor | None, *, organization_id: UUID, action: str, model: str) -> None:
+    """404 unless `actor` may see the organization (a superuser sees every one, as in the admin),
+    then 403 without `organizations.<action>_<model>`. `actor=None` is the system."""
+    if actor is None:
+        return
+    scope = Q() if getattr(actor, "is_superuser", False) else organization_scope(actor)
+    if scope is None or not Organization.objects.filter(scope, pk=organization_id).exists():
+        raise NotFound("No such organization.")
+    ensure_has_perm(actor, action, model)

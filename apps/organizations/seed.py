@@ -10,17 +10,16 @@ from typing import Any
 from apps.core.seeding import SeedReport
 from apps.organizations.models import BankAccount, DocumentSeries, DocumentType, GstRegistration, Organization
 from apps.organizations.selectors import financial_year_containing
-from apps.organizations.services import (
-    bank_account_create,
-    document_series_create,
+from apps.organizations.services.bank_accounts import bank_account_create
+from apps.organizations.services.document_series import document_series_create
+from apps.organizations.services.financial_years import (
     financial_year_activate,
     financial_year_create,
-    gst_registration_create,
     india_today,
     indian_financial_year,
-    organization_create,
-    organization_update,
 )
+from apps.organizations.services.gst_registrations import gst_registration_create
+from apps.organizations.services.organizations import organization_create, organization_update
 from apps.organizations.validators import gstin_check_char
 
 DEMO_ORGANIZATIONS: list[dict[str, Any]] = [

@@ -305,7 +305,8 @@ class PartnerMembership(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} - {self.get_role_display().lower()}"
+        # Readable in the admin and in logs of the back office: "Asha Patel, Owner of P-0001 Shree Cotton".
+        return f"{self.user}, {self.get_role_display()} of {self.partner}"
 
 
 # --- Onboarding ---------------------------------------------------------------------------------

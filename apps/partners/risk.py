@@ -28,7 +28,7 @@ class RiskAssessment:
     route: str
 
 
-def risk_score(inputs: RiskInputs) -> int:
+def risk_score(inputs: RiskInputs) -> int:  # noqa: C901 (one flat score table, clearer as one function; split when partners is reshaped)
     score = 50
     age = inputs.business_age_months
     if age is not None:

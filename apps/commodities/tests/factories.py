@@ -10,7 +10,6 @@ from decimal import Decimal as D
 
 import factory
 
-from apps.commodities import services
 from apps.commodities.models import (
     Commodity,
     CommodityCategory,
@@ -22,7 +21,7 @@ from apps.commodities.models import (
     Unit,
     Variety,
 )
-from apps.commodities.services import RuleSpec
+from apps.commodities.services.schedules import RuleSpec, schedule_activate, schedule_create
 
 UNIT_FACTORS = {
     "KG": D("1"),
@@ -195,7 +194,7 @@ EXCHANGE_RULES = [
 def exchange_schedule(
     commodity: Commodity, *, activate: bool = True, rules: list[RuleSpec] | None = None
 ) -> QualitySchedule:
-    schedule = services.schedule_create(
+    schedule = schedule_create(
         actor=None,
         commodity_id=commodity.id,
         name="Exchange-style 29 mm contract",
@@ -204,5 +203,5 @@ def exchange_schedule(
         rules=EXCHANGE_RULES if rules is None else rules,
     )
     if activate:
-        services.schedule_activate(actor=None, commodity_id=commodity.id, schedule_id=schedule.id)
+        schedule_activate(actor=None, commodity_id=commodity.id, schedule_id=schedule.id)
     return schedule

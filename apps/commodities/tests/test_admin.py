@@ -288,10 +288,10 @@ def test_a_parameter_added_inline_emits_parameter_changed(admin_client, cotton):
 
 
 def test_a_service_refusal_is_reported_and_nothing_is_saved(admin_client, cotton):
-    from apps.commodities import services
+    from apps.commodities.services.commissions import commission_create
 
     spot = TradeTermFactory(kind="TRADE_TYPE", code="SPOT")
-    services.commission_create(
+    commission_create(
         actor=None, commodity_id=cotton.id, trade_type=spot, basis="PERCENTAGE", rate=Decimal("1"), applies_to="BOTH"
     )
     data = form_data(admin_client.get("/admin/commodities/commissionstructure/add/"))

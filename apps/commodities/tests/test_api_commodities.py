@@ -147,7 +147,7 @@ def test_the_list_costs_the_same_queries_whatever_the_page_size(authenticate, st
 def test_every_list_costs_the_same_queries_whatever_the_page_size(
     authenticate, staff, cotton, url, queries, django_assert_num_queries
 ):
-    from apps.commodities import services
+    from apps.commodities.services.commissions import commission_create
     from apps.commodities.tests.factories import TradeTermFactory, band, exchange_schedule, reject_below
 
     for _ in range(2):
@@ -156,7 +156,7 @@ def test_every_list_costs_the_same_queries_whatever_the_page_size(
         )
     spot = TradeTermFactory(code="SPOT")
     for party in ("BUYER", "SELLER"):
-        services.commission_create(
+        commission_create(
             actor=None,
             commodity_id=cotton.id,
             trade_type=spot,
@@ -393,7 +393,7 @@ def test_invalid_parameters_are_refused(authenticate, platform_admin, cotton, pa
 
 def test_a_parameter_keeps_its_code_and_kind(cotton):
     from apps.commodities.errors import ParameterImmutable
-    from apps.commodities.services import parameter_update
+    from apps.commodities.services.parameters import parameter_update
 
     staple = cotton.parameters.get(code="staple_length")
 

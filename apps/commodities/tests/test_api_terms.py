@@ -231,11 +231,11 @@ def test_active_structures_may_not_charge_the_same_party_twice(authenticate, pla
 
 
 def test_commissions_are_listed_and_filtered_by_trade_type(authenticate, staff, cotton, spot):
-    from apps.commodities import services
+    from apps.commodities.services.commissions import commission_create
 
     forward = TradeTermFactory(kind="TRADE_TYPE", code="FORWARD")
     for trade_type in (spot, forward):
-        services.commission_create(
+        commission_create(
             actor=None,
             commodity_id=cotton.id,
             trade_type=trade_type,

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from apps.commodities import services
+from apps.commodities.services.commissions import commission_create, commission_update
+from apps.commodities.services.commodities import commodity_update
+from apps.commodities.services.parameters import parameter_update
+from apps.commodities.services.schedules import schedule_activate, schedule_rules_replace
+from apps.commodities.services.terms import term_update
+from apps.commodities.services.units import unit_update
+from apps.commodities.services.varieties import variety_update
 from apps.commodities.tests.factories import TradeTermFactory, exchange_schedule
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +44,7 @@ def test_every_master_is_audited_on_insert_and_change(cotton):
     schedule = exchange_schedule(cotton, activate=False)
     rule = schedule.rules.first()
     term = TradeTermFactory(kind="DELIVERY", code="EX_GIN")
-    commission = services.commission_create(
+    commission = commission_create(
         actor=None,
         commodity_id=cotton.id,
         trade_type=TradeTermFactory(code="SPOT"),
@@ -47,14 +53,14 @@ def test_every_master_is_audited_on_insert_and_change(cotton):
         applies_to="BOTH",
     )
 
-    services.commodity_update(actor=None, commodity_id=cotton.id, description="Lint")
-    services.variety_update(actor=None, commodity_id=cotton.id, variety_id=variety.id, description="Hybrid")
-    services.parameter_update(actor=None, commodity_id=cotton.id, parameter_id=parameter.id, order=1)
-    services.parameter_update(actor=None, commodity_id=cotton.id, parameter_id=parameter.id, order=1)  # no change
-    services.schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule.id)
-    services.term_update(actor=None, term_id=term.id, is_active=False)
-    services.commission_update(actor=None, commodity_id=cotton.id, commission_id=commission.id, is_active=False)
-    services.unit_update(actor=None, unit_id=cotton.rate_unit_id, description="Indian candy")
+    commodity_update(actor=None, commodity_id=cotton.id, description="Lint")
+    variety_update(actor=None, commodity_id=cotton.id, variety_id=variety.id, description="Hybrid")
+    parameter_update(actor=None, commodity_id=cotton.id, parameter_id=parameter.id, order=1)
+    parameter_update(actor=None, commodity_id=cotton.id, parameter_id=parameter.id, order=1)  # no change
+    schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule.id)
+    term_update(actor=None, term_id=term.id, is_active=False)
+    commission_update(actor=None, commodity_id=cotton.id, commission_id=commission.id, is_active=False)
+    unit_update(actor=None, unit_id=cotton.rate_unit_id, description="Indian candy")
 
     assert history("Commodity", cotton) == ["insert", "update"]
     assert history("Variety", variety) == ["insert", "update"]
@@ -70,6 +76,6 @@ def test_replacing_a_drafts_rules_audits_the_deleted_ones(cotton):
     schedule = exchange_schedule(cotton, activate=False)
     old_rule = schedule.rules.first()
 
-    services.schedule_rules_replace(actor=None, schedule_id=schedule.id, rules=[])
+    schedule_rules_replace(actor=None, schedule_id=schedule.id, rules=[])
 
     assert history("ScheduleRule", old_rule) == ["insert", "delete"]

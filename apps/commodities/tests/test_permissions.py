@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 
 from apps.accounts.tests.factories import SuperAdminFactory
-from apps.commodities import services
+from apps.commodities.services.commissions import commission_create
 from apps.commodities.tests.factories import TradeTermFactory, exchange_schedule, reject_above
 from apps.events.models import OutboxEvent
 
@@ -24,7 +24,7 @@ def world(cotton):
     spot = TradeTermFactory(kind="TRADE_TYPE", code="SPOT")
     TradeTermFactory(kind="TRADE_TYPE", code="FORWARD")
     delivery = TradeTermFactory(kind="DELIVERY", code="EX_GIN")
-    commission = services.commission_create(
+    commission = commission_create(
         actor=None, commodity_id=cotton.id, trade_type=spot, basis="PERCENTAGE", rate=1, applies_to="BUYER"
     )
     return {

@@ -8,7 +8,7 @@ import pytest
 
 from apps.commodities.errors import QualityInvalid, SpecInvalid
 from apps.commodities.quality import Mismatch, check_spec, validate_quality, validate_spec
-from apps.commodities.services import parameter_update
+from apps.commodities.services.parameters import parameter_update
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from apps.commodities import services
 from apps.commodities.errors import ParameterImmutable, QualityInvalid, ScheduleFrozen, ScheduleInvalid
 from apps.commodities.models import QualitySchedule
 from apps.commodities.schedules import AdjustmentLine, RejectReason, price_adjustment
 from apps.commodities.selectors import schedule_get
-from apps.commodities.services import RuleSpec
+from apps.commodities.services.parameters import parameter_update
+from apps.commodities.services.schedules import RuleSpec, schedule_activate, schedule_rules_replace, schedule_update
 from apps.commodities.tests.factories import EXCHANGE_RULES, band, exchange_schedule, ratio
 from apps.events.models import OutboxEvent
 
@@ -258,10 +258,10 @@ def test_one_active_version_per_commodity(cotton):
 
 def test_an_activated_version_is_frozen(schedule_v1):
     with pytest.raises(ScheduleFrozen) as refused:
-        services.schedule_rules_replace(actor=None, schedule_id=schedule_v1.id, rules=EXCHANGE_RULES[:2])
+        schedule_rules_replace(actor=None, schedule_id=schedule_v1.id, rules=EXCHANGE_RULES[:2])
     assert refused.value.status == 409
     with pytest.raises(ScheduleFrozen):
-        services.schedule_update(actor=None, schedule_id=schedule_v1.id, name="Changed")
+        schedule_update(actor=None, schedule_id=schedule_v1.id, name="Changed")
 
     assert schedule_v1.rules.count() == len(EXCHANGE_RULES)
 
@@ -269,8 +269,8 @@ def test_an_activated_version_is_frozen(schedule_v1):
 def test_a_draft_can_change_its_rules_and_then_be_activated(cotton):
     draft = exchange_schedule(cotton, activate=False, rules=[band("staple_length", "28.0", "28.4", "-3")])
 
-    services.schedule_rules_replace(actor=None, schedule_id=draft.id, rules=EXCHANGE_RULES)
-    services.schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=draft.id)
+    schedule_rules_replace(actor=None, schedule_id=draft.id, rules=EXCHANGE_RULES)
+    schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=draft.id)
 
     draft.refresh_from_db()
     assert (draft.rules.count(), draft.is_active, draft.is_frozen) == (len(EXCHANGE_RULES), True, True)
@@ -280,7 +280,7 @@ def test_a_draft_can_change_its_rules_and_then_be_activated(cotton):
 def test_activating_the_active_version_again_changes_nothing(schedule_v1, cotton):
     events = OutboxEvent.objects.count()
 
-    services.schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule_v1.id)
+    schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=schedule_v1.id)
 
     assert OutboxEvent.objects.count() == events
 
@@ -289,15 +289,15 @@ def test_an_empty_draft_cannot_be_activated(cotton):
     draft = exchange_schedule(cotton, activate=False, rules=[])
 
     with pytest.raises(ScheduleInvalid):
-        services.schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=draft.id)
+        schedule_activate(actor=None, commodity_id=cotton.id, schedule_id=draft.id)
 
 
 def test_the_reporting_precision_of_a_parameter_an_activated_schedule_reads_is_frozen(schedule_v1, cotton):
     staple = cotton.parameters.get(code="staple_length")
 
     with pytest.raises(ParameterImmutable):
-        services.parameter_update(actor=None, commodity_id=cotton.id, parameter_id=staple.id, decimals=2)
-    services.parameter_update(actor=None, commodity_id=cotton.id, parameter_id=staple.id, name="Staple (mm)")
+        parameter_update(actor=None, commodity_id=cotton.id, parameter_id=staple.id, decimals=2)
+    parameter_update(actor=None, commodity_id=cotton.id, parameter_id=staple.id, name="Staple (mm)")
 
 
 # --- rule validation --------------------------------------------------------------------------

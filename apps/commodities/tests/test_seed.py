@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
-from apps.commodities import services
 from apps.commodities.models import CommissionStructure, Commodity, QualitySchedule, TradeTerm, Unit
 from apps.commodities.schedules import price_adjustment
 from apps.commodities.seed import seed_commodities
 from apps.commodities.selectors import active_schedule, schedule_get
+from apps.commodities.services.commodities import commodity_update
 from apps.commodities.tests.factories import EXCHANGE_RULES, UNIT_FACTORS, exchange_schedule
 from apps.core.seeding import SeedReport, seeders
 from apps.events.models import OutboxEvent
@@ -148,7 +148,7 @@ def test_the_seeded_schedule_is_the_exchange_fixture_active_version_1():
 def test_seeding_again_keeps_an_admins_edit():
     seed_commodities(SeedReport())
     cotton = Commodity.objects.get(code="COTTON")
-    services.commodity_update(actor=None, commodity_id=cotton.id, gst_rate=Decimal("12"))
+    commodity_update(actor=None, commodity_id=cotton.id, gst_rate=Decimal("12"))
 
     seed_commodities(SeedReport())
 

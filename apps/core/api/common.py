@@ -1,6 +1,6 @@
-"""What every app's API modules share: the paging parameters and page schema of cursor lists, and
-reading a body or query checked by a serializer. (The acting user stays a one-line cast in each
-app's `api/common.py`: core may not import accounts' `User`.)"""
+"""What every app's API modules share: the paging parameters and page schema of cursor lists, one
+cursor page of a queryset, and reading a body or query checked by a serializer. (The acting user
+is `apps.accounts.requests.request_user`: core may not import accounts' `User`.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.formatter import flatten_errors
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from apps.core.errors import FieldError
+from apps.core.pagination import CappedCursorPagination
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
@@ -51,6 +54,21 @@ def checked_data(
                 continue
             values[str(field.source)] = value
     return values, errors
+
+
+def cursor_page(
+    request: Request,
+    queryset: Any,
+    output: type[serializers.Serializer],
+    *,
+    view: Any = None,
+    pagination: type[CappedCursorPagination] = CappedCursorPagination,
+) -> Response:
+    """One page of `queryset` in the order of `pagination` (newest first by default), each row
+    shaped by `output`."""
+    paginator = pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
 
 
 # A cursor page; each list declares its own subclass with `results` (no docstring here: the

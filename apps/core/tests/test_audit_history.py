@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.accounts.models import SmsMessage, User
 from apps.accounts.tests.factories import SuperAdminFactory, UserFactory
 from apps.organizations.models import Organization
-from apps.organizations.services import organization_update
+from apps.organizations.services.organizations import organization_update
 from apps.organizations.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import RateLimited
 from apps.core.idempotency import RequiresIdempotencyKey, require_idempotency_key
-from apps.organizations.services import organization_create
+from apps.organizations.services.organizations import organization_create
 
 handler404 = "apps.core.views.not_found"
 handler500 = "apps.core.views.server_error"

@@ -18,7 +18,7 @@ from apps.events.emit import emit
 from apps.events.errors import EmitOutsideTransaction
 from apps.events.models import EventStatus, OutboxEvent
 from apps.organizations.models import Organization
-from apps.organizations.services import organization_create, organization_update
+from apps.organizations.services.organizations import organization_create, organization_update
 from apps.organizations.tests.factories import OrganizationFactory
 
 RELAY_TASK = "apps.events.tasks.relay_outbox"

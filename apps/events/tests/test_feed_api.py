@@ -21,7 +21,7 @@ from apps.core.exception_handler import VALIDATION_DETAIL
 from apps.events.emit import emit
 from apps.events.models import OutboxEvent
 from apps.events.tests.conftest import emit_committed, wait_until_final
-from apps.organizations.services import organization_update
+from apps.organizations.services.organizations import organization_update
 from apps.organizations.tests.factories import OrganizationFactory
 
 committed = pytest.mark.django_db(transaction=True)

@@ -24,7 +24,7 @@ from apps.events.relay import BatchResult, backoff_seconds, claim_batch, relay_b
 from apps.events.services import event_replay
 from apps.events.tests.conftest import emit_committed
 from apps.organizations.models import Organization
-from apps.organizations.services import organization_create
+from apps.organizations.services.organizations import organization_create
 
 committed = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from apps.matching.models import MatchProposal, ProposalStatus
 from apps.matching.selectors import partner_proposals, proposal_for_token
-from apps.organizations.services import financial_year_label, india_today, indian_financial_year
+from apps.organizations.services.financial_years import financial_year_label, india_today, indian_financial_year
 from apps.partners.models import MembershipRole, PartnerMembership
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,9 @@ from apps.accounts.roles import Role
 from apps.accounts.tests.factories import UserFactory
 from apps.events.models import OutboxEvent
 from apps.organizations.models import BankAccount, FinancialYear, GstRegistration
-from apps.organizations.services import bank_account_create, financial_year_create, gst_registration_create
+from apps.organizations.services.bank_accounts import bank_account_create
+from apps.organizations.services.financial_years import financial_year_create
+from apps.organizations.services.gst_registrations import gst_registration_create
 from apps.organizations.tests.conftest import GSTIN_GJ, GSTIN_MH, with_role
 
 pytestmark = pytest.mark.django_db

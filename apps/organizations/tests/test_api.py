@@ -15,12 +15,10 @@ from apps.accounts.roles import Role
 from apps.accounts.tests.factories import ExternalUserFactory, SuperAdminFactory, UserFactory
 from apps.events.models import OutboxEvent
 from apps.organizations.models import BankAccount, DocumentSeries, FinancialYear, GstRegistration, Organization
-from apps.organizations.services import (
-    bank_account_create,
-    document_series_create,
-    financial_year_create,
-    gst_registration_create,
-)
+from apps.organizations.services.bank_accounts import bank_account_create
+from apps.organizations.services.document_series import document_series_create
+from apps.organizations.services.financial_years import financial_year_create
+from apps.organizations.services.gst_registrations import gst_registration_create
 from apps.organizations.tests.conftest import GSTIN_GJ, GSTIN_KA, GSTIN_MH, with_role
 
 pytestmark = pytest.mark.django_db

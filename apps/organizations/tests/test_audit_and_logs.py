@@ -15,16 +15,10 @@ import structlog
 from django.apps import apps
 
 from apps.events.models import OutboxEvent
-from apps.organizations.services import (
-    bank_account_create,
-    bank_account_update,
-    document_series_create,
-    document_series_update,
-    financial_year_activate,
-    financial_year_create,
-    gst_registration_create,
-    gst_registration_update,
-)
+from apps.organizations.services.bank_accounts import bank_account_create, bank_account_update
+from apps.organizations.services.document_series import document_series_create, document_series_update
+from apps.organizations.services.financial_years import financial_year_activate, financial_year_create
+from apps.organizations.services.gst_registrations import gst_registration_create, gst_registration_update
 from apps.organizations.tests.conftest import GSTIN_GJ, GSTIN_MH
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ partners.decide_amendment, never the one who keyed it. Bank account numbers are 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.urls import path
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.models import AmendmentKind, AmendmentStatus, PartnerAmendment
@@ -28,10 +28,6 @@ from apps.partners.services import amendments
 from apps.partners.services.amendments import REASON_MAX_LENGTH, masked_values
 
 TAG = "partners"
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class AmendmentUserOutput(serializers.Serializer):
@@ -113,7 +109,7 @@ class PartnerAmendmentCollectionApi(APIView):
     def get(self, request: Request, partner_id: UUID) -> Response:
         filters = PartnerAmendmentFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        queryset = selectors.amendments_of_partner(_user(request), partner_id, **filters.validated_data)
+        queryset = selectors.amendments_of_partner(request_user(request), partner_id, **filters.validated_data)
         paginator = PartnerAmendmentPage()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(PartnerAmendmentOutput(page, many=True).data)
@@ -128,7 +124,7 @@ class PartnerAmendmentCollectionApi(APIView):
         "amendment per kind (409 amendment_already_pending).",
     )
     def post(self, request: Request, partner_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         amendments.ensure_can_request(user, selectors.partner_get(user, partner_id))
         data = PartnerAmendmentRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -145,7 +141,7 @@ class PartnerAmendmentDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_amendment_get", responses=PartnerAmendmentOutput)
     def get(self, request: Request, partner_id: UUID, amendment_id: UUID) -> Response:
-        amendment = selectors.amendment_get(_user(request), partner_id, amendment_id)
+        amendment = selectors.amendment_get(request_user(request), partner_id, amendment_id)
         return Response(PartnerAmendmentOutput(amendment).data)
 
 
@@ -161,7 +157,7 @@ class PartnerAmendmentCancelApi(APIView):
         "keyed) while PENDING; a BANK cancellation unfreezes payouts.",
     )
     def post(self, request: Request, partner_id: UUID, amendment_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         selectors.amendment_get(user, partner_id, amendment_id)
         amendment = amendments.amendment_cancel(actor=user, amendment_id=amendment_id)
         return Response(PartnerAmendmentOutput(_reloaded(amendment)).data)
@@ -180,7 +176,7 @@ class PartnerAmendmentApproveApi(APIView):
         "amendment_stale).",
     )
     def post(self, request: Request, partner_id: UUID, amendment_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         amendments.ensure_can_decide(user, selectors.amendment_get(user, partner_id, amendment_id).partner)
         data = PartnerAmendmentApproveInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -199,7 +195,7 @@ class PartnerAmendmentRejectApi(APIView):
         description="Staff holding partners.decide_amendment, not the one who keyed it; a reason is required.",
     )
     def post(self, request: Request, partner_id: UUID, amendment_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         amendments.ensure_can_decide(user, selectors.amendment_get(user, partner_id, amendment_id).partner)
         data = PartnerAmendmentRejectInput(data=request.data)
         data.is_valid(raise_exception=True)

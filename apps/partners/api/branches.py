@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.api.views import PAGE_PARAMETERS, TAG
@@ -23,10 +23,6 @@ from apps.partners.services import branches as services
 from apps.partners.services.branches import ensure_can_change_partner
 
 ACTIVE_PARAMETER = OpenApiParameter("is_active", bool, description="Only active (true) or deactivated (false) rows.")
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class ActiveFilter(serializers.Serializer):
@@ -113,7 +109,7 @@ class BranchCollectionApi(APIView):
         responses=BranchPageOutput,
     )
     def get(self, request: Request, partner_id: UUID) -> Response:
-        branches = selectors.branches_of_partner(_user(request), partner_id, is_active=active_filter(request))
+        branches = selectors.branches_of_partner(request_user(request), partner_id, is_active=active_filter(request))
         paginator = BranchPage()
         page = paginator.paginate_queryset(branches, request, view=self)
         return paginator.get_paginated_response(BranchOutput(page, many=True).data)
@@ -122,10 +118,12 @@ class BranchCollectionApi(APIView):
         tags=[TAG], operation_id="partners_branch_create", request=BranchCreateInput, responses={201: BranchOutput}
     )
     def post(self, request: Request, partner_id: UUID) -> Response:
-        ensure_can_change_partner(_user(request), selectors.partner_get(_user(request), partner_id))
+        ensure_can_change_partner(request_user(request), selectors.partner_get(request_user(request), partner_id))
         data = BranchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        branch = services.branch_create(actor=_user(request), partner_id=partner_id, data=dict(data.validated_data))
+        branch = services.branch_create(
+            actor=request_user(request), partner_id=partner_id, data=dict(data.validated_data)
+        )
         return Response(BranchOutput(branch).data, status=201)
 
 
@@ -134,17 +132,17 @@ class BranchDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_branch_get", responses=BranchOutput)
     def get(self, request: Request, partner_id: UUID, branch_id: UUID) -> Response:
-        return Response(BranchOutput(selectors.branch_get(_user(request), partner_id, branch_id)).data)
+        return Response(BranchOutput(selectors.branch_get(request_user(request), partner_id, branch_id)).data)
 
     @extend_schema(tags=[TAG], operation_id="partners_branch_update", request=BranchUpdateInput, responses=BranchOutput)
     def patch(self, request: Request, partner_id: UUID, branch_id: UUID) -> Response:
-        branch = selectors.branch_get(_user(request), partner_id, branch_id)
-        ensure_can_change_partner(_user(request), branch.partner)
+        branch = selectors.branch_get(request_user(request), partner_id, branch_id)
+        ensure_can_change_partner(request_user(request), branch.partner)
         data = BranchUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes: dict[str, Any] = dict(data.validated_data)
         branch = services.branch_update(
-            actor=_user(request), partner_id=partner_id, branch_id=branch_id, changes=changes
+            actor=request_user(request), partner_id=partner_id, branch_id=branch_id, changes=changes
         )
         return Response(BranchOutput(branch).data)
 
@@ -154,8 +152,8 @@ class BranchDeactivateApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_branch_deactivate", request=None, responses=BranchOutput)
     def post(self, request: Request, partner_id: UUID, branch_id: UUID) -> Response:
-        selectors.branch_get(_user(request), partner_id, branch_id)
-        branch = services.branch_deactivate(actor=_user(request), partner_id=partner_id, branch_id=branch_id)
+        selectors.branch_get(request_user(request), partner_id, branch_id)
+        branch = services.branch_deactivate(actor=request_user(request), partner_id=partner_id, branch_id=branch_id)
         return Response(BranchOutput(branch).data)
 
 

@@ -7,7 +7,6 @@ permission partners.manage_employees) and staff holding that capability.
 
 from __future__ import annotations
 
-from typing import cast
 from uuid import UUID
 
 from django.urls import path
@@ -18,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
 from apps.core.masking import MASK
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
@@ -26,10 +25,6 @@ from apps.partners.models import MembershipRole, PartnerMembership
 from apps.partners.services import employees
 
 TAG = "partners"
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class EmployeeInviterOutput(serializers.Serializer):
@@ -91,7 +86,7 @@ class EmployeeCollectionApi(APIView):
     def get(self, request: Request, partner_id: UUID) -> Response:
         paginator = EmployeePage()
         page = paginator.paginate_queryset(
-            selectors.employees_of_partner(_user(request), partner_id), request, view=self
+            selectors.employees_of_partner(request_user(request), partner_id), request, view=self
         )
         return paginator.get_paginated_response(EmployeeOutput(page, many=True).data)
 
@@ -104,7 +99,7 @@ class EmployeeCollectionApi(APIView):
         "sends an SMS invitation; the invitee signs in by OTP with that mobile.",
     )
     def post(self, request: Request, partner_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         employees.ensure_can_manage_employees(user, selectors.partner_get(user, partner_id))
         data = EmployeeInviteInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -119,7 +114,7 @@ class EmployeeDetailApi(APIView):
         tags=[TAG], operation_id="partners_employee_change_role", request=EmployeeRoleInput, responses=EmployeeOutput
     )
     def patch(self, request: Request, partner_id: UUID, user_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         employees.ensure_can_manage_employees(user, selectors.partner_get(user, partner_id))
         data = EmployeeRoleInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -140,7 +135,7 @@ class EmployeeDisableApi(APIView):
         description="Ends the user's sessions and websockets and revokes its rights on the partner.",
     )
     def post(self, request: Request, partner_id: UUID, user_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         employees.ensure_can_manage_employees(user, selectors.partner_get(user, partner_id))
         data = EmployeeDisableInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -155,7 +150,7 @@ class EmployeeEnableApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_employee_enable", request=None, responses=EmployeeOutput)
     def post(self, request: Request, partner_id: UUID, user_id: UUID) -> Response:
-        membership = employees.employee_enable(actor=_user(request), partner_id=partner_id, user_id=user_id)
+        membership = employees.employee_enable(actor=request_user(request), partner_id=partner_id, user_id=user_id)
         return Response(EmployeeOutput(membership).data)
 
 

@@ -3,7 +3,7 @@ owner and staff with the change capability (services.vehicles)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.urls import path
@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.api.branches import ACTIVE_PARAMETER, active_filter
@@ -22,10 +22,6 @@ from apps.partners.api.views import PAGE_PARAMETERS, TAG
 from apps.partners.models import VehicleType
 from apps.partners.services import vehicles as services
 from apps.partners.services.branches import ensure_can_change_partner
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class VehicleOutput(serializers.Serializer):
@@ -80,7 +76,7 @@ class VehicleCollectionApi(APIView):
         responses=VehiclePageOutput,
     )
     def get(self, request: Request, partner_id: UUID) -> Response:
-        vehicles = selectors.vehicles_of_partner(_user(request), partner_id, is_active=active_filter(request))
+        vehicles = selectors.vehicles_of_partner(request_user(request), partner_id, is_active=active_filter(request))
         paginator = VehiclePage()
         page = paginator.paginate_queryset(vehicles, request, view=self)
         return paginator.get_paginated_response(VehicleOutput(page, many=True).data)
@@ -89,10 +85,10 @@ class VehicleCollectionApi(APIView):
         tags=[TAG], operation_id="partners_vehicle_create", request=VehicleCreateInput, responses={201: VehicleOutput}
     )
     def post(self, request: Request, partner_id: UUID) -> Response:
-        ensure_can_change_partner(_user(request), selectors.partner_get(_user(request), partner_id))
+        ensure_can_change_partner(request_user(request), selectors.partner_get(request_user(request), partner_id))
         data = VehicleCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        vehicle = services.vehicle_create(actor=_user(request), partner_id=partner_id, **data.validated_data)
+        vehicle = services.vehicle_create(actor=request_user(request), partner_id=partner_id, **data.validated_data)
         return Response(VehicleOutput(vehicle).data, status=201)
 
 
@@ -101,19 +97,19 @@ class VehicleDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_vehicle_get", responses=VehicleOutput)
     def get(self, request: Request, partner_id: UUID, vehicle_id: UUID) -> Response:
-        return Response(VehicleOutput(selectors.vehicle_get(_user(request), partner_id, vehicle_id)).data)
+        return Response(VehicleOutput(selectors.vehicle_get(request_user(request), partner_id, vehicle_id)).data)
 
     @extend_schema(
         tags=[TAG], operation_id="partners_vehicle_update", request=VehicleUpdateInput, responses=VehicleOutput
     )
     def patch(self, request: Request, partner_id: UUID, vehicle_id: UUID) -> Response:
-        vehicle = selectors.vehicle_get(_user(request), partner_id, vehicle_id)
-        ensure_can_change_partner(_user(request), vehicle.partner)
+        vehicle = selectors.vehicle_get(request_user(request), partner_id, vehicle_id)
+        ensure_can_change_partner(request_user(request), vehicle.partner)
         data = VehicleUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes: dict[str, Any] = dict(data.validated_data)
         vehicle = services.vehicle_update(
-            actor=_user(request), partner_id=partner_id, vehicle_id=vehicle_id, changes=changes
+            actor=request_user(request), partner_id=partner_id, vehicle_id=vehicle_id, changes=changes
         )
         return Response(VehicleOutput(vehicle).data)
 
@@ -123,8 +119,8 @@ class VehicleDeactivateApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_vehicle_deactivate", request=None, responses=VehicleOutput)
     def post(self, request: Request, partner_id: UUID, vehicle_id: UUID) -> Response:
-        selectors.vehicle_get(_user(request), partner_id, vehicle_id)
-        vehicle = services.vehicle_deactivate(actor=_user(request), partner_id=partner_id, vehicle_id=vehicle_id)
+        selectors.vehicle_get(request_user(request), partner_id, vehicle_id)
+        vehicle = services.vehicle_deactivate(actor=request_user(request), partner_id=partner_id, vehicle_id=vehicle_id)
         return Response(VehicleOutput(vehicle).data)
 
 

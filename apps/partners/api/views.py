@@ -6,10 +6,10 @@ The back office works the queue in the admin (admin.py); both call the same serv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors, services
 from apps.partners.api.serializers import (
@@ -31,15 +32,6 @@ from apps.partners.permissions import ensure_applicant
 from apps.partners.services import profile as partner_profile
 
 TAG = "partners"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
-
-
-def _user(request: Request) -> User:
-    """The authenticated caller (every view here requires authentication)."""
-    return cast(User, request.user)
 
 
 class ApplicationInput(serializers.Serializer):
@@ -91,7 +83,9 @@ class ApplicationCollectionApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = ApplicationPage()
-        page = paginator.paginate_queryset(selectors.applications_of_applicant(_user(request)), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.applications_of_applicant(request_user(request)), request, view=self
+        )
         return paginator.get_paginated_response(OnboardingApplicationOutput(page, many=True).data)
 
     @extend_schema(
@@ -101,10 +95,10 @@ class ApplicationCollectionApi(APIView):
         responses={201: OnboardingApplicationOutput},
     )
     def post(self, request: Request) -> Response:
-        ensure_applicant(_user(request))
+        ensure_applicant(request_user(request))
         data = ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_create(applicant=_user(request), data=dict(data.validated_data))
+        application = services.application_create(applicant=request_user(request), data=dict(data.validated_data))
         return Response(OnboardingApplicationOutput(application).data, status=201)
 
 
@@ -113,7 +107,7 @@ class ApplicationDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_application_get", responses=OnboardingApplicationOutput)
     def get(self, request: Request, application_id: UUID) -> Response:
-        application = selectors.application_get_for_applicant(_user(request), application_id)
+        application = selectors.application_get_for_applicant(request_user(request), application_id)
         return Response(OnboardingApplicationOutput(application).data)
 
     @extend_schema(
@@ -123,11 +117,11 @@ class ApplicationDetailApi(APIView):
         responses=OnboardingApplicationOutput,
     )
     def patch(self, request: Request, application_id: UUID) -> Response:
-        selectors.application_get_for_applicant(_user(request), application_id)
+        selectors.application_get_for_applicant(request_user(request), application_id)
         data = ApplicationPatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         application = services.application_update(
-            applicant=_user(request), application_id=application_id, changes=dict(data.validated_data)
+            applicant=request_user(request), application_id=application_id, changes=dict(data.validated_data)
         )
         return Response(OnboardingApplicationOutput(application).data)
 
@@ -149,11 +143,11 @@ class DocumentUploadApi(APIView):
         responses={201: PartnerDocumentOutput},
     )
     def post(self, request: Request, application_id: UUID) -> Response:
-        selectors.application_get_for_applicant(_user(request), application_id)
+        selectors.application_get_for_applicant(request_user(request), application_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         document = services.document_upload(
-            applicant=_user(request), application_id=application_id, **data.validated_data
+            applicant=request_user(request), application_id=application_id, **data.validated_data
         )
         return Response(PartnerDocumentOutput(document).data, status=201)
 
@@ -165,7 +159,7 @@ class ApplicationSubmitApi(APIView):
         tags=[TAG], operation_id="partners_application_submit", request=None, responses=OnboardingApplicationOutput
     )
     def post(self, request: Request, application_id: UUID) -> Response:
-        application = services.application_submit(applicant=_user(request), application_id=application_id)
+        application = services.application_submit(applicant=request_user(request), application_id=application_id)
         return Response(OnboardingApplicationOutput(application).data)
 
 
@@ -176,7 +170,7 @@ class ApplicationWithdrawApi(APIView):
         tags=[TAG], operation_id="partners_application_withdraw", request=None, responses=OnboardingApplicationOutput
     )
     def post(self, request: Request, application_id: UUID) -> Response:
-        application = services.application_withdraw(applicant=_user(request), application_id=application_id)
+        application = services.application_withdraw(applicant=request_user(request), application_id=application_id)
         return Response(OnboardingApplicationOutput(application).data)
 
 
@@ -200,7 +194,7 @@ class PartnerDetailApi(APIView):
 
     @extend_schema(tags=[TAG], operation_id="partners_partner_get", responses=BusinessPartnerDetailOutput)
     def get(self, request: Request, partner_id: UUID) -> Response:
-        partner = selectors.partner_get(_user(request), partner_id)
+        partner = selectors.partner_get(request_user(request), partner_id)
         return Response(BusinessPartnerDetailOutput(partner).data)
 
     @extend_schema(
@@ -213,7 +207,7 @@ class PartnerDetailApi(APIView):
         "refused (400 field_requires_amendment) and nothing changes.",
     )
     def patch(self, request: Request, partner_id: UUID) -> Response:
-        user = _user(request)
+        user = request_user(request)
         partner_profile.ensure_can_change_profile(user, selectors.partner_get(user, partner_id))
         partner_profile.ensure_profile_fields_only(request.data.keys() if isinstance(request.data, Mapping) else ())
         data = PartnerProfileInput(data=request.data, partial=True)

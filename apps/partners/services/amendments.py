@@ -62,8 +62,8 @@ from apps.partners.errors import (
     BranchGstinsOnOldPan,
     DuplicateActiveGstin,
     MakerCheckerViolation,
-    PartnerNotFound,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import (
     AmendmentKind,
     AmendmentStatus,
@@ -104,19 +104,12 @@ def _attr(name: str) -> str:
 # --- locks and rights -------------------------------------------------------------------------
 
 
-def _lock_partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
-
-
 def _lock(amendment_id: UUID) -> tuple[BusinessPartner, PartnerAmendment]:
     """Lock the amendment's partner, then the amendment (the order every write here keeps)."""
     partner_id = PartnerAmendment.objects.filter(pk=amendment_id).values_list("partner_id", flat=True).first()
     if partner_id is None:
         raise AmendmentNotFound()
-    partner = _lock_partner(partner_id)
+    partner = lock_partner(partner_id)
     amendment = (
         PartnerAmendment.objects.select_for_update()
         .select_related("requested_by")
@@ -477,7 +470,7 @@ def amendment_request(
         raise FieldInvalid("reason", "max_length", f"At most {REASON_MAX_LENGTH} characters.")
     try:
         with transaction.atomic():
-            partner = _lock_partner(partner_id)
+            partner = lock_partner(partner_id)
             ensure_can_request(actor, partner)
             values = _cleaned(kind, new_values)
             if kind == AmendmentKind.ADDRESS and "location" not in values:

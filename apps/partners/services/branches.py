@@ -35,8 +35,8 @@ from apps.partners.errors import (
     DefaultShipToRequired,
     HeadOfficeExists,
     HeadOfficeNotDeactivatable,
-    PartnerNotFound,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import Branch, BranchType, BusinessPartner
 from apps.partners.permissions import CHANGE_PARTNER, ensure_partner_permission
 
@@ -73,14 +73,6 @@ _FLAGS: tuple[tuple[str, str, type[DefaultShipToRequired] | type[DefaultShipFrom
 # --- locks and helpers ----------------------------------------------------------------------------
 
 
-def lock_partner(partner_id: UUID) -> BusinessPartner:
-    """SELECT ... FOR UPDATE of the partner: the first lock of every branch and vehicle write."""
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
-
-
 def _lock_branch(partner: BusinessPartner, branch_id: UUID) -> Branch:
     branch = Branch.objects.select_for_update().filter(partner_id=partner.pk, pk=branch_id).first()
     if branch is None:
@@ -97,7 +89,7 @@ def partner_state_code(partner: BusinessPartner) -> str:
     return partner.state_code or (partner.gstin[:2] if partner.gstin else "")
 
 
-def _clean(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+def _clean(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:  # noqa: C901 (one check per branch field in form order; split when partners is reshaped)
     """Normalise values and check each given field on its own (field errors, 400)."""
     unknown = set(data) - allowed
     if unknown:

@@ -30,19 +30,11 @@ from apps.partners.capabilities import (
     no_capabilities,
     normalized,
 )
-from apps.partners.errors import PartnerNotFound
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, DocumentStatus, OnboardingApplication, PartnerDocument
 from apps.partners.permissions import ensure_staff_capability
 
 OVERRIDE_CAPABILITIES = "partners.override_capabilities"
-
-
-def lock_partner(partner_id: UUID) -> BusinessPartner:
-    """SELECT ... FOR UPDATE of the partner (404 partner_not_found when there is none)."""
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
 
 
 def _verified_types(documents: QuerySet[PartnerDocument], *, today: date) -> set[str]:

@@ -37,9 +37,9 @@ from apps.partners.errors import (
     EmployeeNotFound,
     LastOwner,
     MobileInUse,
-    PartnerNotFound,
     PartnerUserLimitReached,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, MembershipRole, PartnerMembership
 from apps.partners.permissions import (
     MANAGE_EMPLOYEES,
@@ -52,13 +52,6 @@ log = get_logger(__name__)
 
 
 # --- locks and checks -------------------------------------------------------------------------
-
-
-def _lock_partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
 
 
 def _lock_membership(partner: BusinessPartner, user_id: UUID) -> PartnerMembership:
@@ -163,7 +156,7 @@ def employee_invite(*, actor: User, partner_id: UUID, mobile: str, full_name: st
     if len(full_name) > 200:
         raise FieldInvalid("full_name", "max_length", "At most 200 characters.")
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_manage_employees(actor, partner)
         _ensure_room_for_one_more(partner)
         if User.objects.filter(mobile=mobile).exists():
@@ -199,7 +192,7 @@ def employee_change_role(*, actor: User, partner_id: UUID, user_id: UUID, role: 
     disabled member (409 employee_disabled). Emits partners.employee.role_changed {from, to}."""
     role = _clean_role(role)
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_manage_employees(actor, partner)
         membership = _lock_membership(partner, user_id)
         if not membership.is_active:
@@ -222,7 +215,7 @@ def employee_disable(*, actor: User, partner_id: UUID, user_id: UUID, reason: st
     accounts.user.deactivated emitted, on which realtime closes its sockets), in one transaction.
     Refuses the last active owner (409 last_owner). Emits partners.employee.disabled."""
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_manage_employees(actor, partner)
         membership = _lock_membership(partner, user_id)
         if not membership.is_active:
@@ -242,7 +235,7 @@ def employee_enable(*, actor: User, partner_id: UUID, user_id: UUID) -> PartnerM
     active-user limit (409 partner_user_limit_reached). Its old tokens stay revoked: it signs in
     again. Emits partners.employee.enabled."""
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_manage_employees(actor, partner)
         membership = _lock_membership(partner, user_id)
         if membership.is_active:

@@ -22,9 +22,10 @@ from apps.events.emit import emit
 from apps.partners import events
 from apps.partners.documents import required_documents
 from apps.partners.errors import DocumentsMissing
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, DocumentStatus, KycReminder, KycStatus, PartnerDocument
 from apps.partners.permissions import ensure_staff_capability
-from apps.partners.services.capabilities import lock_partner, partner_recompute_capabilities
+from apps.partners.services.capabilities import partner_recompute_capabilities
 
 RENEW_KYC = "partners.renew_kyc"
 PARTNER_AGGREGATE = BusinessPartner._meta.label_lower

@@ -19,10 +19,11 @@ from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events
 from apps.partners.errors import DocumentNotFound, InvalidTransition
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, DocumentStatus, PartnerDocument
 from apps.partners.permissions import CHANGE_PARTNER, ensure_partner_permission, is_staff_of
 from apps.partners.selectors import partner_get
-from apps.partners.services.capabilities import lock_partner, partner_recompute_capabilities
+from apps.partners.services.capabilities import partner_recompute_capabilities
 from apps.partners.services.onboarding import check_upload
 
 VERIFY_DOCUMENTS = "partners.change_partnerdocument"

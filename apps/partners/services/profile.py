@@ -24,7 +24,8 @@ from apps.commodities.models import Commodity
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events
-from apps.partners.errors import FieldRequiresAmendment, PartnerNotFound, UnknownFields
+from apps.partners.errors import FieldRequiresAmendment, UnknownFields
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import CHANGE_PARTNER, ensure_partner_permission
 
@@ -39,13 +40,6 @@ AMENDMENT_ONLY_FIELDS = frozenset(
 ) - {*PROFILE_FIELDS, "commodities"}  # `commodities` is spelled commodity_ids here
 
 _MAX_LENGTHS = {"trade_name": 200, "contact_name": 200, "contact_email": 254}
-
-
-def _lock_partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
 
 
 def ensure_can_change_profile(actor: User, partner: BusinessPartner) -> None:
@@ -143,7 +137,7 @@ def partner_profile_update(*, actor: User, partner_id: UUID, changes: dict[str, 
     Emits partners.partner.updated with the names of the fields that changed (none: no event).
     """
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_change_profile(actor, partner)
         ensure_profile_fields_only(changes)
         cleaned = _cleaned(changes)

@@ -28,6 +28,7 @@ from apps.partners.errors import (
     PartnerNotFound,
     PartnerStatusUnchanged,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, PartnerStatus
 from apps.partners.permissions import is_member_of, is_staff_of
 
@@ -39,13 +40,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     PartnerStatus.BLOCKED: frozenset({PartnerStatus.ACTIVE}),
 }
 REASON_MAX_LENGTH = 500
-
-
-def _lock_partner(partner_id: UUID) -> BusinessPartner:
-    partner = BusinessPartner.objects.select_for_update().filter(pk=partner_id).first()
-    if partner is None:
-        raise PartnerNotFound()
-    return partner
 
 
 def ensure_can_change_status(actor: User, partner: BusinessPartner) -> None:
@@ -80,7 +74,7 @@ def partner_change_status(*, actor: User, partner_id: UUID, status: str, reason:
     """
     status, reason = _clean(status, reason)
     with transaction.atomic():
-        partner = _lock_partner(partner_id)
+        partner = lock_partner(partner_id)
         ensure_can_change_status(actor, partner)
         previous = partner.status
         if status == previous:

@@ -32,8 +32,9 @@ from apps.partners.errors import (
     VehicleInactive,
     VehicleNotFound,
 )
+from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, ServiceType, Vehicle, VehicleType
-from apps.partners.services.branches import ensure_can_change_partner, lock_partner, positive_kg
+from apps.partners.services.branches import ensure_can_change_partner, positive_kg
 
 VEHICLE_UPDATABLE = frozenset({"vehicle_type", "capacity_kg", "insurance_valid_until", "fitness_valid_until"})
 

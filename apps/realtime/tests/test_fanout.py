@@ -11,7 +11,7 @@ from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
 from apps.accounts.users import user_deactivate
 from apps.events.emit import emit
 from apps.events.models import OutboxEvent
-from apps.organizations.services import organization_update
+from apps.organizations.services.organizations import organization_update
 from apps.realtime import audience
 from apps.realtime.tests.helpers import close_code
 

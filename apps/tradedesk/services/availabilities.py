@@ -48,7 +48,7 @@ from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.models import Location
 from apps.locations.services import lock_location_for_reference
 from apps.organizations.models import DocumentType, Organization
-from apps.organizations.services import next_document_number
+from apps.organizations.services.numbering import next_document_number
 from apps.partners.errors import PartnerBlocked
 from apps.partners.models import Branch, BusinessPartner, PartnerStatus
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission, is_member_of, is_staff_of

@@ -36,7 +36,7 @@ from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.models import Location
 from apps.locations.services import lock_location_for_reference
 from apps.organizations.models import DocumentType
-from apps.organizations.services import next_document_number
+from apps.organizations.services.numbering import next_document_number
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission
 from apps.tradedesk import events

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.commodities.quality import check_spec
 from apps.events.models import OutboxEvent
-from apps.organizations.services import financial_year_label, india_today, indian_financial_year
+from apps.organizations.services.financial_years import financial_year_label, india_today, indian_financial_year
 from apps.tradedesk import events
 from apps.tradedesk.models import (
     Availability,

@@ -67,7 +67,7 @@ def _invalid(attr: str, code: str, detail: str) -> AmendmentInvalid:
     return AmendmentInvalid(detail, errors=[{"attr": attr, "code": code, "detail": detail}])
 
 
-def _clean(trade: Trade, kind: str, values: Mapping[str, Any], side: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _clean(trade: Trade, kind: str, values: Mapping[str, Any], side: str) -> tuple[dict[str, Any], dict[str, Any]]:  # noqa: C901 (one check per amendable field; split by field group later)
     """(old, new) values of the change, as JSON; refuses 400 amendment_invalid."""
     if kind not in FIELDS:
         raise _invalid("kind", "kind_invalid", f"kind is one of {', '.join(FIELDS)}.")

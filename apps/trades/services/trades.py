@@ -29,7 +29,7 @@ from apps.commodities.models import CommissionBasis, CommissionParty, Commission
 from apps.core.errors import DomainError
 from apps.events.emit import emit
 from apps.organizations.models import DocumentType
-from apps.organizations.services import next_document_number
+from apps.organizations.services.numbering import next_document_number
 from apps.partners.models import Branch, BranchType, BusinessPartner
 from apps.tradedesk.errors import InsufficientQuantity, InvalidTransition
 from apps.tradedesk.inputs import dec

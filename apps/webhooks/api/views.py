@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.pagination import CappedCursorPagination
+from apps.core.api.common import PAGE_PARAMETERS, cursor_page
 from apps.webhooks import services
 from apps.webhooks.api.serializers import (
     WebhookDeliveryOutput,
@@ -28,11 +28,6 @@ from apps.webhooks.models import DeliveryStatus
 from apps.webhooks.selectors import deliveries_of_endpoint, endpoint_get, endpoints_visible_to
 
 TAG = "webhooks"
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 
 
 class WebhookApi(APIView):
@@ -48,9 +43,7 @@ class EndpointListApi(WebhookApi):
         summary="List webhook endpoints (newest first; secrets are never listed)",
     )
     def get(self, request: Request) -> Response:
-        paginator = CappedCursorPagination()
-        page = paginator.paginate_queryset(endpoints_visible_to(request.user), request, view=self)
-        return paginator.get_paginated_response(WebhookEndpointOutput(page, many=True).data)
+        return cursor_page(request, endpoints_visible_to(request.user), WebhookEndpointOutput, view=self)
 
 
 class EndpointCreateApi(WebhookApi):
@@ -184,9 +177,7 @@ class EndpointDeliveriesApi(WebhookApi):
         deliveries = deliveries_of_endpoint(
             user=request.user, endpoint_id=endpoint_id, status=filters.validated_data.get("status")
         )
-        paginator = CappedCursorPagination()
-        page = paginator.paginate_queryset(deliveries, request, view=self)
-        return paginator.get_paginated_response(WebhookDeliveryOutput(page, many=True).data)
+        return cursor_page(request, deliveries, WebhookDeliveryOutput, view=self)
 
 
 # Routing classes for paths that carry more than one operation.

@@ -17,25 +17,27 @@ from django.contrib import admin, messages
 from django.db.models import Model
 from django.http import HttpRequest
 
+from apps.core.actors import request_actor
 from apps.core.errors import DomainError
 from apps.organizations.errors import ActiveFinancialYearRequired, FieldInvalid
 from apps.organizations.models import BankAccount, DocumentSeries, FinancialYear, GstRegistration, Organization
-from apps.organizations.services import (
-    BANK_ACCOUNT_UPDATABLE,
+from apps.organizations.services.bank_accounts import BANK_ACCOUNT_UPDATABLE, bank_account_create, bank_account_update
+from apps.organizations.services.document_series import document_series_create, document_series_update
+from apps.organizations.services.financial_years import (
     FINANCIAL_YEAR_UPDATABLE,
-    GST_REGISTRATION_UPDATABLE,
-    PROFILE_FIELDS,
-    UPDATABLE_FIELDS,
-    bank_account_create,
-    bank_account_update,
-    clean_profile,
-    document_series_create,
-    document_series_update,
     financial_year_activate,
     financial_year_create,
     financial_year_update,
+)
+from apps.organizations.services.gst_registrations import (
+    GST_REGISTRATION_UPDATABLE,
     gst_registration_create,
     gst_registration_update,
+)
+from apps.organizations.services.organizations import (
+    PROFILE_FIELDS,
+    UPDATABLE_FIELDS,
+    clean_profile,
     organization_create,
     organization_update,
 )
@@ -222,12 +224,15 @@ def _save_gst_registration(request: HttpRequest, organization: Organization, for
     data = form.cleaned_data
     if _is_new(form.instance):
         return gst_registration_create(
-            organization_id=organization.pk, gstin=data["gstin"], is_primary=data["is_primary"], actor=request.user
+            organization_id=organization.pk,
+            gstin=data["gstin"],
+            is_primary=data["is_primary"],
+            actor=request_actor(request),
         )
     return gst_registration_update(
         organization_id=organization.pk,
         gst_registration_id=form.instance.pk,
-        actor=request.user,
+        actor=request_actor(request),
         **_changes(form, GST_REGISTRATION_UPDATABLE),
     )
 
@@ -243,12 +248,12 @@ def _save_bank_account(request: HttpRequest, organization: Organization, form: f
             account_number=data["new_account_number"],
             ifsc=data["ifsc"],
             is_default=data["is_default"],
-            actor=request.user,
+            actor=request_actor(request),
         )
     return bank_account_update(
         organization_id=organization.pk,
         bank_account_id=form.instance.pk,
-        actor=request.user,
+        actor=request_actor(request),
         **_changes(form, BANK_ACCOUNT_UPDATABLE),
     )
 
@@ -262,19 +267,19 @@ def _save_financial_year(request: HttpRequest, organization: Organization, form:
             end_date=data["end_date"],
             label=data.get("label") or "",
             is_active=data["is_active"],
-            actor=request.user,
+            actor=request_actor(request),
         )
     year: Model = form.instance
     changes = _changes(form, FINANCIAL_YEAR_UPDATABLE)
     if changes:
         year = financial_year_update(
-            organization_id=organization.pk, financial_year_id=form.instance.pk, actor=request.user, **changes
+            organization_id=organization.pk, financial_year_id=form.instance.pk, actor=request_actor(request), **changes
         )
     if "is_active" in form.changed_data:
         if not data["is_active"]:
             raise ActiveFinancialYearRequired()
         year = financial_year_activate(
-            organization_id=organization.pk, financial_year_id=form.instance.pk, actor=request.user
+            organization_id=organization.pk, financial_year_id=form.instance.pk, actor=request_actor(request)
         )
     return year
 
@@ -287,13 +292,13 @@ def _save_document_series(request: HttpRequest, organization: Organization, form
             financial_year_id=data["financial_year"].pk,
             doc_type=data["doc_type"],
             prefix=data.get("prefix") or "",
-            actor=request.user,
+            actor=request_actor(request),
         )
     return document_series_update(
         organization_id=organization.pk,
         document_series_id=form.instance.pk,
         prefix=data.get("prefix") or form.instance.prefix,
-        actor=request.user,
+        actor=request_actor(request),
     )
 
 
@@ -350,12 +355,12 @@ class OrganizationAdmin(admin.ModelAdmin):
         # Through the services, so the change is validated and its event emitted.
         if not change:
             profile = {k: form.cleaned_data[k] for k in PROFILE_FIELDS if k in form.cleaned_data}
-            created = organization_create(code=obj.code, name=obj.name, actor=request.user, **profile)
+            created = organization_create(code=obj.code, name=obj.name, actor=request_actor(request), **profile)
             obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
             obj._state.adding = False
             return
         changes = {k: form.cleaned_data[k] for k in form.changed_data if k in UPDATABLE_FIELDS}
-        organization_update(organization_id=obj.pk, actor=request.user, **changes)
+        organization_update(organization_id=obj.pk, actor=request_actor(request), **changes)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         saver = _SAVERS.get(formset.model)

@@ -16,12 +16,9 @@ from apps.organizations.errors import (
     NumberingOutsideTransaction,
 )
 from apps.organizations.models import DocumentSeries
-from apps.organizations.services import (
-    document_series_create,
-    document_series_update,
-    financial_year_create,
-    next_document_number,
-)
+from apps.organizations.services.document_series import document_series_create, document_series_update
+from apps.organizations.services.financial_years import financial_year_create
+from apps.organizations.services.numbering import next_document_number
 
 D = datetime.date
 IN_2026_27 = D(2026, 11, 24)

@@ -6,18 +6,20 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 
 from apps.events.models import OutboxEvent
 from apps.organizations.errors import FieldInvalid, FinancialYearInUse
 from apps.organizations.models import FinancialYear
-from apps.organizations.services import (
+from apps.organizations.services.financial_years import (
     financial_year_activate,
     financial_year_create,
     financial_year_label,
     financial_year_update,
     indian_financial_year,
-    next_document_number,
 )
+from apps.organizations.services.numbering import next_document_number
+from apps.organizations.tests.factories import FinancialYearFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +168,35 @@ def test_a_year_may_be_corrected_until_its_first_document_number(organization):
 
     year.refresh_from_db()
     assert (year.label, year.end_date) == ("FY-2026-27", D(2027, 3, 31))
+
+
+def test_the_database_refuses_a_second_active_financial_year(organization):
+    FinancialYearFactory(organization=organization)
+
+    with pytest.raises(IntegrityError, match="financial_year_one_active"), transaction.atomic():
+        FinancialYearFactory(
+            organization=organization,
+            label="2027-28",
+            start_date=datetime.date(2027, 4, 1),
+            end_date=datetime.date(2028, 3, 31),
+        )
+
+
+def test_the_database_refuses_overlapping_financial_years(organization):
+    FinancialYearFactory(organization=organization)
+
+    with pytest.raises(IntegrityError, match="financial_year_no_overlap"), transaction.atomic():
+        FinancialYearFactory(
+            organization=organization,
+            label="X",
+            start_date=datetime.date(2027, 3, 31),  # the last day of 2026-27: both ends count
+            end_date=datetime.date(2028, 3, 30),
+            is_active=False,
+        )
+
+
+def test_the_same_dates_in_two_organizations_do_not_overlap(organization, other_organization):
+    FinancialYearFactory(organization=organization)
+    FinancialYearFactory(organization=other_organization)
+
+    assert FinancialYear.objects.count() == 2
