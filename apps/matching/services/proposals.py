@@ -582,7 +582,7 @@ def _reason(evaluation: Evaluation, index: int | None) -> str:
     return "below_minimum_score"
 
 
-def availability_match(*, availability_id: UUID | str) -> RunResult:
+def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C901 (the top-N displacement steps read best in one place)
     """Match one offer against every open requirement of its commodity in its organization,
     within each requirement's top N.
 
