@@ -4,8 +4,10 @@ partners with a limit over the utilisation bands, and one limit increase waiting
 person's approval per organization, so the risk dashboard has something in each place.
 
 The bands are handed out so the demo's own deals still go through: a partner that posts nothing
-takes the highest (102%, CRITICAL, then 95%, 80%, 60%), a seller at most 95% (HIGH: its offers
-still match, with a low-headroom factor), and a buyer 30% (its requirements match and its demo
+takes the highest (102%, CRITICAL, then 95%, 80%, 60%), a seller at most 40% (a trade books the
+seller's exposure too, SPEC 10, and the seller check of matching refuses a seller whose exposure
+after the deal would pass its limit: at 95% the demo's sellers lost 8 of the 11 demo proposals
+once their demo trades were booked), and a buyer 30% (its requirements match and its demo
 negotiations can be accepted). The trade desk's seeder tells who buys and who sells
 (`report.context`; risk may not import the trade desk).
 
@@ -36,7 +38,7 @@ from apps.risk.services.settings import risk_settings_for
 DEMO_SOURCE = "demo"
 _NAMESPACE = uuid.UUID("6f1d8a52-9a8e-4c55-b0a4-1f3a9c1e7d11")
 IDLE_TARGETS = (Decimal("1.02"), Decimal("0.95"), Decimal("0.80"), Decimal("0.60"))
-SELLER_TARGETS = (Decimal("0.95"), Decimal("0.80"), Decimal("0.60"))
+SELLER_TARGETS = (Decimal("0.40"), Decimal("0.30"), Decimal("0.20"))
 BUYER_TARGET = Decimal("0.30")
 
 
