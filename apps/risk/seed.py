@@ -23,6 +23,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from apps.accounts.models import User, UserType
 from apps.accounts.roles import Role
@@ -30,7 +31,8 @@ from apps.core.seeding import SeedReport
 from apps.organizations.models import Organization
 from apps.partners.models import BusinessPartner
 from apps.risk.locks import lock_credit_account
-from apps.risk.models import CreditAccount, ExposureStage, LimitChange, UtilisationLevel
+from apps.risk.models import CreditAccount, ExposureEntry, ExposureStage, LimitChange, UtilisationLevel
+from apps.risk.rules import level_for
 from apps.risk.services.exposure import exposure_book
 from apps.risk.services.limits import credit_limit_set
 from apps.risk.services.settings import risk_settings_for
@@ -104,8 +106,18 @@ def seed_risk(report: SeedReport) -> None:
     sellers: set[uuid.UUID] = report.context.get("demo_seller_ids", set())
     for organization in report.context["organizations"]:
         _seed_organization(organization, buyers, sellers)
-    # The same line on every run (seed_demo's output is compared between runs).
-    counts = {level: CreditAccount.objects.filter(level=level).count() for level in UtilisationLevel.values}
+    # The same line on every run (seed_demo's output is compared between runs): the bands the
+    # demo's own exposure puts the partners in. The live levels move once the demo's trades book
+    # both parties' exposure (a later seeder, and on a second run already before this line).
+    demo = dict(
+        ExposureEntry.objects.filter(source_type=DEMO_SOURCE, released_at__isnull=True)
+        .values("partner_id")
+        .annotate(total=Sum("amount"))
+        .values_list("partner_id", "total")
+    )
+    counts = dict.fromkeys(UtilisationLevel.values, 0)
+    for partner_id, credit_limit in CreditAccount.objects.values_list("partner_id", "credit_limit"):
+        counts[level_for(demo.get(partner_id, Decimal(0)), Decimal(credit_limit))] += 1
     bands = ", ".join(f"{count} {level}" for level, count in counts.items())
     pending = LimitChange.objects.filter(status="PENDING").count()
     report.lines.append(f"risk: credit rows by band: {bands}; {pending} limit changes awaiting approval")

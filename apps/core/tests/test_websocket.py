@@ -46,22 +46,30 @@ async def test_ping_socket_answers_each_message_in_turn():
 
 
 @pytest.mark.asyncio
-async def test_a_foreign_origin_is_refused():
+async def test_a_foreign_origin_is_refused_with_a_readable_close():
+    """Origin is checked when it is sent (issue 17): a foreign one is accepted, then closed with
+    4403 and a reason a client can read (apps.realtime.handshake)."""
     communicator = WebsocketCommunicator(
         application, PING, headers=[(b"origin", b"http://evil.example"), (b"host", b"localhost")]
     )
 
-    connected, _ = await communicator.connect()
+    await communicator.connect()
+    closing = await communicator.receive_output(timeout=3)
 
-    assert connected is False
+    assert (closing["type"], closing["code"]) == ("websocket.close", 4403)
+    assert closing["reason"].startswith("origin_not_allowed")
     await communicator.disconnect()
 
 
 @pytest.mark.asyncio
-async def test_a_connection_without_an_origin_is_refused():
+async def test_a_server_client_without_an_origin_reaches_the_consumer():
+    """A server-side client (Python websockets, no Origin header) is not a browser: there is no
+    cross-site page to guard against, so the handshake goes on to the consumer."""
     communicator = WebsocketCommunicator(application, PING, headers=[(b"host", b"localhost")])
 
     connected, _ = await communicator.connect()
+    await communicator.send_json_to({"echo": "server"})
 
-    assert connected is False
+    assert connected is True
+    assert await communicator.receive_json_from(timeout=3) == {"type": "pong", "echo": "server"}
     await communicator.disconnect()

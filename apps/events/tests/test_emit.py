@@ -57,7 +57,7 @@ def request_id():
 @pytest.mark.django_db
 def test_a_service_writes_one_pending_event_carrying_the_envelope_in_its_transaction(request_id):
     organization = OrganizationFactory(name="Shree Cotton", code="SCH")
-    actor = UserFactory(organization=organization)
+    actor = UserFactory(organization=organization, is_superuser=True)  # the service checks rights
     before = timezone.now()
 
     organization_update(organization_id=organization.id, actor=actor, name="Shree Cotton Mills")

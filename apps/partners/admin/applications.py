@@ -131,7 +131,8 @@ def _uuid(value: str) -> UUID | None:
 
 class ApplicationQueueFilter(admin.SimpleListFilter):
     """The onboarding queue opens on the undecided applications (submitted or under review);
-    "All" shows every state. An explicit state filter in the URL wins over the default."""
+    "All" shows every state. An explicit state filter in the URL wins over the default, and a
+    search looks through every state (whoever types a name wants that application)."""
 
     title = "queue"
     parameter_name = "queue"
@@ -146,7 +147,7 @@ class ApplicationQueueFilter(admin.SimpleListFilter):
         ]
 
     def choices(self, changelist: Any) -> Any:
-        explicit_state = any(key.startswith("state") for key in changelist.params)
+        explicit_state = any(key.startswith("state") for key in changelist.params) or bool(changelist.query)
         yield {
             "selected": self.value() is None and not explicit_state,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
@@ -162,7 +163,7 @@ class ApplicationQueueFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[OnboardingApplication]) -> Any:
         value = self.value()
         if value is None:
-            if any(key.startswith("state") for key in request.GET):
+            if any(key.startswith("state") for key in request.GET) or request.GET.get("q"):
                 return queryset
             return queryset.filter(state__in=UNDECIDED_STATES)
         if value == "to_approve":

@@ -20,7 +20,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect as ws_connect
 
 from apps.accounts.tests.factories import UserFactory
-from apps.organizations.services import organization_update
+from apps.organizations.services.organizations import organization_update
 from apps.realtime.services import ticket_issue
 from apps.realtime.tests.helpers import STREAM, WebsocketCommunicator, close_frame
 

@@ -59,8 +59,9 @@ class ReservationInline(ReadOnlyInline):
 
 
 class AvailabilityQueueFilter(admin.SimpleListFilter):
-    """The desk's list opens on what needs a decision (pending approval) when anything does;
-    "All" shows every state, and an explicit status filter wins."""
+    """The desk's list opens on what needs a decision (pending approval); "All" shows every
+    state, and an explicit status filter wins. A search looks through every state: whoever types
+    a posting's number wants that posting, whatever its state."""
 
     title = "queue"
     parameter_name = "queue"
@@ -69,7 +70,7 @@ class AvailabilityQueueFilter(admin.SimpleListFilter):
         return [("market", "On the market"), ("all", "All")]
 
     def choices(self, changelist: Any) -> Any:
-        explicit = any(key.startswith("status") for key in changelist.params)
+        explicit = any(key.startswith("status") for key in changelist.params) or bool(changelist.query)
         yield {
             "selected": self.value() is None and not explicit,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
@@ -85,7 +86,7 @@ class AvailabilityQueueFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Availability]) -> Any:
         value = self.value()
         if value is None:
-            if any(key.startswith("status") for key in request.GET):
+            if any(key.startswith("status") for key in request.GET) or request.GET.get("q"):
                 return queryset
             return queryset.filter(status=AvailabilityStatus.PENDING_APPROVAL)
         if value == "market":

@@ -164,7 +164,7 @@ def test_the_posting_search_finds_by_number_partner_code_and_name_in_the_organiz
 
 def test_a_parameter_created_by_its_service_gets_statistics_from_the_event_handler(cotton):
     from apps.accounts.tests.factories import SuperAdminFactory
-    from apps.commodities.services import parameter_create
+    from apps.commodities.services.parameters import parameter_create
     from apps.events.envelope import EventEnvelope
     from apps.events.models import OutboxEvent
     from apps.events.registry import handlers_for
