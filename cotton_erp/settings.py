@@ -539,7 +539,10 @@ LOGGING = {
     "formatters": {
         "json": {"()": "apps.core.logging.build_json_formatter"},
     },
-    "filters": {"quiet": {"()": "apps.core.logging.QuietConsole"}},
+    "filters": {
+        "quiet": {"()": "apps.core.logging.QuietConsole"},
+        "mask_url_credentials": {"()": "apps.core.logging.MaskCredentialsInUrls"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -548,6 +551,8 @@ LOGGING = {
         "django_structlog": {"level": LOG_LEVEL},
         "celery": {"level": LOG_LEVEL},
         **{name: {"filters": _QUIET} for name in QUIET_LOGGERS},
+        # uvicorn prints a websocket's path with its query string (the realtime ticket).
+        "uvicorn.error": {"filters": ["mask_url_credentials"]},
     },
 }
 from apps.core.logging import configure_structlog  # noqa: E402

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -111,3 +112,19 @@ __all__ = [
     "logging",
     "mask_pii",
 ]
+
+
+class MaskCredentialsInUrls(logging.Filter):
+    """Masks credentials carried in a URL's query string (`?ticket=...`, `?token=...`) in lines of
+    loggers that print request paths themselves: uvicorn's websocket line
+    (`"WebSocket /ws/v1/stream/?ticket=..." [accepted]`). A realtime ticket is single-use and lives
+    30 s, but it is a bearer credential while it lives, and no secret is written to a log."""
+
+    _CREDENTIAL_RE = re.compile(r"\b(ticket|token|access_token|code)=[^&\s\"']+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self._CREDENTIAL_RE.sub(r"\1=***", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
