@@ -45,11 +45,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The uvicorn under test names its connections (libpq reads PGAPPNAME), so the count is the
+# server's alone: connections other tests of this worker left to the same database (live
+# servers, thread pools) must not count against the pool's bound.
+SERVER_APP_NAME = "cotton-pool-under-test"
+
+
 def _server_connections() -> int:
-    """Connections to this test's database other than this test's own."""
+    """Connections of the uvicorn under test to this test's database."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [SERVER_APP_NAME],
         )
         return int(cursor.fetchone()[0])
 
@@ -67,6 +74,7 @@ def uvicorn(tmp_path: Path) -> Iterator[object]:
             "DATABASE_URL": _test_database_url(),
             "DB_POOL": "1",  # the pool is off in the test process itself (docs/decisions.md)
             "PYTHONUNBUFFERED": "1",
+            "PGAPPNAME": SERVER_APP_NAME,
             **extra_env,
         }
         command = [sys.executable, "-m", "uvicorn", "cotton_erp.asgi:application", "--host", "127.0.0.1"]
