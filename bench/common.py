@@ -161,6 +161,26 @@ def create_organization(purpose: str) -> Any:
     return Organization.objects.create(code=code, name=f"Bench {RUN_TAG} {purpose}")
 
 
+def create_current_financial_year(organization: Any) -> Any:
+    """The organization's financial year (April to March) holding today: the document series
+    that number requirements and trades need one."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from apps.organizations.models import FinancialYear
+
+    today = timezone.localdate()
+    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    return FinancialYear.objects.create(
+        organization=organization,
+        start_date=start,
+        end_date=date(start.year + 1, 3, 31),
+        label=f"{start.year}-{(start.year + 1) % 100:02d}",
+        is_active=True,
+    )
+
+
 def create_staff_users(organization: Any, count: int) -> list[Any]:
     """INTERNAL staff of `organization`, with unusable passwords (nothing to hash)."""
     from django.contrib.auth.hashers import make_password

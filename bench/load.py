@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from django.utils import timezone
 from bench.common import (
     REPO,
     RUN_TAG,
+    create_current_financial_year,
     create_organization,
     delete_organizations_and_users,
     execute,
@@ -81,21 +82,12 @@ def _access_token(user: Any) -> str:
 
 def _setup(users: int) -> tuple[Any, dict[str, Any]]:
     from apps.matching.models import MatchProposal
-    from apps.organizations.models import FinancialYear
     from apps.partners.models import BusinessPartner
     from apps.tradedesk.models import Requirement, RequirementStatus
 
     organization = create_organization("load")
     masters = ensure_masters()
-    today = timezone.localdate()
-    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-    FinancialYear.objects.create(  # publishing numbers the requirement in the year's series
-        organization=organization,
-        start_date=start,
-        end_date=date(start.year + 1, 3, 31),
-        label=f"{start.year}-{(start.year + 1) % 100:02d}",
-        is_active=True,
-    )
+    create_current_financial_year(organization)  # publishing numbers postings in the year's series
     parties = create_partners(
         organization,
         [(f"Load Gin {n}", "24") for n in range(SELLERS)] + [(f"Load Mill {n}", "33") for n in range(users)],

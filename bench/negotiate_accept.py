@@ -30,14 +30,22 @@ import statistics
 import threading
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.common import RUN_TAG, create_organization, delete_organizations_and_users, execute, fetchall, require
+from bench.common import (
+    RUN_TAG,
+    create_current_financial_year,
+    create_organization,
+    delete_organizations_and_users,
+    execute,
+    fetchall,
+    require,
+)
 from bench.reservations import _no_relay_hint, _threads
 from bench.tradedesk_data import (
     BALE_KG,
@@ -57,17 +65,7 @@ LIMIT = Decimal("1000000.00")  # three lots' trades (301,223.22 each with GST) a
 
 
 def _setup_parties(organization: Any, masters: Any) -> dict[str, Any]:
-    from apps.organizations.models import FinancialYear
-
-    today = timezone.localdate()
-    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-    FinancialYear.objects.create(
-        organization=organization,
-        start_date=start,
-        end_date=date(start.year + 1, 3, 31),
-        label=f"{start.year}-{(start.year + 1) % 100:02d}",
-        is_active=True,
-    )
+    create_current_financial_year(organization)  # publishing numbers postings in the year's series
     parties = create_partners(
         organization,
         [(f"Bench Gin {n}", "24") for n in range(OFFERS)] + [(f"Bench Mill {n}", "33") for n in range(BUYERS)],
