@@ -8,7 +8,7 @@ offer). Each buyer's owner gets an access token made here, as market_list does (
 through the OTP rate limits).
 
 The server: uvicorn on a free loopback port, one process, with the bounded connection pool
-(DB_POOL=1, DB_POOL_MAX_SIZE as configured, 10 by default) and its connections named by
+(DB_POOL=1, BENCH_LOAD_POOL_MAX_SIZE, 10 by default: the product's pool) and its connections named by
 PGAPPNAME, so a sampler counts exactly its connections in pg_stat_activity every 0.25 s. No
 worker: the run's events stay PENDING and go with the cleanup.
 
@@ -160,7 +160,10 @@ def _free_port() -> int:
 
 
 def _start_server(port: int, app_name: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PGAPPNAME": app_name, "DB_POOL": "1", "DJANGO_DEBUG": "0"}
+    # The server's pool is the product's default (10) unless BENCH_LOAD_POOL_MAX_SIZE says otherwise:
+    # bench/run.py raises DB_POOL_MAX_SIZE for the threaded benches, which is not what users get.
+    pool = os.environ.get("BENCH_LOAD_POOL_MAX_SIZE", "10")
+    env = {**os.environ, "PGAPPNAME": app_name, "DB_POOL": "1", "DJANGO_DEBUG": "0", "DB_POOL_MAX_SIZE": pool}
     env.setdefault("JWT_ACCESS_MINUTES", "60")
     log = open(Path(tempfile.gettempdir()) / f"cotton-load-{RUN_TAG}-uvicorn.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
@@ -312,7 +315,7 @@ def run(*, quick: bool) -> dict[str, Any]:
     seconds = int(os.environ.get("BENCH_LOAD_SECONDS", "20" if quick else "120"))
     users = int(os.environ.get("BENCH_LOAD_USERS", "200"))
     baseline_seconds = max(15, seconds // 4)
-    pool_max = int(os.environ.get("DB_POOL_MAX_SIZE", "10"))
+    pool_max = int(os.environ.get("BENCH_LOAD_POOL_MAX_SIZE", "10"))
     app_name = f"cotton-load-{RUN_TAG}"
     organization = None
     server = None
