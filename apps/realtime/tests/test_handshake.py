@@ -8,13 +8,10 @@ so what a client library reads of a refusal (close code and reason) is what is a
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import pytest_asyncio
-import uvicorn
 import websockets
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect as ws_connect
@@ -23,6 +20,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.organizations.services.organizations import organization_update
 from apps.realtime.services import ticket_issue
 from apps.realtime.tests.helpers import STREAM, WebsocketCommunicator, close_frame
+from cotton_erp.testing import serve_asgi
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -124,20 +122,8 @@ async def test_an_allowed_origin_still_reaches_the_consumer(handshake):
 def live_server_url() -> Iterator[str]:
     """uvicorn serving the ASGI application on a free port, in a thread of this process (so it
     sees the test database)."""
-    from cotton_erp.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning", ws="websockets"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    yield f"ws://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serve_asgi(ws="websockets") as port:
+        yield f"ws://127.0.0.1:{port}"
 
 
 async def test_the_readme_client_connects_without_origin_and_a_refusal_reads_as_code_and_reason(live_server_url):
