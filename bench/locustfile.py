@@ -39,7 +39,9 @@ class _PartnerUser(HttpUser):
     def _expect(self, method: str, url: str, status: int, name: str, **kwargs: Any) -> dict[str, Any] | None:
         with self.client.request(method, url, name=name, timeout=TIMEOUT, catch_response=True, **kwargs) as response:
             if response.status_code != status:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+                # Status 0 is no HTTP answer at all (reset, refused, timed out): name the error.
+                detail = response.text[:200] if response.status_code else repr(response.error)[:200]
+                response.failure(f"{response.status_code}: {detail}")
                 return None
             response.success()
             return response.json() if response.content else {}
