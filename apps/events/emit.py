@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,15 @@ def _id(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
+def _parties(parties: Sequence[UUID | str]) -> list[UUID]:
+    """Distinct, in the order given; None and empty ids dropped (a trade without a broker)."""
+    seen: list[UUID] = []
+    for party in parties:
+        if party and UUID(str(party)) not in seen:
+            seen.append(UUID(str(party)))
+    return seen
+
+
 def emit(
     event_type: str,
     *,
@@ -32,6 +42,7 @@ def emit(
     aggregate_id: str | UUID | None = None,
     organization_id: UUID | str | None = None,
     partner_id: UUID | str | None = None,
+    parties: Sequence[UUID | str] = (),
     actor: Any = None,
     payload: dict[str, Any] | None = None,
     version: int = 1,
@@ -40,7 +51,9 @@ def emit(
 
     Refuses to run outside `transaction.atomic()`: an event written in autocommit could exist
     for a change that later fails, or vanish for one that succeeded. With `aggregate=` the
-    aggregate type, id and organization are taken from the model instance.
+    aggregate type, id and organization are taken from the model instance. `parties`: further
+    partners the event concerns as much as `partner_id` (both sides of a trade); their feeds and
+    webhooks get it too.
     """
     if not connection.in_atomic_block:
         raise EmitOutsideTransaction(f"emit({event_type!r}) must run inside transaction.atomic()")
@@ -63,6 +76,7 @@ def emit(
         occurred_at=now,
         organization_id=organization_id,
         partner_id=partner_id,
+        parties=_parties(parties),
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
         actor_id=getattr(actor, "pk", actor),
@@ -84,6 +98,7 @@ class PendingEvent:
     aggregate_id: str | UUID
     organization_id: UUID | str | None = None
     partner_id: UUID | str | None = None
+    parties: tuple[UUID | str, ...] = ()
     actor_id: UUID | str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     version: int = 1
@@ -116,6 +131,7 @@ def emit_many(events: list[PendingEvent]) -> list[OutboxEvent]:
             occurred_at=now,
             organization_id=event.organization_id,
             partner_id=event.partner_id,
+            parties=_parties(event.parties),
             aggregate_type=event.aggregate_type,
             aggregate_id=str(event.aggregate_id),
             actor_id=event.actor_id,

@@ -24,6 +24,8 @@ class EventEnvelope:
     actor: str | None
     correlation_id: str
     payload: dict[str, Any]
+    # Further partners the event concerns (OutboxEvent.parties); routing only, not in the body.
+    parties: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: OutboxEvent) -> EventEnvelope:
@@ -40,6 +42,7 @@ class EventEnvelope:
             actor=str(row.actor_id) if row.actor_id else None,
             correlation_id=row.correlation_id,
             payload=row.payload,
+            parties=tuple(str(party) for party in row.parties or ()),
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 
 class EventStatus(models.TextChoices):
@@ -33,6 +36,10 @@ class OutboxEvent(models.Model):
     occurred_at = models.DateTimeField()
     organization_id = models.UUIDField(null=True, blank=True)
     partner_id = models.UUIDField(null=True, blank=True)
+    # Further partners the event concerns as much as the one named above: both sides of a
+    # negotiation or a trade. Each sees it in its feed and its webhooks as if it were named.
+    # The column's own default too: rows written in SQL (a benchmark's bulk insert) need not name it.
+    parties = ArrayField(models.UUIDField(), default=list, blank=True, db_default=RawSQL("'{}'::uuid[]", []))
     aggregate_type = models.CharField(max_length=100)
     aggregate_id = models.CharField(max_length=64)
     actor_id = models.UUIDField(null=True, blank=True)
@@ -63,6 +70,7 @@ class OutboxEvent(models.Model):
             # The feed reads in (txid, position) order per audience (selectors.py).
             models.Index(fields=["organization_id", "txid", "position"], name="outbox_org_feed_idx"),
             models.Index(fields=["partner_id", "txid", "position"], name="outbox_partner_feed_idx"),
+            GinIndex(fields=["parties"], name="outbox_parties_idx"),
             models.Index(fields=["txid", "position"], name="outbox_feed_idx"),
         ]
         permissions = [("replay_outboxevent", "Can replay dead-lettered events")]

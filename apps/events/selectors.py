@@ -41,6 +41,8 @@ def events_visible_to(user: Any, *, after: int | None = None) -> QuerySet[Outbox
         scope = Q(aggregate_type="accounts.user", aggregate_id=str(user.pk), organization_id=user.organization_id)
         if partner_id:
             scope |= Q(partner_id=partner_id, organization_id=user.organization_id)
+            # ... and those naming it among their parties (both sides of a trade).
+            scope |= Q(parties__contains=[partner_id], organization_id=user.organization_id)
     else:
         return OutboxEvent.objects.none()
     qs = OutboxEvent.objects.filter(scope, txid__lt=_VISIBLE_HORIZON)

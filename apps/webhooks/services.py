@@ -209,7 +209,8 @@ def _cancel_pending_deliveries(endpoint_id: UUID, *, reason: str, exclude: UUID 
 
 def deliveries_create_for_event(envelope: EventEnvelope) -> None:
     """The `webhooks.fanout` event handler: one delivery per active endpoint that subscribes to
-    the event, among its organization's endpoints and, for a partner's event, that partner's.
+    the event, among its organization's endpoints and, for a partner's event, that partner's and
+    those of the further partners it concerns (`parties`: both sides of a trade).
 
     Runs in the relay's handler transaction, so it only writes rows; tasks are queued after
     commit. Unique per (event, endpoint): seeing the event again creates nothing.
@@ -217,8 +218,9 @@ def deliveries_create_for_event(envelope: EventEnvelope) -> None:
     if envelope.organization is None:
         return
     owners = Q(partner_id__isnull=True)
-    if envelope.partner:
-        owners |= Q(partner_id=envelope.partner)
+    partners = [p for p in (envelope.partner, *envelope.parties) if p]
+    if partners:
+        owners |= Q(partner_id__in=partners)
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(owners, organization_id=envelope.organization, is_active=True)

@@ -144,12 +144,14 @@ def offer_payload(offer: Offer) -> dict[str, Any]:
 
 
 def emit_negotiation_event(event_type: str, negotiation: Negotiation, actor: Any, **extra: Any) -> None:
-    """Both parties hear it live (realtime routes it to `negotiation.<id>` and both partners)."""
+    """Both parties hear it live (realtime routes it to `negotiation.<id>` and both partners) and
+    get it in their feeds and webhooks (`parties`)."""
     emit(
         event_type,
         aggregate=negotiation,
         actor=actor,
         organization_id=negotiation.organization_id,
+        parties=(negotiation.buyer_id, negotiation.seller_id),
         payload={**negotiation_payload(negotiation), **extra},
     )
 

@@ -251,6 +251,8 @@ def emit_trade_event(event_type: str, trade: Trade, actor: Any, **extra: Any) ->
         aggregate=trade,
         actor=actor,
         organization_id=trade.organization_id,
+        # Both sides get it in their feeds and webhooks, as they hear it live (trades.realtime).
+        parties=(trade.buyer_id, trade.seller_id),
         payload={**trade_payload(trade), **extra},
     )
 
