@@ -26,8 +26,9 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -104,15 +105,28 @@ def _text(value: str, attr: str, max_length: int, *, required: bool) -> str:
     return value
 
 
-def _buyer(buyer_id: UUID | None, availability: Availability) -> BusinessPartner | None:
-    if buyer_id is None:
-        return None
-    buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=availability.organization_id).first()
-    if buyer is None or buyer.pk == availability.partner_id:
-        raise AvailabilityInvalid(
-            "buyer_id", "buyer_invalid", "The buyer is another partner of the availability's organization."
-        )
-    return buyer
+def _buyer_invalid() -> AvailabilityInvalid:
+    return AvailabilityInvalid(
+        "buyer_id", "buyer_invalid", "The buyer is another partner of the availability's organization."
+    )
+
+
+def _read_for_reserving(availability_id: UUID, buyer_id: UUID | None) -> Any:
+    """The availability with what its event's payload names (the five joins), its invitees
+    (`invited_ids`) and whether `buyer_id` is another partner of its organization
+    (`buyer_allowed`): one query, before any lock."""
+    invited = Availability.invited_partners.through.objects.filter(availability_id=OuterRef("pk"))
+    found = Availability.objects.select_related(
+        "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+    ).annotate(invited_ids=ArraySubquery(invited.values("businesspartner_id")))
+    if buyer_id is not None:
+        buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=OuterRef("organization_id"))
+        found = found.annotate(buyer_allowed=Exists(buyer.exclude(pk=OuterRef("partner_id"))))
+    # By primary key: at most one row, so no ORDER BY/LIMIT to build.
+    availability = next(iter(found.filter(pk=availability_id)), None)
+    if availability is None:
+        raise AvailabilityNotFound()
+    return availability
 
 
 def _explain_refusal(availability_id: UUID, quantity: Decimal, now: datetime) -> None:
@@ -195,31 +209,28 @@ def availability_reserve(
     # five-join read, the buyer, the reservation row and the event's payload are ready when
     # the one statement of `_reserve_statement` takes the lock, and it is released when that
     # statement commits (at once in autocommit; with the caller's transaction otherwise).
-    availability = (
-        Availability.objects.select_related("commodity", "variety", "quantity_unit", "price_unit", "delivery_term")
-        .filter(pk=availability_id)
-        .first()
-    )
-    if availability is None:
-        raise AvailabilityNotFound()
+    availability = _read_for_reserving(availability_id, buyer_id)
+    if buyer_id is not None and not availability.buyer_allowed:
+        raise _buyer_invalid()
     if availability.status not in (ACTIVE, RESERVED):
         # Only an ACTIVE or RESERVED availability has the frozen fields the payload read
         # above may use (a DRAFT changes; approval stamps it): refuse as the UPDATE would.
         raise InvalidTransition(action="reserve", current=availability.status, allowed=(ACTIVE,))
-    buyer = _buyer(buyer_id, availability)
     now = timezone.now()
     reservation = Reservation(
         availability=availability,
         quantity_kg=quantity,
         purpose=purpose,
         reference=reference,
-        buyer=buyer,
+        buyer_id=buyer_id,
         created_by=actor,
         expires_at=expires_at or now + ttl,
         owner_type=owner_type,
         owner_id=owner_id if owner_type else None,
     )
-    statement = _reserve_statement(availability, reservation, actor, quantity, now)
+    statement = _reserve_statement(
+        availability, reservation, actor, quantity, now, invited_ids=availability.invited_ids
+    )
     for _attempt in range(_ATTEMPTS):
         with connection.cursor() as cursor:
             cursor.execute(*statement)
@@ -238,7 +249,13 @@ def availability_reserve(
 
 
 def _reserve_statement(
-    availability: Availability, reservation: Reservation, actor: User | None, quantity: Decimal, now: datetime
+    availability: Availability,
+    reservation: Reservation,
+    actor: User | None,
+    quantity: Decimal,
+    now: datetime,
+    *,
+    invited_ids: list[UUID],
 ) -> tuple[str, list[Any]]:
     """One statement: the conditional UPDATE (the module docstring's), and from its RETURNING
     the reservation's INSERT and the tradedesk.availability.reserved event's (the rows the ORM
@@ -258,7 +275,7 @@ def _reserve_statement(
         organization_id=availability.organization_id,
         partner_id=availability.partner_id,
         actor=actor,
-        payload={**availability_payload(availability), **extra},
+        payload={**availability_payload(availability, invited_ids=invited_ids), **extra},
         # The quantities and status as the UPDATE left them, formatted as `dec(value, 3)`
         # formats them (the columns have three decimals: numeric's text is that string).
         payload_sql=(
