@@ -6,8 +6,8 @@ remainder no reservation fits). 16 threads, each with its own database connectio
 together (a barrier) and call `apps.tradedesk.services.reservations.availability_reserve` for
 one bale at a time until refused; each keeps its first refusal's code and stops. Every call is
 the real service: its conditional UPDATE, the reservation row, the outbox event and the audit
-rows, one transaction each (the relay hint on commit is switched off: this run's events stay
-PENDING and are deleted at the end).
+rows, one transaction each (since issue 15 one statement after the reads). The relay hint on
+commit is switched off: this run's events stay PENDING and are deleted at the end.
 
 Checks, after every round: the sum of the ACTIVE reservations equals reserved_kg and never
 exceeds what was available (oversell_kg = max(0, sum reserved - total), must be 0, and

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.core.logging import get_logger
 from apps.core.request_context import get_request_id
+from apps.core.sql import insert_select
 from apps.events.errors import EmitOutsideTransaction
 from apps.events.models import EventStatus, OutboxEvent
 
@@ -87,6 +88,62 @@ def emit(
     )
     transaction.on_commit(_hint_relay)
     return event
+
+
+def emit_in_statement(
+    event_type: str,
+    *,
+    source: str,
+    aggregate_type: str,
+    aggregate_id: str | UUID,
+    organization_id: UUID | str | None = None,
+    partner_id: UUID | str | None = None,
+    actor: Any = None,
+    payload: dict[str, Any] | None = None,
+    payload_sql: tuple[str, Sequence[Any]] | None = None,
+    version: int = 1,
+) -> tuple[str, list[Any]]:
+    """emit() as one step of the caller's own statement: the SQL and params of `INSERT INTO
+    events_outboxevent ... SELECT ... FROM <source>`, writing the row emit() writes (position
+    from the same sequence, the writing transaction's id), one per row of `source`, a CTE of the
+    caller's statement (none when its change matched nothing). `payload_sql`, SQL of a jsonb
+    object over `source`'s columns, is merged over `payload`: the values the statement decides.
+
+    For a change that must hold its row lock only inside one statement (reservations, issue
+    15): the change and its event are one statement, so they commit together even in
+    autocommit, and emit()'s refusal outside a transaction does not apply. Call
+    `emitted_in_statement()` once the statement wrote the event."""
+    now = timezone.now()
+    event = OutboxEvent(
+        type=event_type,
+        version=version,
+        occurred_at=now,
+        organization_id=organization_id,
+        partner_id=partner_id,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        actor_id=getattr(actor, "pk", actor),
+        correlation_id=get_request_id() or "",
+        payload=payload or {},
+        status=EventStatus.PENDING,
+        next_attempt_at=now,
+    )
+    expressions: dict[str, tuple[str, Sequence[Any]]] = {
+        "position": (f"nextval('{POSITION_SEQUENCE}')", []),
+        "txid": ("pg_current_xact_id()::text::bigint", []),
+    }
+    if payload_sql is not None:
+        merge, merge_params = payload_sql
+        # The payload as the ORM would write it (its JSONField's own adaptation), then merged.
+        prepared = OutboxEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection=connection)
+        expressions["payload"] = (f"%s::jsonb || ({merge})", [prepared, *merge_params])
+    return insert_select(event, source=source, expressions=expressions)
+
+
+def emitted_in_statement() -> None:
+    """After a statement of `emit_in_statement` wrote its event: the relay hint emit() asks for
+    (after commit; at once in autocommit, where the statement has committed)."""
+    transaction.on_commit(_hint_relay)
 
 
 @dataclass(frozen=True)

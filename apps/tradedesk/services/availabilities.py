@@ -397,24 +397,27 @@ SNAPSHOT_FIELDS = (
 PRIVATE_FIELDS = ("ship_from_branch", "location")
 
 
-def _snapshot_of(availability: Availability) -> dict[str, Any]:
+def _snapshot_of(availability: Availability, invited_ids: Iterable[UUID] | None = None) -> dict[str, Any]:
     fields = {name: getattr(availability, name) for name in SNAPSHOT_FIELDS}
-    return _snapshot(fields, availability.invited_partners.values_list("pk", flat=True))
+    if invited_ids is None:
+        invited_ids = availability.invited_partners.values_list("pk", flat=True)
+    return _snapshot(fields, invited_ids)
 
 
-def availability_payload(availability: Availability) -> dict[str, Any]:
+def availability_payload(availability: Availability, *, invited_ids: Iterable[UUID] | None = None) -> dict[str, Any]:
     """What consumers of the availability events need (the market among them): commodity and
     variety, quantities in kg (as strings), prices per kg, quality, state and region, delivery
     term, window, visibility and status. The seller is not named here: the envelope carries
     `partner_id`, so the market fan-out can drop it; branch and location ids are left out too
-    (invited_partner_ids are the invitees, for RESTRICTED visibility)."""
+    (invited_partner_ids are the invitees, for RESTRICTED visibility; `invited_ids` when the
+    caller read them already)."""
     return {
         "availability_id": str(availability.pk),
         "number": availability.number,
         "status": availability.status,
         "commodity_code": availability.commodity.code,
         "variety_code": availability.variety.code if availability.variety is not None else None,
-        **_snapshot_of(availability),
+        **_snapshot_of(availability, invited_ids),
         "available_kg": dec(availability.available_kg, 3),
         "reserved_kg": dec(availability.reserved_kg, 3),
         "sold_kg": dec(availability.sold_kg, 3),

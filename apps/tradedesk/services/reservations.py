@@ -26,12 +26,15 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import PermissionDenied
+from apps.core.sql import insert_select
+from apps.events.emit import emit_in_statement, emitted_in_statement
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import is_staff_of
 from apps.tradedesk import events
@@ -48,7 +51,7 @@ from apps.tradedesk.errors import (
 from apps.tradedesk.inputs import Inputs, dec, instant
 from apps.tradedesk.locks import lock_availability, lock_reservation
 from apps.tradedesk.models import Availability, AvailabilityStatus, Reservation, ReservationStatus
-from apps.tradedesk.services.availabilities import emit_availability_event
+from apps.tradedesk.services.availabilities import availability_payload, emit_availability_event
 
 MANAGE_RESERVATIONS = "tradedesk.change_availability"
 PURPOSE_MAX_LENGTH = 20
@@ -102,15 +105,28 @@ def _text(value: str, attr: str, max_length: int, *, required: bool) -> str:
     return value
 
 
-def _buyer(buyer_id: UUID | None, availability: Availability) -> BusinessPartner | None:
-    if buyer_id is None:
-        return None
-    buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=availability.organization_id).first()
-    if buyer is None or buyer.pk == availability.partner_id:
-        raise AvailabilityInvalid(
-            "buyer_id", "buyer_invalid", "The buyer is another partner of the availability's organization."
-        )
-    return buyer
+def _buyer_invalid() -> AvailabilityInvalid:
+    return AvailabilityInvalid(
+        "buyer_id", "buyer_invalid", "The buyer is another partner of the availability's organization."
+    )
+
+
+def _read_for_reserving(availability_id: UUID, buyer_id: UUID | None) -> Any:
+    """The availability with what its event's payload names (the five joins), its invitees
+    (`invited_ids`) and whether `buyer_id` is another partner of its organization
+    (`buyer_allowed`): one query, before any lock."""
+    invited = Availability.invited_partners.through.objects.filter(availability_id=OuterRef("pk"))
+    found = Availability.objects.select_related(
+        "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+    ).annotate(invited_ids=ArraySubquery(invited.values("businesspartner_id")))
+    if buyer_id is not None:
+        buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=OuterRef("organization_id"))
+        found = found.annotate(buyer_allowed=Exists(buyer.exclude(pk=OuterRef("partner_id"))))
+    # By primary key: at most one row, so no ORDER BY/LIMIT to build.
+    availability = next(iter(found.filter(pk=availability_id)), None)
+    if availability is None:
+        raise AvailabilityNotFound()
+    return availability
 
 
 def _explain_refusal(availability_id: UUID, quantity: Decimal, now: datetime) -> None:
@@ -150,7 +166,7 @@ def _reservation_extra(reservation: Reservation, **more: Any) -> dict[str, Any]:
     }
 
 
-# What a reservation's UPDATE changes on the availability (read back under its lock).
+# What a reservation's UPDATE changes on the availability (its statement returns them).
 _MOVED = ("available_kg", "reserved_kg", "sold_kg", "status", "updated_at")
 
 
@@ -189,64 +205,105 @@ def availability_reserve(
         raise AvailabilityInvalid("ttl", "ttl_invalid", "A reservation lasts a positive time.")
     if expires_at is not None and expires_at <= timezone.now():
         raise AvailabilityInvalid("expires_at", "expiry_invalid", "A reservation's expiry is in the future.")
-    with transaction.atomic():
-        # The reads before the lock (issue 15): the conditional UPDATE below takes the
-        # availability's row lock, and from then to commit only the UPDATE, one indexed read of
-        # the columns it changed, the reservation's and the event's INSERTs run (the five-join
-        # read of the availability used to run under it).
-        availability = (
-            Availability.objects.select_related("commodity", "variety", "quantity_unit", "price_unit", "delivery_term")
-            .filter(pk=availability_id)
-            .first()
-        )
-        if availability is None:
-            raise AvailabilityNotFound()
-        buyer = _buyer(buyer_id, availability)
-        now = timezone.now()
-        takes_all = Q(available_kg=quantity)
-        for _attempt in range(_ATTEMPTS):
-            updated = (
-                Availability.objects.filter(
-                    pk=availability_id, status=ACTIVE, expires_at__gt=now, available_kg__gte=quantity
-                )
-                .filter(takes_all | (Q(partial_allowed=True) & Q(min_order_kg__lte=quantity)))
-                .update(
-                    available_kg=F("available_kg") - quantity,
-                    reserved_kg=F("reserved_kg") + quantity,
-                    status=Case(When(takes_all, then=Value(RESERVED)), default=Value(ACTIVE)),
-                    updated_at=now,
-                )
-            )
-            if updated:
-                break
-            _explain_refusal(availability_id, quantity, now)
-        else:
-            raise InsufficientQuantity()
-        # The UPDATE holds the row lock until commit: this read sees exactly what it wrote.
-        moved = Availability.objects.filter(pk=availability_id).values(*_MOVED).get()
-        for name in _MOVED:
-            setattr(availability, name, moved[name])
-        # Inserted under the lock, not before it: the foreign key's KEY SHARE on the availability
-        # would conflict with release/sell's FOR UPDATE, and queued behind one of those this
-        # transaction's UPDATE would deadlock with it.
-        reservation = Reservation.objects.create(
-            availability=availability,
-            quantity_kg=quantity,
-            purpose=purpose,
-            reference=reference,
-            buyer=buyer,
-            created_by=actor,
-            expires_at=expires_at or now + ttl,
-            owner_type=owner_type,
-            owner_id=owner_id if owner_type else None,
-        )
-        emit_availability_event(
-            events.AVAILABILITY_RESERVED,
-            availability,
-            actor,
-            **_reservation_extra(reservation, reservation_expires_at=instant(reservation.expires_at)),
-        )
+    # Everything but the write happens before the availability's row lock (issue 15): the
+    # five-join read, the buyer, the reservation row and the event's payload are ready when
+    # the one statement of `_reserve_statement` takes the lock, and it is released when that
+    # statement commits (at once in autocommit; with the caller's transaction otherwise).
+    availability = _read_for_reserving(availability_id, buyer_id)
+    if buyer_id is not None and not availability.buyer_allowed:
+        raise _buyer_invalid()
+    if availability.status not in (ACTIVE, RESERVED):
+        # Only an ACTIVE or RESERVED availability has the frozen fields the payload read
+        # above may use (a DRAFT changes; approval stamps it): refuse as the UPDATE would.
+        raise InvalidTransition(action="reserve", current=availability.status, allowed=(ACTIVE,))
+    now = timezone.now()
+    reservation = Reservation(
+        availability=availability,
+        quantity_kg=quantity,
+        purpose=purpose,
+        reference=reference,
+        buyer_id=buyer_id,
+        created_by=actor,
+        expires_at=expires_at or now + ttl,
+        owner_type=owner_type,
+        owner_id=owner_id if owner_type else None,
+    )
+    statement = _reserve_statement(
+        availability, reservation, actor, quantity, now, invited_ids=availability.invited_ids
+    )
+    for _attempt in range(_ATTEMPTS):
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+            moved = cursor.fetchone()
+        if moved is not None:
+            break
+        _explain_refusal(availability_id, quantity, now)
+    else:
+        raise InsufficientQuantity()
+    emitted_in_statement()
+    for name, value in zip(_MOVED, moved, strict=True):
+        setattr(availability, name, value)
+    reservation._state.adding = False  # written, as create() leaves it
+    reservation._state.db = connection.alias
     return reservation
+
+
+def _reserve_statement(
+    availability: Availability,
+    reservation: Reservation,
+    actor: User | None,
+    quantity: Decimal,
+    now: datetime,
+    *,
+    invited_ids: list[UUID],
+) -> tuple[str, list[Any]]:
+    """One statement: the conditional UPDATE (the module docstring's), and from its RETURNING
+    the reservation's INSERT and the tradedesk.availability.reserved event's (the rows the ORM
+    and emit_availability_event write: test_reservations_sql). It returns the moved columns,
+    or no row when the UPDATE matched nothing (then nothing is written).
+
+    The reservation's foreign key takes KEY SHARE on the availability at the end of the
+    statement, when the UPDATE already holds the row: no wait on release/sell's FOR UPDATE
+    in between (the deadlock an INSERT before the UPDATE could meet)."""
+    extra = _reservation_extra(reservation, reservation_expires_at=instant(reservation.expires_at))
+    insert_reservation, reservation_params = insert_select(reservation, source="moved")
+    insert_event, event_params = emit_in_statement(
+        events.AVAILABILITY_RESERVED,
+        source="moved",
+        aggregate_type=Availability._meta.label_lower,
+        aggregate_id=availability.pk,
+        organization_id=availability.organization_id,
+        partner_id=availability.partner_id,
+        actor=actor,
+        payload={**availability_payload(availability, invited_ids=invited_ids), **extra},
+        # The quantities and status as the UPDATE left them, formatted as `dec(value, 3)`
+        # formats them (the columns have three decimals: numeric's text is that string).
+        payload_sql=(
+            "jsonb_build_object('status', moved.status, 'available_kg', moved.available_kg::text, "
+            "'reserved_kg', moved.reserved_kg::text, 'sold_kg', moved.sold_kg::text)",
+            [],
+        ),
+    )
+    sql = f"""
+        WITH moved AS (
+            UPDATE tradedesk_availability
+            SET available_kg = available_kg - %s,
+                reserved_kg = reserved_kg + %s,
+                status = CASE WHEN available_kg = %s THEN %s ELSE %s END,
+                updated_at = %s
+            WHERE id = %s AND status = %s AND expires_at > %s AND available_kg >= %s
+                AND (available_kg = %s OR (partial_allowed AND min_order_kg <= %s))
+            RETURNING {", ".join(_MOVED)}
+        ),
+        reservation AS ({insert_reservation} RETURNING 1),
+        event AS ({insert_event} RETURNING 1)
+        SELECT {", ".join(_MOVED)} FROM moved
+    """  # noqa: S608 (names from the models and constants; every value is a param)
+    update_params = [
+        *(quantity, quantity, quantity, RESERVED, ACTIVE, now),
+        *(availability.pk, ACTIVE, now, quantity, quantity, quantity),
+    ]
+    return sql, [*update_params, *reservation_params, *event_params]
 
 
 def _owner(owner_type: str | None, owner_id: UUID | None) -> str | None:
