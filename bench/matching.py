@@ -9,7 +9,9 @@ next to bare numpy over the same candidate columns measured in the same run.
   with no stored proposal, so every kept pair is written. p50 over the rounds, next to `bare
   numpy`: the same score's arithmetic (quality fit, price, haversine distance, window slack,
   weighted sum) as plain numpy over all the offers' columns, without filters' bookkeeping,
-  schedule or storage. Also the engine's own scoring (`engine.evaluate`) next to it.
+  schedule or storage. Also the engine's own scoring (`engine.evaluate`) next to it, cold (no
+  part of an earlier evaluation kept with the columns) and warm (the sweep's case). The first
+  round is reported apart: it builds the process's cached context and prices the lots.
 - sweep: `requirements_match_bulk` of N requirements (2,000; 100 with --quick; delivery towns
   and maximum prices varied) against every offer, candidates loaded once, requirements in
   blocks of 50 per transaction: pairs evaluated per second (every offer through every filter,

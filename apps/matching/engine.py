@@ -177,23 +177,24 @@ def context_for(organization_id: UUID, commodity: Commodity) -> Context:
 # --- the context, cached per (organization, commodity) while its rows stay the same ------------
 
 # One query answers whether anything a Context is built from changed: the xmin (the writing
-# transaction) of every row it reads, in id order. Any INSERT, UPDATE (a queryset .update()
-# too, which leaves updated_at alone) or DELETE of those rows changes the text, so a cached
-# context is used only while its rows are the ones it was built from (READ COMMITTED: as this
-# statement sees them).
+# transaction) and ctid (the row version's place: a second UPDATE in the same transaction keeps
+# xmin but moves it) of every row it reads, in id order. Any INSERT, UPDATE (a queryset
+# .update() too, which leaves updated_at alone) or DELETE of those rows changes the text, so a
+# cached context is used only while its rows are the ones it was built from (as this statement
+# sees them).
 _STAMP_SQL = """
 SELECT
-  (SELECT string_agg(c.xmin::text || ':' || u.xmin::text, ',') FROM {commodity} c
+  (SELECT string_agg(c.xmin::text || c.ctid::text || ':' || u.xmin::text || u.ctid::text, ',') FROM {commodity} c
      JOIN {unit} u ON u.id = c.rate_unit_id WHERE c.id = %(commodity)s),
-  (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM {parameter}
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {parameter}
      WHERE commodity_id = %(commodity)s),
-  (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM {schedule}
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {schedule}
      WHERE commodity_id = %(commodity)s),
-  (SELECT string_agg(r.id::text || ':' || r.xmin::text, ',' ORDER BY r.id) FROM {rule} r
+  (SELECT string_agg(r.id::text || ':' || r.xmin::text || r.ctid::text, ',' ORDER BY r.id) FROM {rule} r
      JOIN {schedule} s ON s.id = r.schedule_id WHERE s.commodity_id = %(commodity)s AND s.is_active),
-  (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM {weights}
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {weights}
      WHERE commodity_id = %(commodity)s),
-  (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM {settings}
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {settings}
      WHERE organization_id = %(organization)s)
 """
 _CONTEXTS: dict[tuple[UUID, UUID], tuple[tuple[Any, ...], Context]] = {}

@@ -149,10 +149,13 @@ def _explain(scored: Scored, offer: Any, view: RequirementView, ctx: Context) ->
     adjustment = Decimal(0)
     if ctx.schedule is not None:
         key = _priced_key(offer["quality"], view, ctx)
-        if key not in ctx.priced:
+        # One read of the shared memo (another thread's run may clear it between two).
+        entry = ctx.priced.get(key)
+        if entry is None:
             priced = price_adjustment(ctx.schedule.source, offer["quality"], view.basis_per_rate_unit)
-            ctx.priced[key] = (explanation_of(priced, rate_factor=ctx.rate_factor), priced.total_adjustment)
-        explained, total = ctx.priced[key]
+            entry = (explanation_of(priced, rate_factor=ctx.rate_factor), priced.total_adjustment)
+            ctx.priced[key] = entry
+        explained, total = entry
         # Shared by the proposals of lots priced alike: nothing mutates a stored explanation
         # (it is serialised as it is), and a deep copy per row cost more than the pricing.
         explanation["schedule"] = explained

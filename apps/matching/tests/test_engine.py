@@ -213,6 +213,26 @@ def test_freight_per_km_is_added_to_the_adjusted_price_of_a_distant_lot(cotton, 
     assert "out_of_radius" not in proposal.filters_passed
 
 
+def test_settings_changed_twice_in_one_transaction_reach_the_next_run(cotton, buyer, seller, organization):
+    """The cached context (engine.matching_context) is rebuilt when its rows change, also by a
+    second UPDATE in the same transaction (same xmin) and by a queryset .update()."""
+    settings = MatchingSettings.objects.create(
+        organization=organization, freight_per_kg_km=Decimal("0.001"), enforce_radius=False
+    )
+    requirement = need(buyer, cotton, points=[("Coimbatore", "50")])
+    offer(seller, cotton, location=town("Rajkot"))
+    priced = {}
+    for freight in ("0.001", "0.002", "0.003"):
+        if freight == "0.002":
+            settings.freight_per_kg_km = Decimal(freight)
+            settings.save()
+        elif freight == "0.003":
+            MatchingSettings.objects.filter(pk=settings.pk).update(freight_per_kg_km=Decimal(freight))
+        proposal = requirement_match(requirement_id=requirement.pk).kept[0]
+        priced[freight] = proposal.explanation["freight"]["per_kg_km"]
+    assert priced == {"0.001": "0.001000", "0.002": "0.002000", "0.003": "0.003000"}
+
+
 def test_every_proposal_stores_its_score_components_weights_prices_and_filters(cotton, buyer, seller):
     requirement = need(buyer, cotton, points=[("Coimbatore", "50")])
     lot = offer(seller, cotton, location=town("Tiruppur"))
