@@ -189,7 +189,10 @@ def requirement_view(
         window_start=day_start(requirement.delivery_from),
         window_end=day_start(requirement.delivery_until + timedelta(days=1)),
         visibility=VISIBILITY_CODES[Visibility(requirement.visibility)],
-        invited_ids=frozenset(p.pk for p in requirement.invited_partners.all()),
+        # Only a RESTRICTED requirement reads its invitations (one query unless prefetched).
+        invited_ids=frozenset(p.pk for p in requirement.invited_partners.all())
+        if requirement.visibility == Visibility.RESTRICTED
+        else frozenset(),
         spec=validate_spec(commodity, requirement.spec or {}),
         delivery=tuple(
             DeliveryPoint(
@@ -207,12 +210,14 @@ def requirement_view(
     )
 
 
-def requirements_for_matching(requirements: Any) -> Any:
-    """A requirement queryset with what `requirement_view` reads, in a constant number of queries."""
+def requirements_for_matching(requirements: Any, *, invitations: bool = True) -> Any:
+    """A requirement queryset with what `requirement_view` reads, in a constant number of
+    queries. Without `invitations` they are not prefetched: a run of one requirement saves the
+    query unless the requirement is RESTRICTED (then requirement_view reads them)."""
     points = Prefetch("delivery_locations", queryset=RequirementDeliveryLocation.objects.select_related("location"))
-    return requirements.select_related("partner", "commodity", "commodity__rate_unit").prefetch_related(
-        points, "invited_partners"
-    )
+    # The commodity comes from the run's context, not from each requirement's row.
+    queryset = requirements.select_related("partner").prefetch_related(points)
+    return queryset.prefetch_related("invited_partners") if invitations else queryset
 
 
 def quality_columns(commodity: Commodity, codes: Iterable[str]) -> tuple[list[str], list[str]]:

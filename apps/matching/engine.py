@@ -39,6 +39,7 @@ risk WARNs; proposed when at least the commodity's minimum.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,7 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connection
 
 from apps.commodities.models import Commodity, ParameterKind
 from apps.commodities.quality import HARD_KEYS, active_parameters
@@ -80,6 +82,8 @@ BASE_FILTERS = (
     "window_disjoint",
 )
 WARN_FACTOR = 0.9
+MEMO_MAX = 64  # parts kept per candidate set (`_memo`), each an array or three of its length
+PRICED_MAX = 20_000  # priced lots kept per context before the memo starts again
 RISK_CODES = {risk.PASS: 0, risk.WARN: 1, risk.FAIL: 2}
 RISK_NAMES = {code: name for name, code in RISK_CODES.items()}
 
@@ -136,6 +140,9 @@ class Context:
     top_n: int  # proposals a requirement keeps (MatchingSettings.proposals_per_requirement)
     risk_cache: RiskCache = field(default_factory=lambda: RiskCache())
     insiders: dict[UUID, frozenset[UUID]] = field(default_factory=dict)  # buyer -> its insiders, read once
+    # Priced lots: (basis, reported schedule values) -> (explanation, total adjustment), shared
+    # by the copies matching_context hands out (the schedule version is fixed per context).
+    priced: dict[str, Any] = field(default_factory=dict)
 
     def quality_codes(self, spec: dict[str, Any]) -> set[str]:
         codes = set(spec)
@@ -165,6 +172,72 @@ def context_for(organization_id: UUID, commodity: Commodity) -> Context:
         grade_codes=frozenset(code for code, p in parameters.items() if p.kind == ParameterKind.GRADE),
         top_n=settings.proposals_per_requirement if settings is not None else DEFAULT_PROPOSALS_PER_REQUIREMENT,
     )
+
+
+# --- the context, cached per (organization, commodity) while its rows stay the same ------------
+
+# One query answers whether anything a Context is built from changed: the xmin (the writing
+# transaction) and ctid (the row version's place: a second UPDATE in the same transaction keeps
+# xmin but moves it) of every row it reads, in id order. Any INSERT, UPDATE (a queryset
+# .update() too, which leaves updated_at alone) or DELETE of those rows changes the text, so a
+# cached context is used only while its rows are the ones it was built from (as this statement
+# sees them).
+_STAMP_SQL = """
+SELECT
+  (SELECT string_agg(c.xmin::text || c.ctid::text || ':' || u.xmin::text || u.ctid::text, ',') FROM {commodity} c
+     JOIN {unit} u ON u.id = c.rate_unit_id WHERE c.id = %(commodity)s),
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {parameter}
+     WHERE commodity_id = %(commodity)s),
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {schedule}
+     WHERE commodity_id = %(commodity)s),
+  (SELECT string_agg(r.id::text || ':' || r.xmin::text || r.ctid::text, ',' ORDER BY r.id) FROM {rule} r
+     JOIN {schedule} s ON s.id = r.schedule_id WHERE s.commodity_id = %(commodity)s AND s.is_active),
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {weights}
+     WHERE commodity_id = %(commodity)s),
+  (SELECT string_agg(id::text || ':' || xmin::text || ctid::text, ',' ORDER BY id) FROM {settings}
+     WHERE organization_id = %(organization)s)
+"""
+_CONTEXTS: dict[tuple[UUID, UUID], tuple[tuple[Any, ...], Context]] = {}
+_CONTEXTS_MAX = 256
+
+
+def _stamp(organization_id: UUID, commodity_id: UUID) -> tuple[Any, ...]:
+    from apps.commodities.models import QualityParameter, QualitySchedule, ScheduleRule, Unit
+
+    sql = _STAMP_SQL.format(
+        commodity=Commodity._meta.db_table,
+        unit=Unit._meta.db_table,
+        parameter=QualityParameter._meta.db_table,
+        schedule=QualitySchedule._meta.db_table,
+        rule=ScheduleRule._meta.db_table,
+        weights=MatchingWeights._meta.db_table,
+        settings=MatchingSettings._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"organization": organization_id, "commodity": commodity_id})
+        row: tuple[Any, ...] = cursor.fetchone()
+    return row
+
+
+def matching_context(organization_id: UUID, commodity_id: UUID) -> Context:
+    """`context_for` the commodity in the organization, built once and reused while the rows
+    it is built from (commodity, rate unit, parameters, schedules and rules, weights, settings)
+    are unchanged: one query instead of seven. Each call gets its own risk answers and insiders
+    (those change without a stamp); the priced lots (`priced`) are shared, they depend only on
+    the schedule version and the basis."""
+    key = (organization_id, commodity_id)
+    stamp = _stamp(organization_id, commodity_id)
+    cached = _CONTEXTS.get(key)
+    if cached is None or cached[0] != stamp:
+        commodity = Commodity.objects.select_related("rate_unit").prefetch_related("parameters").get(pk=commodity_id)
+        if len(_CONTEXTS) >= _CONTEXTS_MAX:
+            _CONTEXTS.clear()
+        cached = (stamp, context_for(organization_id, commodity))
+        _CONTEXTS[key] = cached
+    context = cached[1]
+    if len(context.priced) > PRICED_MAX:
+        context.priced.clear()
+    return dataclasses.replace(context, risk_cache=RiskCache(), insiders={})
 
 
 class RiskCache:
@@ -361,36 +434,110 @@ def _schedule_evaluation(cands: Candidates, schedule: CompiledSchedule) -> Any:
     return cands.cache[key]
 
 
+def _memo(cands: Candidates, key: tuple[Any, ...], compute: Any) -> Any:
+    """`compute()` once per candidate set and `key`: what does not depend on the whole
+    requirement is shared by the requirements a candidate set is evaluated for (the sweep's
+    columns serve every requirement of the commodity; an offer's run, every requirement)."""
+    memo: dict[tuple[Any, ...], Any] = cands.cache.setdefault("memo", {})
+    if key not in memo:
+        if len(memo) >= MEMO_MAX:  # bounded: many buyers or delivery points start it again
+            memo.clear()
+        memo[key] = compute()
+    return memo[key]
+
+
+def _risk_masks(view: RequirementView, cands: Candidates, ctx: Context) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """(party_link, risk_fail, warned) of the pairs. The answers are the run's (its RiskCache
+    never changes one once given), so they are kept per buyer and amount with the candidate set
+    while that RiskCache is the one asking."""
+    cached = _memo(cands, ("risk", view.partner_id, view.amount, id(ctx.risk_cache)), lambda: None)
+    if cached is None or cached[0] is not ctx.risk_cache:
+        failures: dict[str, BoolArray] = {}
+        warned, _ = _risk(view, cands, ctx, failures)
+        cached = (ctx.risk_cache, failures["party_link"], failures["risk_fail"], warned)
+        cands.cache["memo"][("risk", view.partner_id, view.amount, id(ctx.risk_cache))] = cached
+    return cached[1], cached[2], cached[3]
+
+
+def _delivery_parts(view: RequirementView, cands: Candidates, ctx: Context) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """(distance score, km to the nearest delivery location, outside every radius) per offer."""
+    size = len(cands)
+    if not view.delivery:
+        return np.ones(size), np.full(size, np.nan), np.zeros(size, dtype=bool)
+    distances = np.vstack([_distances(cands, p) for p in view.delivery])
+    same_city: BoolArray = np.vstack(
+        [_per_value(cands, "city", lambda c, city=p.city: bool(city) and c == city) for p in view.delivery]
+    )
+    radii = np.array([p.radius_km for p in view.delivery])[:, None]
+    within = (distances <= radii) | same_city
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(radii > 0, 1 - distances / np.where(radii > 0, radii, 1.0), np.where(distances == 0, 1.0, 0.0))
+    closeness = np.where(same_city, 1.0, np.clip(ratio, 0.0, 1.0))
+    outside: BoolArray = np.logical_not(np.any(within, axis=0))
+    return closeness.max(axis=0), distances.min(axis=0), outside
+
+
+def _quality_parts(
+    view: RequirementView, cands: Candidates, ctx: Context
+) -> tuple[FloatArray, list[str], list[tuple[str, BoolArray]]]:
+    """(quality fit, parameters checked, (reason, mask) in order) of the spec."""
+    failures: dict[str, BoolArray] = {}
+    fit, checked = _quality(view, cands, ctx, failures)
+    return fit, checked, list(failures.items())
+
+
+def _schedule_parts(
+    view: RequirementView, cands: Candidates, ctx: Context
+) -> tuple[FloatArray, list[tuple[str, BoolArray]]]:
+    """(the schedule's adjustment per kg at the buyer's basis, schedule_reject masks)."""
+    assert ctx.schedule is not None
+    schedule_eval = _schedule_evaluation(cands, ctx.schedule)
+    adjustment: FloatArray = schedule_eval.total(float(view.basis_per_rate_unit)) / float(ctx.rate_factor)
+    return adjustment, [(f"quality:{code}:schedule_reject", mask) for code, mask in schedule_eval.rejected.items()]
+
+
 def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluation:
     """Every filter, component and score of the candidates of one requirement (no queries but
-    the risk answers not yet cached)."""
+    the risk answers not yet cached). The parts that depend on only some of the requirement
+    (its variety, buyer, spec, delivery points, basis) are kept with the candidate set (`_memo`)."""
     size = len(cands)
     failures: dict[str, BoolArray] = {}
-    none = np.zeros(size, dtype=bool)
+    none = _memo(cands, ("none",), lambda: np.zeros(size, dtype=bool))
 
     # Same commodity is the candidate set itself; the variety when the buyer fixed one.
     if view.variety_id is not None:
-        failures["variety_mismatch"] = _per_value(cands, "variety_ids", lambda v: v != view.variety_id)
+        failures["variety_mismatch"] = _memo(
+            cands,
+            ("variety", view.variety_id),
+            lambda: _per_value(cands, "variety_ids", lambda v: v != view.variety_id),
+        )
     else:
         failures["variety_mismatch"] = none
 
     offer_hidden = (cands.visibility == 2) | ((cands.visibility == 1) & ~cands.invited)
     if view.visibility == 2:
-        requirement_hidden = np.ones(size, dtype=bool)
+        failures["visibility"] = np.ones(size, dtype=bool)
     elif view.visibility == 1:
-        requirement_hidden = _per_value(cands, "partner_ids", lambda p: p not in view.invited_ids)
+        failures["visibility"] = offer_hidden | _per_value(cands, "partner_ids", lambda p: p not in view.invited_ids)
     else:
-        requirement_hidden = none
-    failures["visibility"] = offer_hidden | requirement_hidden
+        failures["visibility"] = offer_hidden
 
     for code in ("partner_inactive", "kyc_expired", "capability_missing"):
         if view.buyer_refusal == code:
             failures[code] = np.ones(size, dtype=bool)
         else:
-            failures[code] = _per_value(cands, "seller_refusal", lambda refusal, code=code: refusal == code)
+            failures[code] = _memo(
+                cands,
+                ("refusal", code),
+                lambda code=code: _per_value(cands, "seller_refusal", lambda refusal: refusal == code),
+            )
 
-    failures["insiders"] = _per_value(cands, "partner_ids", lambda p: p == view.partner_id or p in view.insider_ids)
-    warned, _ = _risk(view, cands, ctx, failures)
+    failures["insiders"] = _memo(
+        cands,
+        ("insiders", view.partner_id, view.insider_ids),
+        lambda: _per_value(cands, "partner_ids", lambda p: p == view.partner_id or p in view.insider_ids),
+    )
+    failures["party_link"], failures["risk_fail"], warned = _risk_masks(view, cands, ctx)
 
     failures["quantity_below_minimum"] = (
         (cands.available_kg < view.min_kg)
@@ -400,26 +547,10 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     failures["price_above_max"] = cands.price_per_kg > view.max_price_per_kg
 
     # Delivery: distance to each delivery location.
-    if view.delivery:
-        distances = np.vstack([_distances(cands, p) for p in view.delivery])
-        same_city: BoolArray = np.vstack(
-            [_per_value(cands, "city", lambda c, city=p.city: bool(city) and c == city) for p in view.delivery]
-        )
-        radii = np.array([p.radius_km for p in view.delivery])[:, None]
-        within = (distances <= radii) | same_city
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(
-                radii > 0, 1 - distances / np.where(radii > 0, radii, 1.0), np.where(distances == 0, 1.0, 0.0)
-            )
-        closeness = np.where(same_city, 1.0, np.clip(ratio, 0.0, 1.0))
-        distance_score = closeness.max(axis=0)
-        nearest = distances.min(axis=0)
-        outside: BoolArray = np.logical_not(np.any(within, axis=0))
-        failures["out_of_radius"] = outside if ctx.enforce_radius else none
-    else:
-        distance_score = np.ones(size)
-        nearest = np.full(size, np.nan)
-        failures["out_of_radius"] = none
+    distance_score, nearest, outside = _memo(
+        cands, ("delivery", view.delivery), lambda: _delivery_parts(view, cands, ctx)
+    )
+    failures["out_of_radius"] = outside if ctx.enforce_radius else none
 
     span = view.window_end - view.window_start
     overlap = np.minimum(cands.until_ts, view.window_end) - np.maximum(cands.from_ts, view.window_start)
@@ -427,19 +558,24 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     slack = np.clip(overlap / span, 0.0, 1.0) if span > 0 else np.zeros(size)
     delivery = 0.5 * distance_score + 0.5 * slack
 
-    quality, quality_checked = _quality(view, cands, ctx, failures)
+    quality, quality_checked, quality_failures = _memo(
+        cands,
+        ("quality", repr(view.spec), repr(ctx.ranges), ctx.grade_codes),
+        lambda: _quality_parts(view, cands, ctx),
+    )
+    failures.update(quality_failures)
 
     # Price: the quality-adjusted price at the buyer's basis.
-    rate_factor = float(ctx.rate_factor)
     if ctx.schedule is not None:
-        schedule_eval = _schedule_evaluation(cands, ctx.schedule)
-        for code, rejected in schedule_eval.rejected.items():
-            failures[f"quality:{code}:schedule_reject"] = (
-                failures.get(f"quality:{code}:schedule_reject", none) | rejected
-            )
-        adjustment = schedule_eval.total(float(view.basis_per_rate_unit)) / rate_factor
+        adjustment, rejects = _memo(
+            cands,
+            ("adjustment", ctx.schedule.schedule_id, ctx.schedule.version, view.basis_per_rate_unit, ctx.rate_factor),
+            lambda: _schedule_parts(view, cands, ctx),
+        )
+        for code, rejected in rejects:
+            failures[code] = failures.get(code, none) | rejected
     else:
-        adjustment = np.zeros(size)
+        adjustment = _memo(cands, ("no adjustment",), lambda: np.zeros(size))
     adjusted = cands.price_per_kg - adjustment
     if ctx.freight_per_kg_km is not None:
         adjusted = adjusted + float(ctx.freight_per_kg_km) * np.nan_to_num(nearest)
@@ -459,7 +595,9 @@ def evaluate(view: RequirementView, cands: Candidates, ctx: Context) -> Evaluati
     ordered = {code: failures[code] for code in BASE_FILTERS}
     ordered.update({code: mask for code, mask in failures.items() if code not in ordered})
     excluding = {code: mask for code, mask in ordered.items() if mask.any()}
-    passed = ~np.any(np.vstack(list(ordered.values())), axis=0) if size else np.zeros(0, dtype=bool)
+    passed = np.ones(size, dtype=bool)
+    for mask in excluding.values():
+        passed &= ~mask
     checked = [c for c in BASE_FILTERS if c != "out_of_radius" or ctx.enforce_radius] + quality_checked
     if ctx.schedule is not None:
         checked.append("schedule")

@@ -4,6 +4,8 @@ adjusted price ranks a cheaper but worse lot below a dearer, better one."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,16 +16,18 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from apps.commodities.models import QualitySchedule
+from apps.commodities.models import Commodity, QualitySchedule
 from apps.commodities.tests.factories import exchange_schedule
 from apps.locations.distance import haversine_km
+from apps.matching.candidates import load_candidates, requirement_view, requirements_for_matching
+from apps.matching.engine import evaluate, matching_context
 from apps.matching.models import MatchingSettings, MatchProposal
 from apps.matching.services.proposals import availability_match, requirement_match
 from apps.matching.tests.factories import distinct_partner
 from apps.matching.tests.reference import judge, reference_proposals
 from apps.partners.models import BusinessPartner, PartnerStatus
 from apps.risk.models import CreditAccount
-from apps.tradedesk.models import RequirementDeliveryLocation, Visibility
+from apps.tradedesk.models import Requirement, RequirementDeliveryLocation, Visibility
 from apps.tradedesk.tests import factories as desk
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +93,42 @@ def assert_same(engine: list[tuple[Any, float]], reference: list[tuple[Any, floa
         assert abs(mine - theirs) <= 1e-9
     top = {pair for pair, _ in reference[:10]}
     assert top <= {pair for pair, _ in engine[:10]}  # recall@10 = 1.0
+
+
+def assert_same_reasons(requirement: Any, verdicts: list[Any]) -> None:
+    """Every offer's reasons (the match report's codes, counted per offer) and score are the
+    reference's: on fresh candidate columns, and on columns an earlier evaluation of another
+    requirement (another buyer, spec, variety, delivery points, basis and amount) left its
+    parts with (`engine._memo`, as the sweep's and an offer's runs reuse them)."""
+    commodity = (
+        Commodity.objects.select_related("rate_unit").prefetch_related("parameters").get(pk=requirement.commodity_id)
+    )
+    ctx = matching_context(requirement.organization_id, requirement.commodity_id)
+    view = requirement_view(requirements_for_matching(Requirement.objects.filter(pk=requirement.pk)).get(), commodity)
+    cands = load_candidates(view, commodity, quality_codes=ctx.quality_codes(view.spec), prefilter=False)
+    other = dataclasses.replace(
+        view,
+        partner_id=next((p for p in cands.partner_ids if p != view.partner_id), view.partner_id),
+        variety_id=None if view.variety_id is not None else uuid.uuid4(),
+        spec={},
+        delivery=view.delivery[:1],
+        basis_per_rate_unit=view.basis_per_rate_unit + 1000,
+        amount=view.amount + 1,
+        insider_ids=frozenset(),
+    )
+    expected = {v.availability_id: (sorted(v.reasons), v.score) for v in verdicts}
+    for warm in (False, True):
+        if warm:
+            evaluate(other, cands, ctx)
+        evaluation = evaluate(view, cands, ctx)
+        found = {
+            cid: (sorted(evaluation.failed_filters(i)), float(evaluation.score[i])) for i, cid in enumerate(cands.ids)
+        }
+        assert found.keys() == expected.keys()
+        for cid, (reasons, score) in found.items():
+            assert reasons == expected[cid][0], (warm, cid)
+            if not reasons:
+                assert abs(score - expected[cid][1]) <= 1e-9
 
 
 # --- SPEC fixtures --------------------------------------------------------------------------------
@@ -171,6 +211,26 @@ def test_freight_per_km_is_added_to_the_adjusted_price_of_a_distant_lot(cotton, 
         Decimal("0.0001")
     )
     assert "out_of_radius" not in proposal.filters_passed
+
+
+def test_settings_changed_twice_in_one_transaction_reach_the_next_run(cotton, buyer, seller, organization):
+    """The cached context (engine.matching_context) is rebuilt when its rows change, also by a
+    second UPDATE in the same transaction (same xmin) and by a queryset .update()."""
+    settings = MatchingSettings.objects.create(
+        organization=organization, freight_per_kg_km=Decimal("0.001"), enforce_radius=False
+    )
+    requirement = need(buyer, cotton, points=[("Coimbatore", "50")])
+    offer(seller, cotton, location=town("Rajkot"))
+    priced = {}
+    for freight in ("0.001", "0.002", "0.003"):
+        if freight == "0.002":
+            settings.freight_per_kg_km = Decimal(freight)
+            settings.save()
+        elif freight == "0.003":
+            MatchingSettings.objects.filter(pk=settings.pk).update(freight_per_kg_km=Decimal(freight))
+        proposal = requirement_match(requirement_id=requirement.pk).kept[0]
+        priced[freight] = proposal.explanation["freight"]["per_kg_km"]
+    assert priced == {"0.001": "0.001000", "0.002": "0.002000", "0.003": "0.003000"}
 
 
 def test_every_proposal_stores_its_score_components_weights_prices_and_filters(cotton, buyer, seller):
@@ -382,6 +442,7 @@ def test_the_engine_proposes_what_the_reference_proposes_on_random_postings(
         reference = reference_proposals(requirement)[: req["top_n"]]
 
         assert_same(engine, reference)
+        assert_same_reasons(requirement, judge(requirement))
         event(f"{min(len(engine), 3)}+ proposals" if engine else "no proposal")
         event(
             "a WARN proposed"
