@@ -43,7 +43,7 @@ run: venv
 
 test: export COTTON_TESTING := 1
 test: venv
-	$(DEVENV) exec -- $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(DEVENV) exec -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 check: venv
 	$(DEVENV) exec -- bash scripts/check.sh

@@ -179,6 +179,10 @@ def _start_server(port: int, app_name: str) -> subprocess.Popen[bytes]:
             "--no-access-log",
             "--log-level",
             "warning",
+            # As the Procfile: an idle keep-alive connection is kept longer than a user thinks (5-15 s),
+            # or the server closes it just as the client reuses it (a reset: status 0 in locust).
+            "--timeout-keep-alive",
+            os.environ.get("WEB_KEEP_ALIVE_SECONDS", "75"),
         ],
         cwd=REPO,
         env=env,

@@ -24,6 +24,11 @@ from apps.events.tests.conftest import emit_committed, wait_until_final
 from apps.organizations.services.organizations import organization_update
 from apps.organizations.tests.factories import OrganizationFactory
 
+# One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'
+# seeded world) and those that wait for the feed's visibility horizon, which any running
+# transaction on the server holds back (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("outbox_horizon")
+
 committed = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/events/"

@@ -18,7 +18,10 @@ from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.services import deliveries_create_for_event
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'
+# seeded world) and those that wait for the feed's visibility horizon, which any running
+# transaction on the server holds back (`make test` runs with --dist loadgroup).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("outbox_horizon")]
 
 
 def _endpoint(partner: Any) -> Any:

@@ -33,6 +33,11 @@ from django.utils.timezone import now
 
 from apps.core.tests.sweeps.support import World, model, write_counts, writes_between
 
+# One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'
+# seeded world) and those that wait for the feed's visibility horizon, which any running
+# transaction on the server holds back (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("outbox_horizon")
+
 # How a model's row names its organization, tried in order.
 ORGANIZATION_PATHS = (
     "organization_id",

@@ -36,6 +36,11 @@ from apps.core.tests.sweeps.support import (
     writes_between,
 )
 
+# One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'
+# seeded world) and those that wait for the feed's visibility horizon, which any running
+# transaction on the server holds back (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("outbox_horizon")
+
 CALLERS = ("same_org_partner", "other_org_partner", "other_org_staff", "anonymous")
 
 # Tables a refused request may write without touching anyone's data: the caller's own

@@ -29,6 +29,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from apps.core.tests.sweeps.support import World, idempotency_key, path_values
 
+# One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'
+# seeded world) and those that wait for the feed's visibility horizon, which any running
+# transaction on the server holds back (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("outbox_horizon")
+
 ERROR_KEYS = {"type", "code", "detail", "errors", "request_id"}
 BIG_BODY = 3 * 1024 * 1024  # over the 2.5 MB default (settings.API_BODY_MAX_BYTES)
 NUL = "a\x00b"
