@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pghistory
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
 
 E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
@@ -48,11 +48,7 @@ class UserManager(BaseUserManager["User"]):
 
 # Audit history (apps.core.audit): a snapshot on insert and on every change of a tracked field;
 # never the password hash, and not last_login (it changes on every sign-in).
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
-    exclude=["password", "last_login"],
-)
+@tracked(exclude=["password", "last_login"])
 class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     user_type = models.CharField(max_length=16, choices=UserType.choices)
     organization = models.ForeignKey(

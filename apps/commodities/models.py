@@ -20,19 +20,12 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
 
 UPPER_CODE_REGEX = r"^[A-Z][A-Z0-9_]*$"
 VARIETY_CODE_REGEX = r"^[A-Z0-9][A-Z0-9_-]*$"
 SNAKE_CODE_REGEX = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
-
-
-def _tracked(*extra: Any) -> Any:
-    """Audit history (apps.core.audit): a snapshot on insert and on every change of a field.
-    Fresh trackers per model: a condition resolves its fields against the model it is bound to."""
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)), *extra
-    )
 
 
 def _decimal(max_digits: int = 12, decimal_places: int = 4, **kwargs: Any) -> models.DecimalField:
@@ -42,7 +35,7 @@ def _decimal(max_digits: int = 12, decimal_places: int = 4, **kwargs: Any) -> mo
 # --- Units ------------------------------------------------------------------------------------
 
 
-@_tracked()
+@tracked()
 class Unit(BaseModel):
     """A unit of mass with its exact factor to the base unit (kg). The factor is data: exchanges
     differ (a candy is 355.62 kg by the Indian trade convention), and every trade stores the
@@ -75,7 +68,7 @@ class CommodityCategory(models.TextChoices):
     OTHER = "OTHER", "Other"
 
 
-@_tracked()
+@tracked()
 class Commodity(BaseModel):
     code = models.CharField(max_length=30, unique=True, help_text="Upper case, e.g. COTTON, KAPAS, COTTONSEED.")
     name = models.CharField(max_length=100)
@@ -113,7 +106,7 @@ class Commodity(BaseModel):
             raise ValidationError({"base_unit": "The base unit is the kilogram (a unit whose factor is 1)."})
 
 
-@_tracked()
+@tracked()
 class Variety(BaseModel):
     commodity = models.ForeignKey(Commodity, on_delete=models.PROTECT, related_name="varieties")
     code = models.CharField(max_length=40, help_text="Upper case, e.g. SHANKAR-6, DCH-32.")
@@ -147,7 +140,7 @@ class ParameterKind(models.TextChoices):
     GRADE = "GRADE", "One of a list"
 
 
-@_tracked()
+@tracked()
 class QualityParameter(BaseModel):
     """A typed quality parameter of one commodity. `code` is stable (offers, specs and schedules
     refer to it); it and `kind` never change once created."""
@@ -213,7 +206,7 @@ class QualityParameter(BaseModel):
 # --- Quality premium/discount schedules -------------------------------------------------------
 
 
-@_tracked()
+@tracked()
 class QualitySchedule(BaseModel):
     """One version of a commodity's premium/discount schedule.
 
@@ -266,7 +259,7 @@ class AdjustmentKind(models.TextChoices):
     ABSOLUTE = "ABSOLUTE", "Amount per rate unit"
 
 
-@_tracked(pghistory.DeleteEvent())
+@tracked(pghistory.DeleteEvent())
 class ScheduleRule(BaseModel):
     """One rule of a schedule, on one NUMERIC parameter.
 
@@ -470,7 +463,7 @@ TERM_KIND_FIELDS: dict[str, tuple[str, ...]] = {
 TERM_TYPED_FIELDS = tuple(f for fields in TERM_KIND_FIELDS.values() for f in fields)
 
 
-@_tracked()
+@tracked()
 class TradeTerm(BaseModel):
     """One trade-terms master row. One table for every kind (they share code, name, description
     and the active flag); the few typed fields of weightment and payment terms are columns that
@@ -552,7 +545,7 @@ class CommissionParty(models.TextChoices):
     BOTH = "BOTH", "Buyer and seller"
 
 
-@_tracked()
+@tracked()
 class CommissionStructure(BaseModel):
     commodity = models.ForeignKey(Commodity, on_delete=models.PROTECT, related_name="commissions")
     trade_type = models.ForeignKey(

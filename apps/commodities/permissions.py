@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
+
+# What each role may do with the global masters (accounts.roles registers it at ready()).
+_MASTERS = ("unit", "commodity", "variety", "qualityparameter", "qualityschedule", "tradeterm", "commissionstructure")
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.PLATFORM_ADMIN: [
+        f"commodities.{action}_{model}" for model in _MASTERS for action in ("view", "add", "change")
+    ],
+}
 
 ADD, CHANGE = "add", "change"
 

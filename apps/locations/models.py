@@ -13,11 +13,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from apps.core.audit import tracked
 from apps.core.india import INDIA_TIMEZONE, STATES_BY_CODE, Region, region_for_state
 from apps.core.models import BaseModel
 
@@ -75,7 +75,7 @@ def _region_matches_state() -> Q:
 
 
 # Audit history (apps.core.audit): a snapshot on insert and on every change of a field.
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class Location(BaseModel):
     """A place where goods are, are wanted or are delivered: a town, a state, a street address."""
 

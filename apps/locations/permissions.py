@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
+
+# What each role may do with locations (accounts.roles registers it at ready()).
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.PLATFORM_ADMIN: ["locations.view_location", "locations.add_location", "locations.change_location"],
+}
 
 ADD_LOCATION = "locations.add_location"
 CHANGE_LOCATION = "locations.change_location"

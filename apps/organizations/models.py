@@ -10,13 +10,13 @@ move the flags and check the rest first, so people see a clear field error, not 
 
 from __future__ import annotations
 
-import pghistory
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import Func, Q
 from django.db.models.functions import Lower
 
+from apps.core.audit import tracked
 from apps.core.india import STATES
 from apps.core.masking import MASK
 from apps.core.models import BaseModel
@@ -52,7 +52,7 @@ class DateRange(Func):
 
 
 # Audit history (apps.core.audit): a snapshot on insert and on every change of a field.
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class Organization(BaseModel):
     """A trading house or brokerage running its own desk on the shared deployment."""
 
@@ -92,7 +92,7 @@ class Organization(BaseModel):
         return f"{self.name} ({self.code})"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class GstRegistration(BaseModel):
     """One GSTIN of the organization (one per state it trades from). Registrations are deactivated,
     never deleted: invoices will point at them."""
@@ -120,7 +120,7 @@ class GstRegistration(BaseModel):
         return f"GSTIN {self.gstin}" + (" (primary)" if self.is_primary else "")
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class BankAccount(BaseModel):
     """An account the organization is paid into. The number is shown masked everywhere."""
 
@@ -156,7 +156,7 @@ class BankAccount(BaseModel):
         return mask_account_number(self.account_number)
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class FinancialYear(BaseModel):
     """An accounting year, both ends included (Indian default: 1 April to 31 March)."""
 
@@ -206,7 +206,7 @@ DEFAULT_PREFIXES: dict[str, str] = {
 }
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class DocumentSeries(BaseModel):
     """Gapless numbering of one document type in one financial year: `PREFIX/2026-27/000001`.
 

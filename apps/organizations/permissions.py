@@ -8,7 +8,7 @@ Seeing the organization decides between 404 and the rest; the model permissions 
 between 403 and success: `organizations.view_organization` / `change_organization` for the
 profile, and `view_`/`add_`/`change_` of `gstregistration`, `bankaccount`, `financialyear` and
 `documentseries` for the master data under it (the `organization_admin` role holds them all,
-other staff roles the `view_` ones; accounts/roles.py).
+other staff roles the `view_` ones; `ROLE_PERMISSIONS` below).
 
 The services check the same again (`ensure_can_change_master_data`, `ensure_can_add_organization`):
 `actor=None` is the system itself (seeders, numbering inside another app's service).
@@ -35,6 +35,33 @@ GST_REGISTRATION = "gstregistration"
 BANK_ACCOUNT = "bankaccount"
 FINANCIAL_YEAR = "financialyear"
 DOCUMENT_SERIES = "documentseries"
+
+# What each role may do with organizations and their master data. Registered by accounts at its
+# ready() (this app sits below accounts and may not import it, hence the role names as strings;
+# an unknown name fails at start-up).
+_MASTER_DATA = (GST_REGISTRATION, BANK_ACCOUNT, FINANCIAL_YEAR, DOCUMENT_SERIES)
+_VIEW_MASTER_DATA = [f"organizations.view_{model}" for model in _MASTER_DATA]
+_MANAGE_MASTER_DATA = [f"organizations.{action}_{model}" for model in _MASTER_DATA for action in (VIEW, ADD, CHANGE)]
+_STAFF_READS = ["organizations.view_organization", *_VIEW_MASTER_DATA]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "platform_admin": [
+        "organizations.view_organization",
+        "organizations.add_organization",
+        "organizations.change_organization",
+        *_MANAGE_MASTER_DATA,
+    ],
+    "organization_admin": [
+        "organizations.view_organization",
+        "organizations.change_organization",
+        *_MANAGE_MASTER_DATA,
+    ],
+    "kyc_officer": _STAFF_READS,
+    "desk_manager": _STAFF_READS,
+    "risk_officer": _STAFF_READS,
+    "partner_owner": ["organizations.view_organization"],
+    "partner_trader": ["organizations.view_organization"],
+    "partner_viewer": ["organizations.view_organization"],
+}
 
 
 def organization_scope(user: Any) -> Q | None:

@@ -6,9 +6,6 @@ State fields change only through `services`; the constraints below back the inva
 
 from __future__ import annotations
 
-from typing import Any
-
-import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -16,13 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
-
-
-def _tracked(*extra: Any) -> Any:
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)), *extra
-    )
 
 
 class EntityClass(models.TextChoices):
@@ -148,7 +140,7 @@ class BranchType(models.TextChoices):
 # --- Partner ------------------------------------------------------------------------------------
 
 
-@_tracked()
+@tracked()
 class CorporateGroup(BaseModel):
     """Partners of one business group (shared owners): insiders of each other."""
 
@@ -164,7 +156,7 @@ class CorporateGroup(BaseModel):
         return self.name
 
 
-@_tracked()
+@tracked()
 class BusinessPartner(BaseModel):
     """A business partner of one organization (tenant-owned), created by approving an application."""
 
@@ -283,7 +275,7 @@ class PartnerCodeCounter(models.Model):
         return f"{self.organization_id}: {self.last_number}"
 
 
-@_tracked()
+@tracked()
 class PartnerMembership(BaseModel):
     """An external user's one partner, with its role there."""
 
@@ -312,7 +304,7 @@ class PartnerMembership(BaseModel):
 # --- Onboarding ---------------------------------------------------------------------------------
 
 
-@_tracked()
+@tracked()
 class OnboardingApplication(BaseModel):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -401,7 +393,7 @@ def _document_upload_to(instance: PartnerDocument, filename: str) -> str:
     return f"partners/documents/{owner}/{instance.id}-{filename}"
 
 
-@_tracked()
+@tracked()
 class PartnerDocument(BaseModel):
     application = models.ForeignKey(
         OnboardingApplication, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
@@ -441,7 +433,7 @@ class PartnerDocument(BaseModel):
         return f"{self.get_document_type_display()} - {self.get_status_display().lower()}"
 
 
-@_tracked()
+@tracked()
 class Branch(BaseModel):
     partner = models.ForeignKey(BusinessPartner, on_delete=models.CASCADE, related_name="branches")
     code = models.CharField(max_length=20)
@@ -491,7 +483,7 @@ class Branch(BaseModel):
         return f"{self.code} {self.name}"
 
 
-@_tracked()
+@tracked()
 class Vehicle(BaseModel):
     """A transporter's lorry."""
 
@@ -519,7 +511,7 @@ class Vehicle(BaseModel):
         return self.registration_number
 
 
-@_tracked()
+@tracked()
 class PartnerAmendment(BaseModel):
     """A change to a partner's legal, tax, bank, address or credit data, requested by the partner
     and applied only when staff approve it. `old_values` are captured at request time and

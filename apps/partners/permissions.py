@@ -36,6 +36,50 @@ from apps.partners.models import (
     PartnerStatus,
 )
 
+# What each staff role may do with partners (accounts.roles registers it at ready()). Partner
+# users get theirs per partner, through their membership (guardian), not through a role.
+_VIEW_PARTNERS = [
+    "partners.view_businesspartner",
+    "partners.view_onboardingapplication",
+    "partners.view_partnerdocument",
+    "partners.view_branch",
+    "partners.view_vehicle",
+    "partners.view_partnermembership",
+    "partners.view_partneramendment",
+    "partners.view_corporategroup",
+]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ORGANIZATION_ADMIN: [
+        *_VIEW_PARTNERS,
+        "partners.change_businesspartner",
+        "partners.change_onboardingapplication",
+        "partners.change_partnerdocument",
+        "partners.add_corporategroup",
+        "partners.change_corporategroup",
+        "partners.approve_low_risk",
+        "partners.approve_medium_risk",
+        "partners.approve_high_risk",
+        "partners.change_partner_status",
+        "partners.override_capabilities",
+        "partners.decide_amendment",
+        "partners.renew_kyc",
+        "partners.manage_employees",
+    ],
+    Role.KYC_OFFICER: [
+        *_VIEW_PARTNERS,
+        "partners.change_onboardingapplication",
+        "partners.change_partnerdocument",
+        "partners.renew_kyc",
+    ],
+    Role.DESK_MANAGER: [
+        *_VIEW_PARTNERS,
+        "partners.change_businesspartner",
+        "partners.approve_low_risk",
+        "partners.decide_amendment",
+    ],
+    Role.RISK_OFFICER: [*_VIEW_PARTNERS, "partners.change_partner_status", "partners.override_capabilities"],
+}
+
 VIEW_PARTNER = "partners.view_businesspartner"
 CHANGE_PARTNER = "partners.change_businesspartner"
 MANAGE_EMPLOYEES = "partners.manage_employees"

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
 
 
@@ -98,7 +99,7 @@ class LimitChangeSource(models.TextChoices):
     ONBOARDING = "ONBOARDING", "Onboarding approval"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class RiskSettings(BaseModel):
     """The organization's risk data (one row each, created on first use with these defaults)."""
 
@@ -290,7 +291,7 @@ class Assessment(BaseModel):
         return f"{self.side} {self.result} ({self.score}) for {self.partner_id}"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)))
+@tracked()
 class LimitChange(BaseModel):
     """A change of a partner's credit limit: applied at once, or PENDING a second person's approval
     (an increase above the organization's threshold), then APPLIED or REJECTED. Old and new kept."""

@@ -16,10 +16,40 @@ from __future__ import annotations
 from uuid import UUID
 
 from apps.accounts.models import User, UserType
+from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
 from apps.partners.permissions import is_staff_of
 from apps.partners.selectors import partner_id_of
 from apps.risk.errors import PartnerNotFound
+
+# What each staff role may do in risk (accounts.roles registers it at ready()): the risk desk
+# reads and runs credit limits, maker-checker and settings; the trade desk sees its partners'
+# exposure and the checks of their postings.
+_VIEW_RISK = [
+    "risk.view_creditaccount",
+    "risk.view_exposureentry",
+    "risk.view_assessment",
+    "risk.view_limitchange",
+    "risk.view_exposurealert",
+    "risk.view_risksettings",
+]
+_RUN_RISK = [
+    *_VIEW_RISK,
+    "risk.change_creditaccount",
+    "risk.set_credit_limit",
+    "risk.approve_credit_limit",
+    "risk.change_risksettings",
+]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ORGANIZATION_ADMIN: _RUN_RISK,
+    Role.RISK_OFFICER: _RUN_RISK,
+    Role.DESK_MANAGER: [
+        "risk.view_creditaccount",
+        "risk.view_exposureentry",
+        "risk.view_assessment",
+        "risk.view_exposurealert",
+    ],
+}
 
 SET_CREDIT_LIMIT = "risk.set_credit_limit"
 APPROVE_CREDIT_LIMIT = "risk.approve_credit_limit"

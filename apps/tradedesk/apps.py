@@ -7,7 +7,9 @@ class TradedeskConfig(AppConfig):
     verbose_name = "Trade desk"
 
     def ready(self) -> None:
+        from apps.accounts.roles import register_role_permissions
         from apps.core.seeding import register_seeder
+        from apps.tradedesk.permissions import ROLE_PERMISSIONS
         from apps.tradedesk.quality_statistics import register_handlers
         from apps.tradedesk.resolvers import register_resolvers
         from apps.tradedesk.seed import seed_tradedesk
@@ -15,3 +17,4 @@ class TradedeskConfig(AppConfig):
         register_resolvers()
         register_handlers()
         register_seeder(60, "tradedesk", seed_tradedesk)
+        register_role_permissions(self.label, ROLE_PERMISSIONS)

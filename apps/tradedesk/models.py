@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
 
 
@@ -35,12 +35,6 @@ def _money(**options: Any) -> Any:
 def _per_kg(**options: Any) -> Any:
     """A price per kg: shown to 2 places, kept to 4 so a candy price converts back exactly enough."""
     return models.DecimalField(max_digits=14, decimal_places=4, **options)
-
-
-def _tracked(*extra: Any) -> Any:
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)), *extra
-    )
 
 
 class Visibility(models.TextChoices):
@@ -82,7 +76,7 @@ class ReservationStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired"
 
 
-@_tracked()
+@tracked()
 class Availability(BaseModel):
     """A seller's offer on the organization's market."""
 
@@ -177,7 +171,7 @@ class Availability(BaseModel):
         return self.number or f"availability {self.pk}"
 
 
-@_tracked()
+@tracked()
 class Reservation(BaseModel):
     """Quantity held on an availability for a negotiation or a trade, until released, sold or
     expired. `purpose`/`reference` name what holds it (plain values: the negotiation or trade
@@ -226,7 +220,7 @@ class Reservation(BaseModel):
         return f"{self.quantity_kg} kg of {self.availability_id} ({self.status})"
 
 
-@_tracked()
+@tracked()
 class Requirement(BaseModel):
     """A buyer's need."""
 
@@ -317,7 +311,7 @@ class Requirement(BaseModel):
         return self.number or f"requirement {self.pk}"
 
 
-@_tracked()
+@tracked()
 class RequirementDeliveryLocation(BaseModel):
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="delivery_locations")
     location = models.ForeignKey("locations.Location", on_delete=models.PROTECT, related_name="+")

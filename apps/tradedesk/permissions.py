@@ -15,12 +15,29 @@ from __future__ import annotations
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
 from apps.partners.capabilities import trading_refusal
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission, is_staff_of
 from apps.tradedesk.errors import AvailabilityNotFound, PostingRefused
 from apps.tradedesk.models import Availability
+
+# What each staff role may do on the trade desk (accounts.roles registers it at ready()).
+_VIEW_TRADEDESK = ["tradedesk.view_availability", "tradedesk.view_requirement", "tradedesk.view_reservation"]
+_RUN_THE_DESK = [
+    *_VIEW_TRADEDESK,
+    "tradedesk.add_availability",
+    "tradedesk.change_availability",
+    "tradedesk.approve_availability",
+    "tradedesk.add_requirement",
+    "tradedesk.change_requirement",
+]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ORGANIZATION_ADMIN: _RUN_THE_DESK,
+    Role.DESK_MANAGER: _RUN_THE_DESK,
+    Role.RISK_OFFICER: _VIEW_TRADEDESK,
+}
 
 SELL = "sell"
 BUY = "buy"

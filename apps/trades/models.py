@@ -22,11 +22,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import tracked
 from apps.core.models import BaseModel
 
 
@@ -48,12 +48,6 @@ def _factor(**options: Any) -> Any:
 
 def _rate(**options: Any) -> Any:
     return models.DecimalField(max_digits=5, decimal_places=2, **options)
-
-
-def _tracked() -> Any:
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True))
-    )
 
 
 class Side(models.TextChoices):
@@ -83,7 +77,7 @@ class TradesSettings(BaseModel):
         return f"trades settings of {self.organization_id}"
 
 
-@_tracked()
+@tracked()
 class PartnerTradeProfile(BaseModel):
     """What trades keeps per partner: whether it sells as an agriculturist (its supplies are
     then under reverse charge: the buyer pays the GST)."""
@@ -110,7 +104,7 @@ class NegotiationStatus(models.TextChoices):
 OPEN_NEGOTIATION_STATES = (NegotiationStatus.INITIATED, NegotiationStatus.IN_PROGRESS)
 
 
-@_tracked()
+@tracked()
 class Negotiation(BaseModel):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     match = models.ForeignKey(
@@ -182,7 +176,7 @@ class OfferStatus(models.TextChoices):
     CLOSED = "CLOSED", "Closed (negotiation ended)"
 
 
-@_tracked()
+@tracked()
 class Offer(BaseModel):
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="offers")
     round = models.PositiveSmallIntegerField()
@@ -231,7 +225,7 @@ class MessageKind(models.TextChoices):
     SYSTEM = "SYSTEM", "From the system"
 
 
-@_tracked()
+@tracked()
 class NegotiationMessage(BaseModel):
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=6, choices=MessageKind.choices)
@@ -272,7 +266,7 @@ class TaxKind(models.TextChoices):
     INTER_STATE = "INTER_STATE", "Inter-state (IGST)"
 
 
-@_tracked()
+@tracked()
 class Trade(BaseModel):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=32, help_text="TR/2026-27/000123, gapless per organization and year.")
@@ -402,7 +396,7 @@ class AmendmentStatus(models.TextChoices):
     REJECTED = "REJECTED", "Rejected"
 
 
-@_tracked()
+@tracked()
 class TradeAmendment(BaseModel):
     trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="amendments")
     kind = models.CharField(max_length=16, choices=AmendmentKind.choices)

@@ -21,12 +21,22 @@ from uuid import UUID
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
 from apps.partners.capabilities import trading_refusal
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_writable, is_member_of, is_staff_of
 from apps.trades.errors import NotAParty, PartnerMayNotTrade
 from apps.trades.models import Side
+
+# What each staff role may do with negotiations and trades (accounts.roles registers it at ready()).
+_VIEW_TRADES = ["trades.view_negotiation", "trades.view_trade", "trades.view_tradeamendment"]
+_RUN_TRADES = [*_VIEW_TRADES, "trades.negotiate_for_partner", "trades.manage_trade", "trades.change_tradessettings"]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ORGANIZATION_ADMIN: _RUN_TRADES,
+    Role.DESK_MANAGER: _RUN_TRADES,
+    Role.RISK_OFFICER: _VIEW_TRADES,
+}
 
 NEGOTIATE_FOR_PARTNER = "trades.negotiate_for_partner"
 MANAGE_TRADE = "trades.manage_trade"

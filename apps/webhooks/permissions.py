@@ -23,6 +23,18 @@ from apps.webhooks.ownership import partner_id_of
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 
+# What each role may do with webhooks. Registered by accounts at its ready() (this app imports
+# no domain app, hence the role name as a string; an unknown name fails at start-up).
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "organization_admin": [
+        "webhooks.view_webhookendpoint",
+        "webhooks.add_webhookendpoint",
+        "webhooks.change_webhookendpoint",
+        "webhooks.delete_webhookendpoint",
+        "webhooks.view_webhookdelivery",
+    ],
+}
+
 
 @dataclass(frozen=True)
 class Owner:

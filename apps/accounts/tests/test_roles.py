@@ -1,10 +1,10 @@
-"""Roles are Django groups created by migration and kept in sync with roles.ROLE_PERMISSIONS;
+"""Roles are Django groups created by migration and kept in sync with the permissions each app registers (roles.role_permissions());
 /me lists a user's roles and effective capabilities."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from apps.accounts.roles import ROLE_PERMISSIONS, sync_roles
+from apps.accounts.roles import role_permissions, sync_roles
 from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_each_role_holds_exactly_the_permissions_of_its_table_that_exist():
 
     assert granted["kyc_officer"] == KYC_OFFICER_CAPABILITIES
     assert granted["partner_owner"] == ["organizations.view_organization"]
-    for role, wanted in ROLE_PERMISSIONS.items():
+    for role, wanted in role_permissions().items():
         assert granted[role] == _existing(wanted), role
 
 
@@ -134,7 +134,7 @@ def test_sync_roles_twice_changes_nothing():
     first = sync_roles()
     second = sync_roles()
 
-    assert first == second == {role: len(_existing(perms)) for role, perms in ROLE_PERMISSIONS.items()}
+    assert first == second == {role: len(_existing(perms)) for role, perms in role_permissions().items()}
     assert sorted(Group.objects.values_list("pk", flat=True)) == group_ids
     assert _permissions_by_group() == before
 

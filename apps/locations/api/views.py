@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.india import Region
 from apps.core.pagination import CappedCursorPagination
 from apps.locations import services
@@ -58,8 +59,7 @@ class LocationListApi(LocationApi):
             OpenApiParameter("search", str, description="Words found in the name, city, district, state or pincode."),
             OpenApiParameter("state", str, description="A two-letter state or union territory code (GJ, MH ...)."),
             OpenApiParameter("region", str, enum=[r.value for r in Region], description="Only this region."),
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-            OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+            *PAGE_PARAMETERS,
         ],
         responses={200: LocationPageOutput},
         summary="Active locations, by name",

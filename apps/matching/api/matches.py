@@ -26,11 +26,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.matching import selectors
 from apps.matching.models import MatchProposal
 from apps.partners.selectors import partner_id_of
-from apps.tradedesk.api.common import PAGE_PARAMETERS, PageOutput, kg_field, per_kg_field, user
+from apps.tradedesk.api.common import PageOutput, kg_field, per_kg_field, user
 from apps.tradedesk.market import rating_band
 from apps.tradedesk.models import Availability
 

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django_object_actions import DjangoObjectActions, action
 
 from apps.accounts.models import User
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.core.admin import ServiceActionsMixin
 from apps.partners.errors import AmendmentNotFound
 from apps.partners.models import AmendmentStatus, PartnerAmendment
 from apps.partners.selectors import amendments_visible_to_staff

@@ -25,10 +25,10 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
+from apps.core.admin import ServiceActionsMixin, domain_error_message
 from apps.core.errors import DomainError
 from apps.core.formatting import indian_number, state_badge
 from apps.partners import services
-from apps.partners.admin.base import ServiceActionsMixin
 from apps.partners.admin.documents import VIEW_DOCUMENT
 from apps.partners.models import ApplicationState, DocumentStatus, OnboardingApplication
 from apps.partners.permissions import APPROVE_PERMISSION_BY_ROUTE, ensure_can_approve, ensure_can_review
@@ -431,7 +431,7 @@ class OnboardingApplicationAdmin(ExportActionMixin, ServiceActionsMixin, DjangoO
             try:
                 services.document_verify(actor=_actor(request), document_id=document.pk)
             except DomainError as exc:
-                refused.append(f"{label}: {exc.detail} ({exc.code})")
+                refused.append(f"{label}: {domain_error_message(exc)}")
             else:
                 verified.append(label)
         if verified:
@@ -465,7 +465,7 @@ class OnboardingApplicationAdmin(ExportActionMixin, ServiceActionsMixin, DjangoO
                         actor=user, application_id=application.pk, officer_id=officer.pk if officer else None
                     )
                 except DomainError as exc:
-                    failed.append(f"{application.legal_name}: {exc.detail} ({exc.code})")
+                    failed.append(f"{application.legal_name}: {domain_error_message(exc)}")
                 else:
                     done += 1
                     self.log_service_action(
@@ -489,7 +489,7 @@ class OnboardingApplicationAdmin(ExportActionMixin, ServiceActionsMixin, DjangoO
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
-        return render(request, "admin/partners/bulk_action_form.html", context)
+        return render(request, "admin/core/bulk_action_form.html", context)
 
     @action(
         button_type="a",

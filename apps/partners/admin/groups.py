@@ -21,7 +21,7 @@ from django.utils.html import format_html_join
 from django_object_actions import DjangoObjectActions, action
 
 from apps.accounts.models import User, UserType
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.core.admin import ServiceActionsMixin
 from apps.partners.insiders import insider_relationship, insiders_of
 from apps.partners.models import BusinessPartner, CorporateGroup
 from apps.partners.services.groups import (
@@ -208,7 +208,7 @@ class CorporateGroupAdmin(ServiceActionsMixin, DjangoObjectActions, admin.ModelA
             "submit_label": "Create",
             "back_url": reverse("admin:partners_corporategroup_changelist"),
         }
-        return render(request, "admin/partners/action_form.html", context)
+        return render(request, "admin/core/action_form.html", context)
 
     @action(button_type="a", label="Rename", description="Rename the corporate group")
     def rename(self, request: HttpRequest, obj: CorporateGroup) -> HttpResponse | None:

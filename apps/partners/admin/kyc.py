@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django_object_actions import action
 
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.core.admin import ServiceActionsMixin
 from apps.partners.admin.documents import DocumentLinkMixin
 from apps.partners.capabilities import normalized
 from apps.partners.models import BusinessPartner, DocumentStatus, PartnerDocument

@@ -19,8 +19,8 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
+from apps.core.admin import ServiceActionsMixin
 from apps.core.formatting import indian_number, key_value_table, state_badge
-from apps.partners.admin.base import ServiceActionsMixin
 from apps.partners.admin.groups import GROUP_ACTIONS, GroupActionsMixin
 from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
 from apps.partners.models import Branch, BusinessPartner, DocumentStatus, PartnerMembership, PartnerStatus, Vehicle

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.requests import request_user
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.models import AmendmentKind, AmendmentStatus, PartnerAmendment
@@ -101,8 +102,7 @@ class PartnerAmendmentCollectionApi(APIView):
         operation_id="partners_amendments_list",
         parameters=[
             PartnerAmendmentFilters,
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-            OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+            *PAGE_PARAMETERS,
         ],
         responses=PartnerAmendmentPageOutput,
     )

@@ -8,7 +8,7 @@ from typing import cast
 
 from django.db.models import Q
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.api.serializers import BusinessPartnerOutput
@@ -48,8 +49,7 @@ class PartnerCollectionApi(APIView):
         operation_id="partners_list",
         parameters=[
             PartnerFilters,
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-            OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+            *PAGE_PARAMETERS,
         ],
         responses=PartnerPageOutput,
     )

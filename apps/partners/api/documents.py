@@ -10,7 +10,7 @@ from uuid import UUID
 from django.http import FileResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
 from apps.partners.document_files import serve_document
@@ -74,8 +75,7 @@ class PartnerDocumentCollectionApi(APIView):
         operation_id="partners_partner_documents_list",
         parameters=[
             PartnerDocumentFilters,
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-            OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+            *PAGE_PARAMETERS,
         ],
         responses=PartnerDocumentPageOutput,
     )

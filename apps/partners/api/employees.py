@@ -10,7 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.requests import request_user
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.masking import MASK
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
@@ -78,8 +79,7 @@ class EmployeeCollectionApi(APIView):
         tags=[TAG],
         operation_id="partners_employees_list",
         parameters=[
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-            OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
+            *PAGE_PARAMETERS,
         ],
         responses=EmployeePageOutput,
     )

@@ -18,7 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django_object_actions import DjangoObjectActions, action
 
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.core.admin import ServiceActionsMixin
 from apps.risk import selectors
 from apps.risk.admin.common import ReadOnlyAdmin, actor, source_link
 from apps.risk.models import (

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_object_actions import DjangoObjectActions, action
 
-from apps.partners.admin.base import ServiceActionsMixin
+from apps.core.admin import ServiceActionsMixin
 from apps.risk import selectors
 from apps.risk.admin.common import ReadOnlyAdmin, actor
 from apps.risk.errors import LimitChangeNotFound

@@ -1,6 +1,6 @@
 """Data: the free-mail domains and a credit row for every existing partner (its limit from the
 partner's onboarding `credit_limit`). The roles get their risk capabilities from
-`accounts.roles.ROLE_PERMISSIONS`, synced after every migrate."""
+`risk.permissions.ROLE_PERMISSIONS` (registered with accounts.roles), synced after every migrate."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
+from apps.core.admin import domain_error_message
 from apps.core.errors import DomainError
 from apps.core.formatting import indian_number, quantity_text, trimmed_number
 from apps.tradedesk.admin.common import (
@@ -210,7 +211,7 @@ class AvailabilityAdmin(ExportActionMixin, PostingAdmin):
             try:
                 call(availability)
             except DomainError as exc:
-                failed.append(f"{availability}: {exc.detail} ({exc.code})")
+                failed.append(f"{availability}: {domain_error_message(exc)}")
             else:
                 done.append(str(availability))
                 self.log_service_action(request, availability, f"Availability {verb} (bulk).")
@@ -251,7 +252,7 @@ class AvailabilityAdmin(ExportActionMixin, PostingAdmin):
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
-        return render(request, "admin/partners/bulk_action_form.html", context)
+        return render(request, "admin/core/bulk_action_form.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Availability]:
         user = request.user

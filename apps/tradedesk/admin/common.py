@@ -14,9 +14,9 @@ from django.utils.text import smart_split, unescape_string_literal
 from django_object_actions import DjangoObjectActions
 
 from apps.commodities.models import QualityParameter
+from apps.core.admin import ServiceActionsMixin
 from apps.core.errors import NotFound
 from apps.core.formatting import indian_number, key_value_table, quantity_text, state_badge
-from apps.partners.admin.base import ServiceActionsMixin
 
 # A search word matching more partners than this finds their postings among the first ones only
 # (a word that broad is no search; the number still matches in full).

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -25,16 +25,13 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.commodities.models import UPPER_CODE_REGEX, VARIETY_CODE_REGEX
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.locations.models import RegionChoices
 from apps.tradedesk import market
 from apps.tradedesk.models import AvailabilityStatus, RequirementStatus, Urgency, Visibility
 
 TAG = "tradedesk"
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of an earlier page."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, capped at 200)."),
-]
 RATING_BAND_CHOICES = [("A", "A (low risk)"), ("B", "B"), ("C", "C"), ("D", "D (critical)"), ("UNRATED", "Unrated")]
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 

@@ -1,5 +1,5 @@
-"""What every partners admin screen shares: object-action forms that call a service and report
-a refusal (DomainError), changing nothing.
+"""The back office's service-action glue, shared by every app's admin: object-action forms that
+call a service and report a refusal (DomainError), changing nothing.
 
 A refusal of a form's action is shown on the form itself, with what was typed kept (the field
 the service names gets the error; otherwise it heads the form). A success is a message and an
@@ -47,7 +47,7 @@ class ServiceActionsMixin:
             "back_url": back_url,
             "opts": opts,
         }
-        return render(request, "admin/partners/action_form.html", context)
+        return render(request, "admin/core/action_form.html", context)
 
     def run_service(
         self,
@@ -66,7 +66,7 @@ class ServiceActionsMixin:
             fn(actor=request.user, **kwargs)
         except DomainError as exc:
             if form is None or exc.status == 404:
-                messages.error(request, f"{exc.detail} ({exc.code})")
+                messages.error(request, domain_error_message(exc))
                 request._service_refusal_reported = True  # type: ignore[attr-defined]
             else:
                 add_domain_error(form, exc)
@@ -112,4 +112,9 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
             form.add_error(attr, error.get("detail") or exc.detail)
             placed = True
     if not placed:
-        form.add_error(None, f"{exc.detail} ({exc.code})")
+        form.add_error(None, domain_error_message(exc))
+
+
+def domain_error_message(exc: DomainError) -> str:
+    """How the back office words a service's refusal: its sentence and its stable code."""
+    return f"{exc.detail} ({exc.code})"
