@@ -10,10 +10,12 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         import apps.accounts.schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from apps.accounts.caller import connect_signals
         from apps.accounts.roles import sync_roles_after_migrate
         from apps.accounts.seed import demo_logins, seed_users
         from apps.core.seeding import register_demo_logins, register_seeder
 
+        connect_signals()
         register_seeder(20, "accounts", seed_users)
         register_demo_logins(20, "accounts", demo_logins)
 

@@ -61,8 +61,8 @@ from apps.commodities.models import Commodity, ParameterKind, QualityParameter, 
 from apps.core.errors import PermissionDenied
 from apps.core.india import STATES_BY_CODE
 from apps.organizations.errors import FieldInvalid
+from apps.partners.caller import caller_partner
 from apps.partners.models import RiskCategory
-from apps.partners.selectors import membership_of
 from apps.tradedesk.models import (
     Availability,
     AvailabilityStatus,
@@ -134,8 +134,9 @@ def market_viewer(user: User, *, staff_perm: str) -> MarketViewer:
         if not user.has_perm(staff_perm):
             raise PermissionDenied(f"Reading the market needs the {staff_perm} capability.")
         return MarketViewer(organization_id=user.organization_id, partner_id=None)
-    membership = membership_of(user)
-    if membership is None or user.organization_id is None or membership.partner.organization_id != user.organization_id:
+    # Read once per caller version (partners/caller.py): a membership or partner change replaces it.
+    membership = caller_partner(user)
+    if membership is None or user.organization_id is None or membership.organization_id != user.organization_id:
         raise MarketClosed()
     return MarketViewer(organization_id=user.organization_id, partner_id=membership.partner_id)
 
