@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         import apps.accounts.schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from apps.accounts.caller import connect_signals
         from apps.accounts.permissions import CELERY_BEAT_ROLE_PERMISSIONS, ROLE_PERMISSIONS
         from apps.accounts.roles import register_role_permissions, sync_roles_after_migrate
         from apps.accounts.seed import demo_logins, seed_users
@@ -17,6 +18,7 @@ class AccountsConfig(AppConfig):
         from apps.organizations.permissions import ROLE_PERMISSIONS as ORGANIZATIONS_ROLE_PERMISSIONS
         from apps.webhooks.permissions import ROLE_PERMISSIONS as WEBHOOKS_ROLE_PERMISSIONS
 
+        connect_signals()
         register_seeder(20, "accounts", seed_users)
         register_demo_logins(20, "accounts", demo_logins)
 

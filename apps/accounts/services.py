@@ -45,6 +45,7 @@ from apps.accounts.tokens import (
     token_issued_at,
 )
 from apps.accounts.users import user_create
+from apps.core.caller_cache import caller_changed
 from apps.core.logging import get_logger
 from apps.core.redis import get_redis
 from apps.organizations.selectors import organization_by_code
@@ -57,6 +58,7 @@ _DUMMY_USER = User(password="")
 
 def _mark_logged_in(user: User) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    caller_changed([user.pk])  # the cached row carries last_login
 
 
 # --- password ------------------------------------------------------------------------------------
@@ -311,6 +313,7 @@ def logout(*, user: User, refresh: str | None, everywhere: bool) -> int:
     if everywhere:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(tokens_valid_after=timezone.now())
+            caller_changed([user.pk])  # an update() sends no signal: the cached row goes now
             outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
                 blacklistedtoken__isnull=False
             )

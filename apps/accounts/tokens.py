@@ -92,7 +92,7 @@ def blacklist_once(token: RefreshToken) -> None:
 # --- session families ---------------------------------------------------------------------------
 
 
-def _family_key(family: str) -> str:
+def family_key(family: str) -> str:
     return "cotton:jwt:family-revoked:" + hashlib.sha256(family.encode()).hexdigest()[:32]
 
 
@@ -104,11 +104,11 @@ def family_of(token: Any) -> str | None:
 def family_revoke(family: str) -> None:
     """Revoke every token of the family for as long as any of them can live (the refresh lifetime)."""
     lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())
-    get_redis().set(_family_key(family), "1", ex=lifetime)
+    get_redis().set(family_key(family), "1", ex=lifetime)
 
 
 def family_is_revoked(family: str | None) -> bool:
-    return bool(family) and bool(get_redis().exists(_family_key(family)))  # type: ignore[arg-type]
+    return bool(family) and bool(get_redis().exists(family_key(family)))  # type: ignore[arg-type]
 
 
 def reused_family(raw: str) -> str | None:

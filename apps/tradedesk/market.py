@@ -27,6 +27,7 @@ the band computed in SQL. The live feed (realtime.py) sends the same allow-liste
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -61,8 +63,8 @@ from apps.commodities.models import Commodity, ParameterKind, QualityParameter, 
 from apps.core.errors import PermissionDenied
 from apps.core.india import STATES_BY_CODE
 from apps.organizations.errors import FieldInvalid
+from apps.partners.caller import caller_partner
 from apps.partners.models import RiskCategory
-from apps.partners.selectors import membership_of
 from apps.tradedesk.models import (
     Availability,
     AvailabilityStatus,
@@ -134,8 +136,9 @@ def market_viewer(user: User, *, staff_perm: str) -> MarketViewer:
         if not user.has_perm(staff_perm):
             raise PermissionDenied(f"Reading the market needs the {staff_perm} capability.")
         return MarketViewer(organization_id=user.organization_id, partner_id=None)
-    membership = membership_of(user)
-    if membership is None or user.organization_id is None or membership.partner.organization_id != user.organization_id:
+    # Read once per caller version (partners/caller.py): a membership or partner change replaces it.
+    membership = caller_partner(user)
+    if membership is None or user.organization_id is None or membership.organization_id != user.organization_id:
         raise MarketClosed()
     return MarketViewer(organization_id=user.organization_id, partner_id=membership.partner_id)
 
@@ -532,3 +535,103 @@ def market_event_payload(payload: Mapping[str, Any], *, allowed: frozenset[str],
     anonymous["state_name"] = state_name(str(payload.get("state_code") or ""))
     anonymous["rating_band"] = band
     return anonymous
+
+
+# --- the unfiltered availability page in one hand-written statement (issue 15) ---------------------
+
+# The market's first pages are its most read request. Building and compiling the ORM query above
+# cost more than running it (about 40% of a request), so the unfiltered availability page is one
+# fixed statement: the same rows, columns and order as
+# market_availability_rows(market_availabilities(viewer)), which test_market_raw_page.py holds
+# equal for partners and staff, nulls, time zones and cursor pages. Filtered pages use the ORM.
+_RAW_AVAILABILITY_SELECT = """
+SELECT a.id, a.commodity_id, a.variety_id, a.currency, a.delivery_term_id, a.visibility,
+       a.state_code, a.region,
+       CASE p.risk_category WHEN 'LOW' THEN 'A' WHEN 'MEDIUM' THEN 'B' WHEN 'HIGH' THEN 'C'
+            WHEN 'CRITICAL' THEN 'D' ELSE 'UNRATED' END AS rating_band,
+       {poster} AS poster,
+       a.created_at, a.status, a.quantity, a.total_kg, a.available_kg, a.min_order_kg,
+       a.partial_allowed, a.price, a.price_per_kg, a.quality, a.available_from, a.available_until,
+       a.day_only, a.expires_at,
+       (SELECT code FROM commodities_commodity WHERE id = a.commodity_id) AS commodity_code,
+       (SELECT code FROM commodities_variety WHERE id = a.variety_id) AS variety_code,
+       (SELECT code FROM commodities_unit WHERE id = a.quantity_unit_id) AS quantity_unit_code,
+       (SELECT code FROM commodities_unit WHERE id = a.price_unit_id) AS price_unit_code,
+       (SELECT code FROM commodities_tradeterm WHERE id = a.delivery_term_id) AS delivery_term_code
+FROM "tradedesk_availability" a
+JOIN partners_businesspartner p ON p.id = a.partner_id
+WHERE a.status = 'ACTIVE' AND a.available_kg > 0 AND a.expires_at > %(now)s
+  {conditions}
+ORDER BY a.created_at {direction}, a.id {direction}
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+_STAFF_POSTER = (
+    "jsonb_build_object('partner_id', a.partner_id, 'partner_code', p.code, "
+    "'partner_legal_name', p.legal_name, 'number', a.number)"
+)
+_PARTNER_CONDITIONS = """
+  AND (a.visibility = 'PUBLIC' OR (a.visibility = 'RESTRICTED' AND EXISTS (
+        SELECT 1 FROM tradedesk_availability_invited_partners i
+        WHERE i.availability_id = a.id AND i.businesspartner_id = %(partner_id)s)))
+  AND a.partner_id <> %(partner_id)s"""
+_JSON_COLUMNS = ("poster", "quality")
+_ORDERINGS: dict[tuple[str, ...], str] = {("-created_at", "-id"): "DESC", ("created_at", "id"): "ASC"}
+
+
+class MarketAvailabilityPage:
+    """What the cursor paginator needs of a queryset (order_by on the market's ordering or its
+    reverse, a created_at bound, a slice), for the unfiltered availability market of `viewer`;
+    anything else is refused rather than silently ignored."""
+
+    def __init__(self, viewer: MarketViewer, *, now: datetime | None = None) -> None:
+        self.viewer = viewer
+        self.now = now or timezone.now()
+        self.direction = "DESC"
+        self.bound: tuple[str, datetime] | None = None
+
+    def _copy(self) -> MarketAvailabilityPage:
+        page = MarketAvailabilityPage(self.viewer, now=self.now)
+        page.direction, page.bound = self.direction, self.bound
+        return page
+
+    def order_by(self, *fields: str) -> MarketAvailabilityPage:
+        page = self._copy()
+        page.direction = _ORDERINGS[fields]  # KeyError: an ordering this statement does not have
+        return page
+
+    def filter(self, **bound: Any) -> MarketAvailabilityPage:
+        ((lookup, position),) = bound.items()
+        operator = {"created_at__lt": "<", "created_at__gt": ">"}[lookup]
+        page = self._copy()
+        # The ORM's own parsing of a cursor's position (ValidationError: not a date-time; a
+        # naive one is read in the current time zone), so both paths read it alike.
+        page.bound = (operator, Availability._meta.get_field("created_at").get_prep_value(position))
+        return page
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        offset, stop = window.start or 0, window.stop
+        params: dict[str, Any] = {"now": self.now, "limit": stop - offset, "offset": offset}
+        conditions = ""
+        if self.viewer.organization_id is not None:
+            conditions += " AND a.organization_id = %(organization_id)s"
+            params["organization_id"] = self.viewer.organization_id
+        if self.viewer.partner_id is not None:
+            conditions += _PARTNER_CONDITIONS
+            params["partner_id"] = self.viewer.partner_id
+        if self.bound is not None:
+            conditions += f" AND a.created_at {self.bound[0]} %(position)s"
+            params["position"] = self.bound[1]
+        sql = _RAW_AVAILABILITY_SELECT.format(
+            poster=_STAFF_POSTER if self.viewer.is_staff else "NULL::jsonb",
+            conditions=conditions,
+            direction=self.direction,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column.name for column in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        for row in rows:
+            for name in _JSON_COLUMNS:
+                if isinstance(row[name], str):  # Django reads jsonb as text for JSONField to parse
+                    row[name] = json.loads(row[name])
+        return rows

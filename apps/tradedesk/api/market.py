@@ -377,9 +377,12 @@ class MarketAvailabilityListApi(APIView):
         filters_input.is_valid(raise_exception=True)
         filters = filters_input.filters()
         filters.quality = market.parse_quality_filters(request.query_params, commodity=filters.commodity)
-        rows = market.filter_market_availabilities(market.market_availabilities(viewer), filters)
         paginator = MarketPage()
-        page = paginator.paginate_queryset(market.market_availability_rows(rows), request, view=self)
+        if filters == market.MarketFilters():  # the unfiltered pages: one fixed statement (issue 15)
+            page = paginator.paginate_queryset(market.MarketAvailabilityPage(viewer), request, view=self)
+        else:
+            rows = market.filter_market_availabilities(market.market_availabilities(viewer), filters)
+            page = paginator.paginate_queryset(market.market_availability_rows(rows), request, view=self)
         return paginator.get_paginated_response(availability_rows(page or []))
 
 
