@@ -19,7 +19,7 @@ from import_export import fields, resources, widgets
 
 from apps.core.errors import DomainError
 from apps.locations.models import COORDINATE_PLACES, Location, LocationSource
-from apps.locations.services import CREATE_FIELDS, UPDATABLE_FIELDS, location_create, location_update
+from apps.locations.services.locations import CREATE_FIELDS, UPDATABLE_FIELDS, location_create, location_update
 
 
 class CoordinateWidget(widgets.DecimalWidget):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from apps.core.seeding import SeedReport
 from apps.locations.geocoding.gazetteer import gazetteer_towns
 from apps.locations.models import Location
-from apps.locations.services import location_create_from_details
+from apps.locations.services.locations import location_create_from_details
 
 
 def seed_locations(report: SeedReport) -> None:

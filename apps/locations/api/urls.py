@@ -1,10 +1,9 @@
-from django.urls import path
+"""URLs of the locations API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
 
-from apps.locations.api import views
+from django.urls import URLPattern
 
-urlpatterns = [
-    path("locations/", views.LocationCollectionApi.as_view(), name="locations"),
-    path("locations/suggest/", views.LocationSuggestApi.as_view(), name="locations-suggest"),
-    path("locations/<uuid:location_id>/", views.LocationDetailApi.as_view(), name="location"),
-    path("locations/<uuid:location_id>/deactivate", views.LocationDeactivateApi.as_view(), name="location-deactivate"),
-]
+from apps.locations.api import locations
+
+urlpatterns: list[URLPattern] = []
+urlpatterns += locations.urlpatterns

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from import_export.formats.base_formats import CSV
 
 from apps.events.models import OutboxEvent
-from apps.locations.admin import LocationAdmin
+from apps.locations.admin.locations import LocationAdmin
 from apps.locations.models import Location
 from apps.locations.resources import LocationResource
 from apps.locations.tests.factories import LocationFactory

@@ -266,7 +266,7 @@ def test_service_writes_outside_a_request_leave_history_too():
     location = LocationFactory(pincode="360001")
 
     with pghistory.context(request_id="seed-0001"):
-        from apps.locations.services import location_update
+        from apps.locations.services.locations import location_update
 
         location_update(location_id=location.id, actor=None, pincode="360002")
 

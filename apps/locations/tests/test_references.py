@@ -10,8 +10,9 @@ from django.db import transaction
 from apps.events.models import OutboxEvent
 from apps.locations import references
 from apps.locations.errors import LocationInactive, LocationInUse
+from apps.locations.locks import lock_location_for_reference
 from apps.locations.models import Location
-from apps.locations.services import location_deactivate, lock_location_for_reference
+from apps.locations.services.locations import location_deactivate
 from apps.locations.tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db

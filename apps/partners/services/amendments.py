@@ -531,7 +531,7 @@ def _move_gstin(partner: BusinessPartner, old: str, new: str, actor: Any) -> Non
 
 def _apply(partner: BusinessPartner, amendment: PartnerAmendment, actor: Any) -> list[str]:
     """Write the new values on the (locked) partner; the partner fields that changed."""
-    from apps.locations.services import lock_location_for_reference
+    from apps.locations.locks import lock_location_for_reference
 
     values = amendment.new_values
     changed = changed_fields(amendment)

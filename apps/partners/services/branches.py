@@ -172,8 +172,8 @@ def _check_gst(partner: BusinessPartner, *, state_code: str, gstin: str | None) 
 def _check_location(location_id: UUID, *, state_code: str, lock: bool) -> None:
     """The location exists and is active (taken FOR SHARE when newly referenced, so a concurrent
     deactivation of it waits and counts this branch) and lies in the branch's state."""
+    from apps.locations.locks import lock_location_for_reference
     from apps.locations.models import Location
-    from apps.locations.services import lock_location_for_reference
 
     location = lock_location_for_reference(location_id) if lock else Location.objects.filter(pk=location_id).first()
     if location is None or location.country != "IN":

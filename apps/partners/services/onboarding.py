@@ -594,7 +594,7 @@ def application_approve(*, actor: User, application_id: UUID, credit_limit: Deci
 
 def _head_office(application: OnboardingApplication, partner: BusinessPartner) -> Branch:
     if application.location_id is not None:
-        from apps.locations.services import lock_location_for_reference
+        from apps.locations.locks import lock_location_for_reference
 
         lock_location_for_reference(application.location_id)
     return Branch.objects.create(

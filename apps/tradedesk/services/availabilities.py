@@ -45,8 +45,8 @@ from apps.commodities.quality import validate_quality
 from apps.core.errors import FieldError, FieldErrors, PermissionDenied
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
+from apps.locations.locks import lock_location_for_reference
 from apps.locations.models import Location
-from apps.locations.services import lock_location_for_reference
 from apps.organizations.models import DocumentType, Organization
 from apps.organizations.services.numbering import next_document_number
 from apps.partners.errors import PartnerBlocked

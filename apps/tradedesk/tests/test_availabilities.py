@@ -19,7 +19,7 @@ from apps.core.errors import DomainError
 from apps.events.models import OutboxEvent
 from apps.locations.errors import LocationInUse
 from apps.locations.models import Location
-from apps.locations.services import location_deactivate
+from apps.locations.services.locations import location_deactivate
 from apps.organizations.models import Organization
 from apps.partners.models import Branch, BranchType, BusinessPartner
 from apps.partners.tests import factories as partner_factories

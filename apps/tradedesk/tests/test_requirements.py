@@ -18,7 +18,7 @@ from apps.core.errors import DomainError, PermissionDenied
 from apps.events.models import OutboxEvent
 from apps.locations.errors import LocationInUse
 from apps.locations.models import Location
-from apps.locations.services import location_deactivate
+from apps.locations.services.locations import location_deactivate
 from apps.partners.errors import PartnerNotFound
 from apps.partners.models import BusinessPartner
 from apps.tradedesk import events

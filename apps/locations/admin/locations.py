@@ -14,7 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 from apps.core.errors import DomainError
 from apps.locations.models import Location, LocationSource
 from apps.locations.resources import LocationResource
-from apps.locations.services import (
+from apps.locations.services.locations import (
     CREATE_FIELDS,
     UPDATABLE_FIELDS,
     location_create,

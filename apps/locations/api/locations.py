@@ -7,8 +7,11 @@ Reading is open to every signed-in user; writes need `locations.add_location` or
 from __future__ import annotations
 
 from dataclasses import asdict
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 from uuid import UUID
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -17,19 +20,93 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.common import PAGE_PARAMETERS
-from apps.core.india import Region
+from apps.core.india import STATES_BY_CODE, Region
 from apps.core.pagination import CappedCursorPagination
-from apps.locations import services
-from apps.locations.api.serializers import (
-    CoordinateField,
-    LocationOutput,
-    LocationPageOutput,
-    LocationSuggestionsOutput,
-    RegionField,
-    StateCodeField,
-)
 from apps.locations.geocoding import get_geocoder
+from apps.locations.models import COORDINATE_PLACES, LocationSource, RegionChoices
 from apps.locations.selectors import LocationFilters, location_get, location_ids_by_place_id, locations_active
+from apps.locations.services.locations import location_create_from_place, location_deactivate, location_update
+
+
+class CoordinateField(serializers.DecimalField):
+    """Decimal(9, 6) that rounds extra decimal places (GPS and maps give 7-15) instead of refusing them."""
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(max_digits=9, decimal_places=6, min_value=Decimal(-limit), max_value=Decimal(limit), **kwargs)
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        try:
+            rounded = value.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:  # too many digits to hold 6 places (10**40): no coordinate, not a 500
+            self.fail("max_digits", max_digits=self.max_digits)
+        return super().validate_precision(rounded)
+
+
+class LocationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    place_id = serializers.CharField(allow_null=True)
+    address = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
+    state = serializers.CharField()
+    state_code = serializers.CharField()
+    pincode = serializers.CharField()
+    country = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    region = serializers.ChoiceField(choices=RegionChoices.choices)
+    timezone = serializers.CharField()
+    source = serializers.ChoiceField(choices=LocationSource.choices)  # type: ignore[assignment]
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class LocationPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = LocationOutput(many=True)
+
+
+class LocationSuggestionOutput(serializers.Serializer):
+    place_id = serializers.CharField(help_text="Send it to POST /api/v1/locations/ to create the location.")
+    description = serializers.CharField()
+    main_text = serializers.CharField()
+    secondary_text = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["town", "state", "place"])
+    location_id = serializers.UUIDField(
+        allow_null=True, help_text="The existing location made from this place, if there is one."
+    )
+
+
+class LocationSuggestionsOutput(serializers.Serializer):
+    source = serializers.ChoiceField(choices=LocationSource.choices, help_text="The geocoder that answered.")  # type: ignore[assignment]
+    results = LocationSuggestionOutput(many=True)
+
+
+class StateCodeField(serializers.CharField):
+    """A known Indian state or union territory code, any case (`gj` -> `GJ`)."""
+
+    default_error_messages = {"unknown_state": "{value!r} is not an Indian state or union territory code."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data)).upper()
+        if value not in STATES_BY_CODE:
+            self.fail("unknown_state", value=value)
+        return value
+
+
+class RegionField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[r.value for r in Region], **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(str(data).upper() if isinstance(data, str) else data))
+
 
 TAG = "locations"
 SUGGEST_MAX_LIMIT = 20
@@ -97,7 +174,7 @@ class LocationCreateApi(LocationApi):
     def post(self, request: Request) -> Response:
         data = LocationCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location, created = services.location_create_from_place(
+        location, created = location_create_from_place(
             place_id=data.validated_data["place_id"],
             actor=request.user,  # type: ignore[arg-type]
         )
@@ -173,7 +250,7 @@ class LocationUpdateApi(LocationApi):
     def patch(self, request: Request, location_id: UUID) -> Response:
         data = LocationUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location = services.location_update(
+        location = location_update(
             location_id=location_id,
             actor=request.user,  # type: ignore[arg-type]
             **data.validated_data,
@@ -190,7 +267,7 @@ class LocationDeactivateApi(LocationApi):
         summary="Deactivate a location (409 location_in_use while anything active refers to it)",
     )
     def post(self, request: Request, location_id: UUID) -> Response:
-        location = services.location_deactivate(location_id=location_id, actor=request.user)  # type: ignore[arg-type]
+        location = location_deactivate(location_id=location_id, actor=request.user)  # type: ignore[arg-type]
         return Response(LocationOutput(location).data)
 
 
@@ -203,3 +280,11 @@ class LocationCollectionApi(LocationListApi, LocationCreateApi):
 
 class LocationDetailApi(LocationRetrieveApi, LocationUpdateApi):
     pass  # GET reads, PATCH corrects
+
+
+urlpatterns = [
+    path("locations/", LocationCollectionApi.as_view(), name="locations"),
+    path("locations/suggest/", LocationSuggestApi.as_view(), name="locations-suggest"),
+    path("locations/<uuid:location_id>/", LocationDetailApi.as_view(), name="location"),
+    path("locations/<uuid:location_id>/deactivate", LocationDeactivateApi.as_view(), name="location-deactivate"),
+]

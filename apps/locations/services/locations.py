@@ -14,9 +14,7 @@ from apps.events.emit import emit
 from apps.locations.errors import (
     DeactivateThroughEndpoint,
     InvalidLocation,
-    LocationInactive,
     LocationInUse,
-    LocationNotFound,
 )
 from apps.locations.events import (
     LOCATION_CREATED,
@@ -26,6 +24,7 @@ from apps.locations.events import (
     location_payload,
 )
 from apps.locations.geocoding import PlaceDetails, geocoder_for_place_id
+from apps.locations.locks import lock_location
 from apps.locations.models import Location
 from apps.locations.permissions import ensure_can_add_location, ensure_can_change_location
 from apps.locations.references import active_references
@@ -71,27 +70,6 @@ def _validate(location: Location) -> None:
         location.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise InvalidLocation.from_validation_error(exc) from None
-
-
-def _lock(location_id: UUID) -> Location:
-    location = Location.objects.select_for_update().filter(pk=location_id).first()
-    if location is None:
-        raise LocationNotFound()
-    return location
-
-
-def lock_location_for_reference(location_id: UUID) -> Location:
-    """For referrers (branches, availabilities ...): take the location with FOR SHARE in the caller's
-    transaction and refuse an inactive one. Held until the caller commits, the lock makes a
-    concurrent `location_deactivate` wait and then count the new reference."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_location_for_reference() must run inside transaction.atomic()")
-    rows = list(Location.objects.raw("SELECT * FROM locations_location WHERE id = %s FOR SHARE", [location_id]))
-    if not rows:
-        raise LocationNotFound()
-    if not rows[0].is_active:
-        raise LocationInactive()
-    return rows[0]
 
 
 def location_create(*, actor: User | None, **fields: Any) -> Location:
@@ -161,7 +139,7 @@ def location_update(*, location_id: UUID, actor: User | None, **changes: Any) ->
     if actor is not None:
         ensure_can_change_location(actor)
     with transaction.atomic():
-        location = _lock(location_id)
+        location = lock_location(location_id)
         tracked = sorted(UPDATABLE_FIELDS | {"region"})
         before = {field: getattr(location, field) for field in tracked}
         for key, value in changes.items():
@@ -192,7 +170,7 @@ def location_deactivate(*, location_id: UUID, actor: User | None) -> Location:
     if actor is not None:
         ensure_can_change_location(actor)
     with transaction.atomic():
-        location = _lock(location_id)
+        location = lock_location(location_id)
         if not location.is_active:
             return location
         references = active_references(location.id)
