@@ -5,7 +5,7 @@ five endpoints of an organization of this run subscribed to `bench.webhook.*`. E
 emitted and relayed in this process through the real relay, whose `webhooks.fanout` handler
 creates one delivery per endpoint and event (N in all); the Celery tasks it would queue on commit
 are collected instead, and their deliveries are then attempted one after the other with
-`apps.webhooks.services.delivery_attempt` (what the task runs: claim, resolve and check the
+`apps.webhooks.services.deliveries.delivery_attempt` (what the task runs: claim, resolve and check the
 address, sign with Standard Webhooks, POST, record the attempt), as one worker would.
 
 Baseline: raw httpx POSTs of the same bodies to the same receiver through one client, each on a
@@ -92,16 +92,16 @@ def _collected_enqueues() -> Iterator[list[str]]:
     """Deliveries the fan-out queues on commit, collected here instead of sent to the broker;
     and no relay hint (this process runs the relay itself)."""
     from apps.events import relay
-    from apps.webhooks import services
+    from apps.webhooks.services import common
 
     collected: list[str] = []
-    original_enqueue, original_hint = services._enqueue, relay.request_relay_soon
-    services._enqueue = lambda delivery_ids, eta: collected.extend(delivery_ids)
+    original_enqueue, original_hint = common._enqueue, relay.request_relay_soon
+    common._enqueue = lambda delivery_ids, eta: collected.extend(delivery_ids)
     relay.request_relay_soon = lambda: None
     try:
         yield collected
     finally:
-        services._enqueue, relay.request_relay_soon = original_enqueue, original_hint
+        common._enqueue, relay.request_relay_soon = original_enqueue, original_hint
 
 
 def _delete_endpoints(organization_id: Any) -> None:
@@ -118,7 +118,7 @@ def run(*, quick: bool) -> dict[str, Any]:
     from apps.events.emit import emit
     from apps.events.relay import relay_until_idle
     from apps.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-    from apps.webhooks.services import delivery_attempt
+    from apps.webhooks.services.deliveries import delivery_attempt
     from apps.webhooks.signing import new_secret
 
     deliveries_wanted = 200 if quick else 500

@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.events.registry import register_handler
-        from apps.webhooks.services import deliveries_create_for_event
+        from apps.webhooks.services.deliveries import deliveries_create_for_event
 
         # The handler name is the idempotency key of its processed markers: keep it stable.
         register_handler("*", deliveries_create_for_event, name="webhooks.fanout")

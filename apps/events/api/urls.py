@@ -1,5 +1,9 @@
-from django.urls import path
+"""URLs of the events API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
 
-from apps.events.api.views import EventFeedApi
+from django.urls import URLPattern
 
-urlpatterns = [path("events/", EventFeedApi.as_view(), name="events-feed")]
+from apps.events.api import events
+
+urlpatterns: list[URLPattern] = []
+urlpatterns += events.urlpatterns

@@ -21,7 +21,7 @@ from apps.events import registry
 from apps.events.errors import EventNotReplayable
 from apps.events.models import EventStatus, HandlerRun, HandlerRunStatus, OutboxEvent
 from apps.events.relay import BatchResult, backoff_seconds, claim_batch, relay_batch, relay_until_idle
-from apps.events.services import event_replay
+from apps.events.services.events import event_replay
 from apps.events.tests.conftest import emit_committed
 from apps.organizations.models import Organization
 from apps.organizations.services.organizations import organization_create

@@ -38,7 +38,7 @@ def test_each_side_hears_its_proposal_on_its_partner_group_without_the_counterpa
 
 def test_a_partners_webhook_endpoint_receives_its_own_sides_proposal_only(cotton, buyer, seller):
     from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
-    from apps.webhooks.services import deliveries_create_for_event
+    from apps.webhooks.services.deliveries import deliveries_create_for_event
 
     endpoints = {
         partner.pk: WebhookEndpoint.objects.create(

@@ -15,7 +15,7 @@ from apps.events.selectors import events_visible_to
 from apps.events.tests.conftest import wait_until_final
 from apps.trades.tests.factories import offer, start
 from apps.webhooks.models import WebhookDelivery
-from apps.webhooks.services import deliveries_create_for_event
+from apps.webhooks.services.deliveries import deliveries_create_for_event
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 
 # One xdist worker runs, one after the other, the tests that hold a long transaction (the sweeps'

@@ -1,19 +1,9 @@
-from django.urls import path
+"""URLs of the webhooks API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
 
-from apps.webhooks.api import views
+from django.urls import URLPattern
 
-urlpatterns = [
-    path("webhooks/endpoints/", views.EndpointCollectionApi.as_view(), name="webhooks-endpoints"),
-    path("webhooks/endpoints/<uuid:endpoint_id>/", views.EndpointDetailApi.as_view(), name="webhooks-endpoint"),
-    path(
-        "webhooks/endpoints/<uuid:endpoint_id>/rotate-secret",
-        views.EndpointRotateSecretApi.as_view(),
-        name="webhooks-endpoint-rotate-secret",
-    ),
-    path("webhooks/endpoints/<uuid:endpoint_id>/test", views.EndpointTestApi.as_view(), name="webhooks-endpoint-test"),
-    path(
-        "webhooks/endpoints/<uuid:endpoint_id>/deliveries/",
-        views.EndpointDeliveriesApi.as_view(),
-        name="webhooks-endpoint-deliveries",
-    ),
-]
+from apps.webhooks.api import endpoints
+
+urlpatterns: list[URLPattern] = []
+urlpatterns += endpoints.urlpatterns

@@ -13,7 +13,7 @@ from apps.events.emit import emit
 from apps.events.envelope import EventEnvelope
 from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.ownership import register_partner_resolver
-from apps.webhooks.services import deliveries_create_for_event
+from apps.webhooks.services.deliveries import deliveries_create_for_event
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 from apps.webhooks.tests.receiver import Receiver
 

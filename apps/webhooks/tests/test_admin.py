@@ -9,7 +9,7 @@ from django.urls import reverse
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import SuperAdminFactory
 from apps.webhooks.models import DeliveryStatus, WebhookDelivery
-from apps.webhooks.services import delivery_attempt, delivery_replay
+from apps.webhooks.services.deliveries import delivery_attempt, delivery_replay
 from apps.webhooks.tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db

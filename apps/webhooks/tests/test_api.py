@@ -12,7 +12,7 @@ from django.db import transaction
 from apps.accounts.tests.factories import ExternalUserFactory, SuperAdminFactory, UserFactory
 from apps.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from apps.webhooks.ownership import register_partner_resolver
-from apps.webhooks.services import deliveries_create_for_event, delivery_attempt
+from apps.webhooks.services.deliveries import deliveries_create_for_event, delivery_attempt
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 from apps.webhooks.tests.receiver import Reply
 

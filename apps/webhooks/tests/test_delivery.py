@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.webhooks import transport
 from apps.webhooks.destinations import Destination
 from apps.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from apps.webhooks.services import deliveries_enqueue_due, delivery_attempt
+from apps.webhooks.services.deliveries import deliveries_enqueue_due, delivery_attempt
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 from apps.webhooks.tests.receiver import Reply
 

@@ -14,7 +14,7 @@ from apps.events.registry import handlers_for
 from apps.events.relay import relay_batch
 from apps.organizations.services.organizations import organization_update
 from apps.webhooks.models import DeliveryStatus, WebhookDelivery
-from apps.webhooks.services import deliveries_create_for_event, delivery_attempt
+from apps.webhooks.services.deliveries import deliveries_create_for_event, delivery_attempt
 from apps.webhooks.tests.factories import WebhookEndpointFactory
 
 

@@ -9,7 +9,8 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks import WebhookVerificationError
 
-from apps.webhooks.services import delivery_attempt, endpoint_rotate_secret
+from apps.webhooks.services.deliveries import delivery_attempt
+from apps.webhooks.services.endpoints import endpoint_rotate_secret
 
 pytestmark = pytest.mark.django_db
 

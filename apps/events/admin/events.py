@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from apps.core.errors import DomainError
 from apps.events.models import EventStatus, HandlerRun, OutboxEvent
-from apps.events.services import event_replay
+from apps.events.services.events import event_replay
 
 
 class HandlerRunInline(admin.TabularInline):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -16,16 +17,76 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.common import PAGE_PARAMETERS, cursor_page
-from apps.webhooks import services
-from apps.webhooks.api.serializers import (
-    WebhookDeliveryOutput,
-    WebhookDeliveryPageOutput,
-    WebhookEndpointOutput,
-    WebhookEndpointPageOutput,
-    WebhookEndpointWithSecretOutput,
-)
 from apps.webhooks.models import DeliveryStatus
 from apps.webhooks.selectors import deliveries_of_endpoint, endpoint_get, endpoints_visible_to
+from apps.webhooks.services.endpoints import (
+    MAX_EVENT_TYPES,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_rotate_secret,
+    endpoint_send_test,
+    endpoint_update,
+)
+
+
+class WebhookEndpointOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    description = serializers.CharField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    organization_id = serializers.UUIDField()
+    partner_id = serializers.UUIDField(allow_null=True)
+    disabled_at = serializers.DateTimeField(allow_null=True)
+    disabled_reason = serializers.CharField()
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then deliveries also carry a signature made with the previous secret."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class WebhookEndpointWithSecretOutput(WebhookEndpointOutput):
+    secret = serializers.CharField(help_text="Shown only now: store it to verify signatures.")
+
+
+class WebhookEndpointPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WebhookEndpointOutput(many=True)
+
+
+class WebhookAttemptOutput(serializers.Serializer):
+    attempt_number = serializers.IntegerField()
+    attempted_at = serializers.DateTimeField()
+    url = serializers.URLField()
+    succeeded = serializers.BooleanField()
+    status_code = serializers.IntegerField(allow_null=True)
+    latency_ms = serializers.IntegerField(allow_null=True)
+    response_excerpt = serializers.CharField(help_text="The first kilobyte of the answer.")
+    error = serializers.CharField()
+
+
+class WebhookDeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    endpoint_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempt_count = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    attempts = WebhookAttemptOutput(many=True, source="attempts.all")
+
+
+class WebhookDeliveryPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WebhookDeliveryOutput(many=True)
+
 
 TAG = "webhooks"
 
@@ -55,7 +116,7 @@ class EndpointCreateApi(WebhookApi):
         event_types = serializers.ListField(
             child=serializers.CharField(max_length=100),
             min_length=1,
-            max_length=services.MAX_EVENT_TYPES,
+            max_length=MAX_EVENT_TYPES,
             help_text="Exact types (`tradedesk.availability.approved`), wildcards (`tradedesk.*`) or `*`.",
         )
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -71,7 +132,7 @@ class EndpointCreateApi(WebhookApi):
     def post(self, request: Request) -> Response:
         data = EndpointCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.endpoint_create(actor=request.user, **data.validated_data)
+        endpoint = endpoint_create(actor=request.user, **data.validated_data)
         return Response(WebhookEndpointWithSecretOutput(endpoint).data, status=201)
 
 
@@ -96,7 +157,7 @@ class EndpointUpdateApi(WebhookApi):
         event_types = serializers.ListField(
             child=serializers.CharField(max_length=100),
             min_length=1,
-            max_length=services.MAX_EVENT_TYPES,
+            max_length=MAX_EVENT_TYPES,
             required=False,
         )
         description = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -112,7 +173,7 @@ class EndpointUpdateApi(WebhookApi):
     def patch(self, request: Request, endpoint_id: UUID) -> Response:
         data = EndpointUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.endpoint_update(actor=request.user, endpoint_id=endpoint_id, **data.validated_data)
+        endpoint = endpoint_update(actor=request.user, endpoint_id=endpoint_id, **data.validated_data)
         return Response(WebhookEndpointOutput(endpoint).data)
 
 
@@ -124,7 +185,7 @@ class EndpointDeleteApi(WebhookApi):
         summary="Delete a webhook endpoint and its delivery history",
     )
     def delete(self, request: Request, endpoint_id: UUID) -> Response:
-        services.endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
+        endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
         return Response(status=204)
 
 
@@ -137,7 +198,7 @@ class EndpointRotateSecretApi(WebhookApi):
         summary="Rotate the secret (the new one is shown once; the old one signs for 24 more hours)",
     )
     def post(self, request: Request, endpoint_id: UUID) -> Response:
-        endpoint = services.endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint_id)
+        endpoint = endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint_id)
         return Response(WebhookEndpointWithSecretOutput(endpoint).data)
 
 
@@ -150,7 +211,7 @@ class EndpointTestApi(WebhookApi):
         summary="Send a `webhooks.endpoint.test` event to this endpoint only",
     )
     def post(self, request: Request, endpoint_id: UUID) -> Response:
-        delivery = services.endpoint_send_test(actor=request.user, endpoint_id=endpoint_id)
+        delivery = endpoint_send_test(actor=request.user, endpoint_id=endpoint_id)
         return Response(WebhookDeliveryOutput(delivery).data, status=202)
 
 
@@ -189,3 +250,20 @@ class EndpointCollectionApi(EndpointListApi, EndpointCreateApi):
 
 class EndpointDetailApi(EndpointRetrieveApi, EndpointUpdateApi, EndpointDeleteApi):
     pass  # GET reads, PATCH updates, DELETE deletes
+
+
+urlpatterns = [
+    path("webhooks/endpoints/", EndpointCollectionApi.as_view(), name="webhooks-endpoints"),
+    path("webhooks/endpoints/<uuid:endpoint_id>/", EndpointDetailApi.as_view(), name="webhooks-endpoint"),
+    path(
+        "webhooks/endpoints/<uuid:endpoint_id>/rotate-secret",
+        EndpointRotateSecretApi.as_view(),
+        name="webhooks-endpoint-rotate-secret",
+    ),
+    path("webhooks/endpoints/<uuid:endpoint_id>/test", EndpointTestApi.as_view(), name="webhooks-endpoint-test"),
+    path(
+        "webhooks/endpoints/<uuid:endpoint_id>/deliveries/",
+        EndpointDeliveriesApi.as_view(),
+        name="webhooks-endpoint-deliveries",
+    ),
+]

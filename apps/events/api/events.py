@@ -1,3 +1,4 @@
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -6,9 +7,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
 from apps.events.envelope import EventEnvelope
 from apps.events.selectors import events_visible_to
+from django.urls import path
 
 
 class EventOutput(serializers.Serializer):
@@ -61,3 +62,6 @@ class EventFeedApi(APIView):
             "next_after": page[-1].position if len(rows) > limit else None,
         }
         return Response(EventFeedOutput(body).data)
+
+
+urlpatterns = [path("events/", EventFeedApi.as_view(), name="events-feed")]

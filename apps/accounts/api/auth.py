@@ -1,16 +1,33 @@
+"""The sign-in API: password and OTP logins, refresh rotation and logout (input/output shapes,
+views and `urlpatterns`)."""
+
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
 from apps.accounts import services
 from apps.accounts.api.serializers import MeOutput, OtpLoginOutput, TokenPairOutput, UserOutput
 from apps.accounts.selectors import me
 from apps.accounts.tokens import TokenPair
+from django.urls import path
+from apps.accounts.api import views
+from apps.accounts.api.users import UserOutput
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.CharField()
+    access_expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class OtpLoginOutput(TokenPairOutput):
+    user = UserOutput()
+    created = serializers.BooleanField(help_text="True when this login created the applicant's account.")
 
 
 def _pair(pair: TokenPair) -> dict[str, object]:
@@ -134,9 +151,11 @@ class OtpVerifyApi(PublicApi):
         return Response(OtpLoginOutput(body).data)
 
 
-class MeApi(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={200: MeOutput}, summary="The signed-in user, its organization, partner and capabilities")
-    def get(self, request: Request) -> Response:
-        return Response(MeOutput(me(request.user)).data)  # type: ignore[arg-type]
+urlpatterns = [
+    path("auth/token", views.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", views.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout", views.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/otp/request", views.OtpRequestApi.as_view(), name="auth-otp-request"),
+    path("auth/otp/verify", views.OtpVerifyApi.as_view(), name="auth-otp-verify"),
+    path("me", views.MeApi.as_view(), name="me"),
+]

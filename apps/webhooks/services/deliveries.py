@@ -1,32 +1,18 @@
-"""Webhook use cases: endpoints, the fan-out of events into deliveries, and delivery attempts.
-
-Lock order: an endpoint row, then delivery rows. HTTP never runs inside a transaction: an
-attempt is claimed by one conditional UPDATE, sent, then recorded in a short transaction.
-Tasks are queued after commit; the beat sweeper (`deliveries_enqueue_due`) re-queues whatever
-a lost message or a long wait left behind, so queueing is best effort.
-"""
+"""Webhook delivery use cases: the fan-out of events into deliveries, attempts, the sweeper and replay."""
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.errors import DomainError
 from apps.core.logging import get_logger
-from apps.core.request_context import get_request_id
 from apps.events.envelope import EventEnvelope
 from apps.events.registry import event_type_matches
 from apps.webhooks import transport
@@ -40,171 +26,12 @@ from apps.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from apps.webhooks.permissions import CHANGE, DELETE, ensure_can_create_endpoint
 from apps.webhooks.schedule import max_attempts, retry_after_seconds, retry_delay_seconds
-from apps.webhooks.selectors import endpoint_get
-from apps.webhooks.signing import new_secret, signed_headers
+from apps.webhooks.services.common import _deliveries_create, _enqueue_on_commit
+from apps.webhooks.services.endpoints import endpoint_disable
+from apps.webhooks.signing import signed_headers
 
 log = get_logger(__name__)
-
-TEST_EVENT_TYPE = "webhooks.endpoint.test"
-EVENT_TYPE_PATTERN = re.compile(r"^(\*|[a-z0-9_]+)(\.(\*|[a-z0-9_]+))*$")
-MAX_EVENT_TYPES = 50
-UPDATABLE_FIELDS = frozenset({"url", "event_types", "description", "is_active"})
-
-
-# --- Endpoints ------------------------------------------------------------------------------
-
-
-def endpoint_create(
-    *, actor: Any, url: str, event_types: list[str], description: str = "", is_active: bool = True
-) -> WebhookEndpoint:
-    """Create an endpoint owned by the caller's organization (staff) or partner (partner users).
-
-    Refuses URLs that resolve to private, link-local or loopback addresses (400 on `url`).
-    The response of the caller is the only time the secret is shown.
-    """
-    owner = ensure_can_create_endpoint(actor)
-    patterns = clean_event_types(event_types)
-    resolve_destination(url)  # DNS before the transaction
-    with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.create(
-            organization_id=owner.organization_id,
-            partner_id=owner.partner_id,
-            url=url,
-            description=description,
-            event_types=patterns,
-            is_active=is_active,
-            secret=new_secret(),
-            created_by_id=getattr(actor, "pk", None),
-        )
-    log.info("webhooks.endpoint_created", endpoint_id=str(endpoint.id), organization_id=str(owner.organization_id))
-    return endpoint
-
-
-def endpoint_update(*, actor: Any, endpoint_id: UUID, **changes: Any) -> WebhookEndpoint:
-    """Change url, event types, description or active. Disabling cancels the endpoint's pending
-    deliveries (they can be replayed once it is enabled again); a new URL is checked like on create."""
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    if "event_types" in changes:
-        changes["event_types"] = clean_event_types(changes["event_types"])
-    if "url" in changes:
-        resolve_destination(changes["url"])
-    now = timezone.now()
-    with transaction.atomic():
-        endpoint = endpoint_get(user=actor, endpoint_id=endpoint_id, action=CHANGE, lock=True)
-        changed = [field for field, value in changes.items() if getattr(endpoint, field) != value]
-        if not changed:
-            return endpoint
-        for field in changed:
-            setattr(endpoint, field, changes[field])
-        if "is_active" in changed:
-            if endpoint.is_active:
-                endpoint.disabled_at, endpoint.disabled_reason = None, ""
-            else:
-                endpoint.disabled_at, endpoint.disabled_reason = now, "Disabled by its owner."
-                _cancel_pending_deliveries(endpoint.id, reason="The endpoint was disabled.")
-            changed += ["disabled_at", "disabled_reason"]
-        endpoint.save(update_fields=[*changed, "updated_at"])
-    return endpoint
-
-
-def endpoint_delete(*, actor: Any, endpoint_id: UUID) -> None:
-    """Delete an endpoint with its deliveries and their attempts."""
-    with transaction.atomic():
-        endpoint = endpoint_get(user=actor, endpoint_id=endpoint_id, action=DELETE, lock=True)
-        endpoint.delete()
-
-
-def endpoint_rotate_secret(*, actor: Any, endpoint_id: UUID) -> WebhookEndpoint:
-    """Give the endpoint a new secret. The current one becomes the previous secret and keeps
-    signing (a second signature) for WEBHOOKS_PREVIOUS_SECRET_TTL_SECONDS; a secret rotated
-    out earlier stops signing at once."""
-    with transaction.atomic():
-        endpoint = endpoint_get(user=actor, endpoint_id=endpoint_id, action=CHANGE, lock=True)
-        endpoint.previous_secret = endpoint.secret
-        endpoint.previous_secret_expires_at = timezone.now() + timedelta(
-            seconds=settings.WEBHOOKS_PREVIOUS_SECRET_TTL_SECONDS
-        )
-        endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
-    log.info("webhooks.secret_rotated", endpoint_id=str(endpoint.id))
-    return endpoint
-
-
-def endpoint_send_test(*, actor: Any, endpoint_id: UUID) -> WebhookDelivery:
-    """Queue a `webhooks.endpoint.test` delivery to this endpoint only, whatever it subscribes to.
-    The test event is not written to the outbox, so no other endpoint or consumer sees it."""
-    with transaction.atomic():
-        endpoint = endpoint_get(user=actor, endpoint_id=endpoint_id, action=CHANGE, lock=True)
-        if not endpoint.is_active:
-            raise WebhookEndpointInactive()
-        actor_id = getattr(actor, "pk", None)
-        envelope = EventEnvelope(
-            id=str(uuid.uuid4()),
-            position=0,
-            type=TEST_EVENT_TYPE,
-            version=1,
-            occurred_at=timezone.now(),
-            organization=str(endpoint.organization_id),
-            partner=str(endpoint.partner_id) if endpoint.partner_id else None,
-            aggregate_type="webhooks.webhookendpoint",
-            aggregate_id=str(endpoint.id),
-            actor=str(actor_id) if actor_id else None,
-            correlation_id=get_request_id() or "",
-            payload={"endpoint_id": str(endpoint.id), "message": "A test delivery from Cotton ERP."},
-        )
-        (delivery,) = _deliveries_create(envelope, [endpoint])
-    return delivery
-
-
-def clean_event_types(event_types: Iterable[str]) -> list[str]:
-    """Strip, de-duplicate (keeping order) and check the patterns; refuses with a field error."""
-    patterns = list(dict.fromkeys(p.strip() for p in event_types if p and p.strip()))
-    if not patterns:
-        raise DomainError.for_field("event_types", "Subscribe to at least one event type.", code="required")
-    if len(patterns) > MAX_EVENT_TYPES:
-        raise DomainError.for_field(
-            "event_types", f"At most {MAX_EVENT_TYPES} patterns, got {len(patterns)}.", code="too_many_event_types"
-        )
-    for pattern in patterns:
-        if len(pattern) > 100 or not EVENT_TYPE_PATTERN.match(pattern):
-            raise DomainError.for_field(
-                "event_types",
-                f"Expected an event type such as `tradedesk.availability.approved`, `tradedesk.*` or `*`, "
-                f"got {pattern!r}.",
-                code="invalid_event_type",
-            )
-    return patterns
-
-
-def endpoint_disable(*, endpoint_id: UUID, reason: str) -> None:
-    """Disable an endpoint (its URL answered 410 Gone) and cancel its pending deliveries."""
-    now = timezone.now()
-    with transaction.atomic():
-        WebhookEndpoint.objects.filter(pk=endpoint_id).update(
-            is_active=False, disabled_at=now, disabled_reason=reason[:500], updated_at=now
-        )
-        _cancel_pending_deliveries(endpoint_id, reason=reason)
-    log.warning("webhooks.endpoint_disabled", endpoint_id=str(endpoint_id), reason=reason)
-
-
-def _cancel_pending_deliveries(endpoint_id: UUID, *, reason: str, exclude: UUID | None = None) -> int:
-    queryset = WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status__in=RETRYABLE_STATUSES)
-    if exclude is not None:
-        queryset = queryset.exclude(pk=exclude)
-    return queryset.update(
-        status=DeliveryStatus.CANCELLED,
-        next_attempt_at=None,
-        enqueued_until=None,
-        last_error=reason,
-        updated_at=timezone.now(),
-    )
-
-
-# --- Fan-out: events into deliveries --------------------------------------------------------
 
 
 def deliveries_create_for_event(envelope: EventEnvelope) -> None:
@@ -229,38 +56,6 @@ def deliveries_create_for_event(envelope: EventEnvelope) -> None:
         if any(event_type_matches(pattern, envelope.type) for pattern in endpoint.event_types)
     ]
     _deliveries_create(envelope, endpoints)
-
-
-def _deliveries_create(envelope: EventEnvelope, endpoints: list[WebhookEndpoint]) -> list[WebhookDelivery]:
-    if not endpoints:
-        return []
-    already = set(
-        WebhookDelivery.objects.filter(event_id=envelope.id, endpoint__in=endpoints).values_list(
-            "endpoint_id", flat=True
-        )
-    )
-    now = timezone.now()
-    body = json.dumps(envelope.as_dict(), cls=DjangoJSONEncoder, separators=(",", ":"))
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            body=body,
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=now,
-            enqueued_until=now + timedelta(seconds=settings.WEBHOOKS_ENQUEUE_GRACE_SECONDS),
-        )
-        for endpoint in endpoints
-        if endpoint.id not in already
-    ]
-    # A concurrent relay of the same event loses the race quietly; its queued ids find no row.
-    WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    _enqueue_on_commit([d.id for d in deliveries])
-    return deliveries
-
-
-# --- Attempts -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -433,9 +228,6 @@ def _delivery_record(
     return AttemptOutcome(current.id, attempt_number, current.status, code, error, current.next_attempt_at)
 
 
-# --- Queueing, sweeping, replay -------------------------------------------------------------
-
-
 def deliveries_enqueue_due(*, limit: int | None = None) -> int:
     """The beat sweeper: queue a task for every due delivery no task is believed queued for
     (a lost message, a retry too far away for a Celery ETA). Marks them so the next sweep
@@ -490,19 +282,3 @@ def delivery_replay(*, delivery_id: UUID) -> WebhookDelivery:
         )
         _enqueue_on_commit([delivery.id])
     return delivery
-
-
-def _enqueue_on_commit(delivery_ids: list[UUID], *, eta: datetime | None = None) -> None:
-    if delivery_ids:
-        transaction.on_commit(partial(_enqueue, [str(i) for i in delivery_ids], eta))
-
-
-def _enqueue(delivery_ids: list[str], eta: datetime | None) -> None:
-    """Never raises: when the broker is down the sweeper finds the deliveries later."""
-    from apps.webhooks.tasks import deliver_webhook
-
-    for delivery_id in delivery_ids:
-        try:
-            deliver_webhook.apply_async(args=[delivery_id], eta=eta)
-        except Exception as exc:  # the sweeper is the safety net
-            log.warning("webhooks.enqueue_failed", delivery_id=delivery_id, error=type(exc).__name__)

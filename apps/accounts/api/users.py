@@ -1,13 +1,19 @@
+"""The signed-in user's own profile (`/me`): output shapes, view and `urlpatterns`."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
-
-
-class TokenPairOutput(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
-    token_type = serializers.CharField()
-    access_expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from apps.accounts import services
+from apps.accounts.api.serializers import MeOutput, OtpLoginOutput, TokenPairOutput, UserOutput
+from apps.accounts.selectors import me
+from apps.accounts.tokens import TokenPair
+from django.urls import path
+from apps.accounts.api import views
 
 
 class OrganizationRefOutput(serializers.Serializer):
@@ -40,6 +46,9 @@ class MeOutput(serializers.Serializer):
     capabilities = serializers.ListField(child=serializers.CharField())
 
 
-class OtpLoginOutput(TokenPairOutput):
-    user = UserOutput()
-    created = serializers.BooleanField(help_text="True when this login created the applicant's account.")
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MeOutput}, summary="The signed-in user, its organization, partner and capabilities")
+    def get(self, request: Request) -> Response:
+        return Response(MeOutput(me(request.user)).data)  # type: ignore[arg-type]
