@@ -1,15 +1,15 @@
-
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
 from apps.events.envelope import EventEnvelope
 from apps.events.selectors import events_visible_to
-from django.urls import path
 
 
 class EventOutput(serializers.Serializer):
