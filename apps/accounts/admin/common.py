@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.db import transaction
-from django.http import HttpRequest
-from apps.accounts.models import OtpCode, SmsMessage, User, UserType
-from apps.accounts.roles import Role
-from apps.accounts.selectors import partner_of
-from apps.accounts.users import user_record_created
+
+from apps.accounts.models import UserType
 
 
 def _is_platform_admin(user: Any) -> bool:

@@ -3,19 +3,18 @@ views and `urlpatterns`)."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from apps.accounts import services
-from apps.accounts.api.serializers import MeOutput, OtpLoginOutput, TokenPairOutput, UserOutput
-from apps.accounts.selectors import me
-from apps.accounts.tokens import TokenPair
-from django.urls import path
-from apps.accounts.api import views
+
 from apps.accounts.api.users import UserOutput
+from apps.accounts.services.otp import otp_request, otp_verify
+from apps.accounts.services.tokens import logout, token_obtain_by_password, token_refresh
+from apps.accounts.tokens import TokenPair
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -58,7 +57,7 @@ class TokenObtainApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _user, pair = services.token_obtain_by_password(**data.validated_data)
+        _user, pair = token_obtain_by_password(**data.validated_data)
         return Response(TokenPairOutput(_pair(pair)).data)
 
 
@@ -73,7 +72,7 @@ class TokenRefreshApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pair = services.token_refresh(refresh=data.validated_data["refresh"])
+        pair = token_refresh(refresh=data.validated_data["refresh"])
         return Response(TokenPairOutput(_pair(pair)).data)
 
 
@@ -95,7 +94,7 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        revoked = services.logout(
+        revoked = logout(
             user=request.user,  # type: ignore[arg-type]
             refresh=data.validated_data.get("refresh"),
             everywhere=data.validated_data["all"],
@@ -129,7 +128,7 @@ class OtpRequestApi(PublicApi):
         data.is_valid(raise_exception=True)
         # REMOTE_ADDR, not X-Forwarded-For: a header the client writes cannot spread its sends
         # over many "addresses" (behind a proxy, have it set REMOTE_ADDR).
-        result = services.otp_request(**data.validated_data, client_ip=request.META.get("REMOTE_ADDR"))
+        result = otp_request(**data.validated_data, client_ip=request.META.get("REMOTE_ADDR"))
         # The same answer whether or not the number is registered (no enumeration).
         return Response({"mobile": result.mobile, "expires_in": result.expires_in}, status=202)
 
@@ -146,16 +145,15 @@ class OtpVerifyApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, pair, created = services.otp_verify(**data.validated_data)
+        user, pair, created = otp_verify(**data.validated_data)
         body = {**_pair(pair), "user": UserOutput(user).data, "created": created}
         return Response(OtpLoginOutput(body).data)
 
 
 urlpatterns = [
-    path("auth/token", views.TokenObtainApi.as_view(), name="auth-token"),
-    path("auth/token/refresh", views.TokenRefreshApi.as_view(), name="auth-token-refresh"),
-    path("auth/logout", views.LogoutApi.as_view(), name="auth-logout"),
-    path("auth/otp/request", views.OtpRequestApi.as_view(), name="auth-otp-request"),
-    path("auth/otp/verify", views.OtpVerifyApi.as_view(), name="auth-otp-verify"),
-    path("me", views.MeApi.as_view(), name="me"),
+    path("auth/token", TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout", LogoutApi.as_view(), name="auth-logout"),
+    path("auth/otp/request", OtpRequestApi.as_view(), name="auth-otp-request"),
+    path("auth/otp/verify", OtpVerifyApi.as_view(), name="auth-otp-verify"),
 ]

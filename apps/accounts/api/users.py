@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from apps.accounts import services
-from apps.accounts.api.serializers import MeOutput, OtpLoginOutput, TokenPairOutput, UserOutput
+
 from apps.accounts.selectors import me
-from apps.accounts.tokens import TokenPair
-from django.urls import path
-from apps.accounts.api import views
 
 
 class OrganizationRefOutput(serializers.Serializer):
@@ -52,3 +49,6 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput}, summary="The signed-in user, its organization, partner and capabilities")
     def get(self, request: Request) -> Response:
         return Response(MeOutput(me(request.user)).data)  # type: ignore[arg-type]
+
+
+urlpatterns = [path("me", MeApi.as_view(), name="me")]

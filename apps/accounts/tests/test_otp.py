@@ -12,9 +12,9 @@ import time_machine
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from apps.accounts import services
 from apps.accounts.errors import OtpSendLimited
 from apps.accounts.models import OtpCode, SmsMessage, User, UserType
+from apps.accounts.services.otp import otp_request
 from apps.accounts.tests.factories import ExternalUserFactory, SuperAdminFactory, UserFactory
 from apps.organizations.tests.factories import OrganizationFactory
 
@@ -397,7 +397,7 @@ def test_send_limits_count_per_number(api_client):
 def test_concurrent_requests_for_one_number_never_exceed_the_send_limit(run_concurrently):
     ExternalUserFactory(mobile=MOBILE)
 
-    results = run_concurrently(lambda: services.otp_request(mobile=MOBILE), times=6)
+    results = run_concurrently(lambda: otp_request(mobile=MOBILE), times=6)
 
     outcomes = sorted(
         "sent" if r.error is None else (r.error.code if isinstance(r.error, OtpSendLimited) else repr(r.error))

@@ -148,7 +148,7 @@ def _complete_admin_victims(w: World) -> None:
     """Rows of kinds seed_demo leaves empty in SCH: an applicant's sign-in code (a registered
     user's code names no organization) and the SMS of a partner owner's, a refresh token, a
     partner's trade profile, a webhook delivery to the victim partner's endpoint."""
-    from apps.accounts.services import otp_request
+    from apps.accounts.services.otp import otp_request
     from apps.accounts.tokens import issue_tokens
 
     otp_request(mobile=str(w.victim_partner_user.mobile), organization_code="SCH")
