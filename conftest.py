@@ -29,6 +29,15 @@ def _clean_redis() -> Iterator[None]:
     client.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _cold_caller(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Query counts pinned across the suite count a cold caller: every request reads its user row
+    (and membership) as the first request of a user in a process does. The caller cache's own
+    tests, and those pinning the warm counts, are marked `caller_cache` and run with it."""
+    if request.node.get_closest_marker("caller_cache") is None:
+        settings.CALLER_CACHE_ENABLED = False
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

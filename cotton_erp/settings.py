@@ -563,6 +563,14 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # without this django-structlog binds its own uuid4 and log lines stop matching the header.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
+# The shared Redis client's pool (apps/core/redis.py): requests past the bound wait this long.
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
+REDIS_POOL_TIMEOUT_SECONDS = env.float("REDIS_POOL_TIMEOUT_SECONDS", default=5.0)
+
+# The caller (user row, partner membership) kept per process under a Redis version (issue 15,
+# apps/core/caller_cache.py). Off: every request reads them again (the switch of last resort).
+CALLER_CACHE_ENABLED = env.bool("CALLER_CACHE_ENABLED", default=True)
+
 # --- Outbound integrations ---------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 

@@ -16,6 +16,7 @@ from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ErrorResponse, ExceptionHandlerContext
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
+from redis import exceptions as redis_exceptions
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -50,6 +51,17 @@ def is_pool_timeout(exc: BaseException | None) -> bool:
     )
 
 
+def is_redis_unavailable(exc: BaseException | None) -> bool:
+    """Redis did not answer, or no pooled connection to it came free in time."""
+    return isinstance(exc, (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError))
+
+
+def redis_busy() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The session store is busy or unreachable; retry shortly.", code="redis_busy", headers={"Retry-After": "1"}
+    )
+
+
 def database_busy() -> ServiceUnavailable:
     return ServiceUnavailable(
         "Every database connection is in use; retry shortly.", code="database_busy", headers={"Retry-After": "1"}
@@ -80,6 +92,8 @@ class CottonExceptionHandler(ExceptionHandler):
             return DomainAPIException(Conflict("The change conflicts with existing data.", code="integrity_conflict"))
         if is_pool_timeout(exc):
             return DomainAPIException(database_busy())
+        if is_redis_unavailable(exc):
+            return DomainAPIException(redis_busy())
         refusal = refusal_for_suspicious(exc)
         if refusal is not None:
             return DomainAPIException(refusal)

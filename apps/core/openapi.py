@@ -50,7 +50,7 @@ ERROR_RESPONSES = {
     "404": "Not found, or not visible to the caller.",
     "409": "Conflicts with the current state: an invalid transition, existing data, or a busy record.",
     "429": "Too many requests, or locked: wait `Retry-After` seconds.",
-    "503": "A service the request needs is unavailable (`database_busy`): retry shortly.",
+    "503": "A service the request needs is unavailable (`database_busy`, `redis_busy`): retry shortly.",
 }
 BODY_TOO_LARGE = "The request body is over the limit (`payload_too_large`)."
 UNSUPPORTED_MEDIA = "The body is not in a media type the operation reads (`unsupported_media_type`)."

@@ -10,7 +10,19 @@ from django.conf import settings
 
 @lru_cache(maxsize=4)
 def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True)
+    # A blocking pool: past REDIS_MAX_CONNECTIONS a request waits up to REDIS_POOL_TIMEOUT_SECONDS
+    # for a connection to come free. redis-py's default pool raised "Too many connections" at
+    # once, which a burst of 200 parallel requests turned into 500s (the caller check reads Redis
+    # on every request); a wait that runs out is a ConnectionError, answered 503 redis_busy.
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.REDIS_MAX_CONNECTIONS,
+        timeout=settings.REDIS_POOL_TIMEOUT_SECONDS,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        decode_responses=True,
+    )
+    return redis.Redis(connection_pool=pool)
 
 
 def get_redis() -> redis.Redis:

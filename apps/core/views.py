@@ -8,7 +8,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from apps.core.exception_handler import database_busy, error_body, is_pool_timeout, refusal_for_suspicious
+from apps.core.exception_handler import (
+    database_busy,
+    error_body,
+    is_pool_timeout,
+    is_redis_unavailable,
+    redis_busy,
+    refusal_for_suspicious,
+)
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -35,8 +42,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     # Django calls this inside its `except` block, so the exception is at hand: the pool running
     # dry in a middleware (before DRF's handler) is a 503 too, not a 500.
-    if is_pool_timeout(sys.exc_info()[1]):
-        busy = database_busy()
+    exc = sys.exc_info()[1]
+    if is_pool_timeout(exc) or is_redis_unavailable(exc):
+        busy = database_busy() if is_pool_timeout(exc) else redis_busy()
         response = JsonResponse(error_body(status_code=busy.status, code=busy.code, detail=busy.detail), status=503)
         response["Retry-After"] = busy.headers["Retry-After"]
         return response

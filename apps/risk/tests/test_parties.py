@@ -9,9 +9,18 @@ import pytest
 
 from apps.partners.models import BusinessPartner, CorporateGroup
 from apps.partners.tests import factories as partner_factories
+from apps.risk.models import FreeMailDomain
 from apps.risk.selectors import party_check, party_check_many
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _free_mail_domains() -> None:
+    """The free-mail list is data a migration writes; a transactional test that ran earlier on this
+    xdist worker flushed every table, so the tests that rely on gmail.com being free mail put it
+    back (the order the full suite runs in made one of them fail)."""
+    FreeMailDomain.objects.get_or_create(domain="gmail.com")
 
 
 def _set(partner: Any, **fields: Any) -> None:

@@ -18,7 +18,7 @@ from apps.partners.tests.factories import approved_partner
 from apps.tradedesk.models import Visibility
 from apps.tradedesk.tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.caller_cache]
 
 AVAILABILITIES = "/api/v1/market/availabilities/"
 REQUIREMENTS = "/api/v1/market/requirements/"

@@ -26,7 +26,7 @@ from apps.tradedesk.models import Availability
 from apps.tradedesk.tests import factories
 from apps.tradedesk.tests.test_api_availabilities import body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.caller_cache]
 
 MARKET = "/api/v1/market/availabilities/"
 
