@@ -88,6 +88,10 @@ def _seen() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _claimed_pending_exists() -> bool:
+    return OutboxEvent.objects.filter(status=EventStatus.PENDING, claimed_until__isnull=False).exists()
+
+
 def _dispatched() -> int:
     return OutboxEvent.objects.filter(status=EventStatus.DISPATCHED).count()
 
@@ -111,7 +115,15 @@ def test_events_of_a_worker_killed_mid_batch_are_delivered_by_the_next_worker(tm
 
         first = _start_worker(first_log)
         relay_outbox.delay()
-        _wait_for(lambda: _seen_count() >= 2 * BATCH_SIZE, timeout=30, what="two committed batches", log=first_log)
+        # Kill it mid-batch: after two committed batches, while a third is claimed and not yet
+        # committed (waiting for the count alone could kill it between a commit and its next claim).
+        _wait_for(
+            lambda: _seen_count() >= 2 * BATCH_SIZE and _claimed_pending_exists(),
+            timeout=30,
+            what="two committed batches and a third claimed",
+            log=first_log,
+            every=0.01,
+        )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
 
@@ -122,7 +134,7 @@ def test_events_of_a_worker_killed_mid_batch_are_delivered_by_the_next_worker(tm
         assert 2 * BATCH_SIZE <= delivered_before_the_kill < EVENTS
         assert _dispatched() < EVENTS
         # The batch the worker was in the middle of stays claimed until its lease runs out.
-        assert OutboxEvent.objects.filter(status=EventStatus.PENDING, claimed_until__isnull=False).exists()
+        assert _claimed_pending_exists()
 
         second = _start_worker(second_log)
         relay_outbox.delay()
