@@ -38,7 +38,7 @@ from apps.realtime.protocol import (
     CloseCode,
     Refusal,
 )
-from apps.realtime.services import ticket_redeem
+from apps.realtime.services.tickets import ticket_redeem
 from apps.realtime.topics import topic_permitted
 
 log = get_logger(__name__)

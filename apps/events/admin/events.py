@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.actors import request_actor
 from apps.core.errors import DomainError
 from apps.events.models import EventStatus, HandlerRun, OutboxEvent
 from apps.events.services.events import event_replay
@@ -42,7 +43,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
         replayed = 0
         for event in queryset.filter(status=EventStatus.DEAD):
             try:
-                event_replay(event_id=event.id)
+                event_replay(actor=request_actor(request), event_id=event.id)
                 replayed += 1
             except DomainError as exc:
                 self.message_user(request, f"{event}: {exc.detail}", messages.ERROR)

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User, UserType
+from apps.accounts.tests.factories import SuperAdminFactory, UserFactory
+from apps.core.errors import PermissionDenied
 from apps.events import registry
 from apps.events.errors import EventNotReplayable
 from apps.events.models import EventStatus, HandlerRun, HandlerRunStatus, OutboxEvent
@@ -246,7 +248,7 @@ def test_replay_requeues_a_dead_event_and_only_the_handler_that_failed_runs_agai
     assert _status(event) == EventStatus.DEAD
     broken.failing.clear()  # the bug is fixed and deployed
 
-    replayed = event_replay(event_id=event.id)
+    replayed = event_replay(actor=SuperAdminFactory(), event_id=event.id)
 
     assert (replayed.status, replayed.attempts, replayed.claimed_until) == (EventStatus.PENDING, 0, None)
     assert _runs(event) == {"steady": (HandlerRunStatus.DONE, 0), "broken": (HandlerRunStatus.FAILED, 0)}
@@ -266,9 +268,32 @@ def test_replaying_an_event_that_is_not_dead_is_refused_and_changes_nothing(stat
     before = OutboxEvent.objects.values().get(pk=event.pk)
 
     with pytest.raises(EventNotReplayable, match=f"Event {event.id} is {status}, not DEAD."):
-        event_replay(event_id=event.id)
+        event_replay(actor=SuperAdminFactory(), event_id=event.id)
 
     assert OutboxEvent.objects.values().get(pk=event.pk) == before
+
+
+@pytest.mark.django_db
+def test_only_a_holder_of_the_replay_permission_of_the_events_organization_replays_it():
+    from django.contrib.auth.models import Permission
+
+    event = emit_committed("test.thing.created", aggregate_id="1")
+    OutboxEvent.objects.filter(pk=event.pk).update(status=EventStatus.DEAD, attempts=8)
+    before = OutboxEvent.objects.values().get(pk=event.pk)
+    staff = UserFactory()  # an organization's staff member without the permission
+    granted = UserFactory()
+    granted.user_permissions.add(Permission.objects.get(codename="replay_outboxevent"))
+    granted = User.objects.get(pk=granted.pk)  # a fresh permission cache
+
+    with pytest.raises(PermissionDenied, match=r"You need the permission events\.replay_outboxevent\."):
+        event_replay(actor=staff, event_id=event.id)
+    # The permission alone does not reach an event that is not of the holder's organization.
+    with pytest.raises(PermissionDenied, match=r"This event belongs to another organization\."):
+        event_replay(actor=granted, event_id=event.id)
+    assert OutboxEvent.objects.values().get(pk=event.pk) == before
+
+    OutboxEvent.objects.filter(pk=event.pk).update(organization_id=granted.organization_id)
+    assert event_replay(actor=granted, event_id=event.id).status == EventStatus.PENDING
 
 
 # --- per-aggregate order -----------------------------------------------------------------------

@@ -1,5 +1,9 @@
-from django.urls import path
+"""URLs of the realtime API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
 
-from apps.realtime.api.views import TicketCreateApi
+from django.urls import URLPattern
 
-urlpatterns = [path("realtime/tickets/", TicketCreateApi.as_view(), name="realtime-ticket-create")]
+from apps.realtime.api import tickets
+
+urlpatterns: list[URLPattern] = []
+urlpatterns += tickets.urlpatterns

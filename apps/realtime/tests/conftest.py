@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.db import connections
 
-from apps.realtime.services import ticket_issue
+from apps.realtime.services.tickets import ticket_issue
 from apps.realtime.tests.helpers import HEADERS, STREAM, WebsocketCommunicator
 
 Connect = Callable[..., Awaitable[WebsocketCommunicator]]

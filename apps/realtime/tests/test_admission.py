@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.tests.factories import ExternalUserFactory, SuperAdminFactory, UserFactory
 from apps.accounts.users import user_deactivate
 from apps.realtime import audience
-from apps.realtime.services import ticket_issue
+from apps.realtime.services.tickets import ticket_issue
 from apps.realtime.tests.helpers import STREAM, close_code
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

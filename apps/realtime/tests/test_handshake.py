@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from apps.accounts.tests.factories import UserFactory
 from apps.organizations.services.organizations import organization_update
-from apps.realtime.services import ticket_issue
+from apps.realtime.services.tickets import ticket_issue
 from apps.realtime.tests.helpers import STREAM, WebsocketCommunicator, close_frame
 from cotton_erp.testing import serve_asgi
 

@@ -24,7 +24,7 @@ from apps.events.models import OutboxEvent
 from apps.partners.models import BusinessPartner
 from apps.partners.tests import factories as partner_factories
 from apps.realtime.fanout import messages_for
-from apps.realtime.services import ticket_issue
+from apps.realtime.services.tickets import ticket_issue
 from apps.realtime.tests.helpers import HEADERS, STREAM, WebsocketCommunicator
 from apps.realtime.topics import topic_permitted
 from apps.tradedesk import events

@@ -1,7 +1,10 @@
+"""The websocket ticket endpoint: a partner's app trades its bearer token for a one-use ticket."""
+
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -9,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.realtime.services import ticket_issue
+from apps.realtime.services.tickets import ticket_issue
 
 STREAM_PATH = "/ws/v1/stream/"
 
@@ -41,3 +44,8 @@ class TicketCreateApi(APIView):
             "url": f"{STREAM_PATH}?ticket={issued.ticket}",
         }
         return Response(RealtimeTicketOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+urlpatterns: list[URLPattern] = [
+    path("realtime/tickets/", TicketCreateApi.as_view(), name="realtime-ticket-create"),
+]
