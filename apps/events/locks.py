@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.db import connection
+
 from apps.events.models import OutboxEvent
 
 
 def lock_event(event_id: UUID | str) -> OutboxEvent:
     """The event's row, locked until the transaction ends. Raises OutboxEvent.DoesNotExist."""
     return OutboxEvent.objects.select_for_update().get(pk=event_id)
+
+
+def lock_serial(key: str) -> None:
+    """The transaction-level lock of a serial key (registry.register_handler's `serial`), held
+    until the transaction ends. Taking it again in the same transaction is free."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"events.serial:{key}"])

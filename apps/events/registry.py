@@ -23,6 +23,8 @@ class RegisteredHandler:
     name: str
     pattern: str
     fn: Handler
+    # Handlers with the same key run in one relay worker at a time (see relay._run_handlers).
+    serial: str | None = None
 
     def matches(self, event_type: str) -> bool:
         return event_type_matches(self.pattern, event_type)
@@ -37,11 +39,20 @@ def event_type_matches(pattern: str, event_type: str) -> bool:
     return pattern == "*" or pattern == event_type or fnmatch.fnmatchcase(event_type, pattern)
 
 
-def register_handler(pattern: str, fn: Handler, *, name: str | None = None) -> RegisteredHandler:
+def register_handler(
+    pattern: str, fn: Handler, *, name: str | None = None, serial: str | None = None
+) -> RegisteredHandler:
     """Register `fn` for events whose type matches `pattern`. The name is the idempotency key
-    of its processed markers: keep it stable across releases."""
+    of its processed markers: keep it stable across releases.
+
+    `serial`: handlers that lock rows of many aggregates (matching re-scores a whole side of the
+    market) deadlock when two relay workers run them at once, because a batch is one transaction
+    and keeps each handler's locks until it commits. Handlers sharing a serial key run in one
+    worker at a time: the relay takes the key's lock (`events.locks.lock_serial`) before the
+    batch's first handler, so a worker waiting for it holds nothing. Code that does the same work
+    outside the relay takes the same lock first."""
     handler_name = name or f"{fn.__module__}.{fn.__qualname__}"
-    registered = RegisteredHandler(name=handler_name, pattern=pattern, fn=fn)
+    registered = RegisteredHandler(name=handler_name, pattern=pattern, fn=fn, serial=serial)
     _handlers[handler_name] = registered
     return registered
 

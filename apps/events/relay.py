@@ -34,6 +34,7 @@ from django.utils import timezone
 from apps.core.logging import get_logger
 from apps.events import registry
 from apps.events.envelope import EventEnvelope
+from apps.events.locks import lock_serial
 from apps.events.models import EventStatus, HandlerRun, HandlerRunStatus, OutboxEvent
 
 log = get_logger(__name__)
@@ -116,6 +117,9 @@ def _run_handlers(
         if (env.id, handler.name) not in done  # else processed on an earlier delivery
     ]
     with transaction.atomic(), connection.cursor() as cursor:
+        # Serial keys first, in one order, before any handler has locked anything (registry).
+        for key in sorted({handler.serial for _, handler in calls if handler.serial}):
+            lock_serial(key)
         savepoints = _HandlerSavepoints(cursor, len(calls))
         for env, handler in calls:
             try:

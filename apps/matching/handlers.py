@@ -19,6 +19,7 @@ from uuid import UUID
 
 from apps.events.envelope import EventEnvelope
 from apps.events.registry import register_handler
+from apps.matching.locks import MATCHING_SERIAL
 from apps.matching.services import proposals
 
 REQUIREMENT_EVENTS = "tradedesk.requirement.*"
@@ -60,7 +61,8 @@ def on_partner_event(envelope: EventEnvelope) -> None:
 
 
 def register_handlers() -> None:
-    register_handler(REQUIREMENT_EVENTS, on_requirement_event, name="matching.requirement")
-    register_handler(AVAILABILITY_EVENTS, on_availability_event, name="matching.availability")
+    # One relay worker at a time runs matching (locks.py says why).
+    register_handler(REQUIREMENT_EVENTS, on_requirement_event, name="matching.requirement", serial=MATCHING_SERIAL)
+    register_handler(AVAILABILITY_EVENTS, on_availability_event, name="matching.availability", serial=MATCHING_SERIAL)
     for event_type in (*PARTNER_EVENTS, CREDIT_LIMIT_CHANGED):
-        register_handler(event_type, on_partner_event, name=f"matching.partner:{event_type}")
+        register_handler(event_type, on_partner_event, name=f"matching.partner:{event_type}", serial=MATCHING_SERIAL)

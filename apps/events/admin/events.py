@@ -32,6 +32,14 @@ class OutboxEventAdmin(admin.ModelAdmin):
     actions = ["replay"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEvent]:
+        """Staff granted the outbox see their organization's events; the platform sees all."""
+        events = super().get_queryset(request)
+        actor = request_actor(request)
+        if actor.is_superuser or actor.user_type == "SUPER_ADMIN":
+            return events
+        return events.filter(organization_id=actor.organization_id) if actor.organization_id else events.none()
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -24,9 +24,11 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Register]:
     monkeypatch.setattr(registry, "_sinks", {})
     names: list[str] = []
 
-    def _register(pattern: str, fn: registry.Handler, *, name: str) -> registry.RegisteredHandler:
+    def _register(
+        pattern: str, fn: registry.Handler, *, name: str, serial: str | None = None
+    ) -> registry.RegisteredHandler:
         names.append(name)
-        return registry.register_handler(pattern, fn, name=name)
+        return registry.register_handler(pattern, fn, name=name, serial=serial)
 
     yield _register
     for name in names:

@@ -104,14 +104,21 @@ def test_staff_without_the_replay_permission_are_not_offered_the_action_and_cann
     assert HandlerRun.objects.get(event=dead).status == HandlerRunStatus.DEAD
 
 
-def test_staff_with_the_replay_permission_can_replay():
+def test_staff_with_the_replay_permission_can_replay_their_organizations_events_only():
+    staff = _staff_with("view_outboxevent", "replay_outboxevent")
     dead = _event(EventStatus.DEAD)
-    client = _client(_staff_with("view_outboxevent", "replay_outboxevent"))
+    OutboxEvent.objects.filter(pk=dead.pk).update(organization_id=staff.organization_id)
+    foreign = _event(EventStatus.DEAD, aggregate_id="bale-2")  # no organization: the platform's
+    foreign_before = _snapshot(foreign)
+    client = _client(staff)
 
-    response = client.post(CHANGELIST, {"action": "replay", "_selected_action": [str(dead.pk)]})
+    page = client.get(CHANGELIST)
+    response = client.post(CHANGELIST, {"action": "replay", "_selected_action": [str(dead.pk), str(foreign.pk)]})
 
+    assert [e.pk for e in page.context["cl"].result_list] == [dead.pk]
     assert response.status_code == 302
     assert OutboxEvent.objects.get(pk=dead.pk).status == EventStatus.PENDING
+    assert _snapshot(foreign) == foreign_before
 
 
 def test_staff_without_any_outbox_permission_cannot_open_the_outbox():

@@ -10,8 +10,8 @@
 
 Each run is one transaction and safe to repeat or to run twice at once:
 
-1. `pg_advisory_xact_lock` on the posting serialises runs of one posting; a later run reads
-   after the earlier one committed.
+1. The matching runs' lock, then the posting's run lock (locks.py: its docstring has the lock
+   order and why); a later run of a posting reads after the earlier one committed.
 2. The postings are read, scored, and the kept pairs' rows locked FOR SHARE in the trade desk's
    order (availabilities, then requirements), and their state checked again: a posting cancelled
    or sold meanwhile produces no proposal (its own event re-runs matching and withdraws).
@@ -59,6 +59,7 @@ from apps.matching.candidates import (
     requirements_for_matching,
 )
 from apps.matching.engine import RISK_NAMES, Context, Evaluation, evaluate, matching_context, ranked
+from apps.matching.locks import lock_posting_run, try_lock_posting_run
 from apps.matching.models import (
     DEFAULT_PROPOSALS_PER_REQUIREMENT,
     MatchingSettings,
@@ -102,11 +103,6 @@ class RunResult:
     updated: list[MatchProposal]
     withdrawn: list[MatchProposal]
     kept: list[MatchProposal]  # every ACTIVE proposal the run leaves for its posting, best first
-
-
-def _advisory_lock(kind: str, posting_id: UUID) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"matching.{kind}:{posting_id}"])
 
 
 def _scored(view: RequirementView, cands: Candidates, evaluation: Evaluation, index: int, ctx: Context) -> Scored:
@@ -441,7 +437,7 @@ def requirement_match(*, requirement_id: UUID | str, ctx: Context | None = None)
     matching.match.proposed / updated / withdrawn."""
     requirement_id = _as_uuid(requirement_id, "requirement_id")
     with transaction.atomic():
-        _advisory_lock("requirement", requirement_id)
+        lock_posting_run("requirement", requirement_id)
         return _match_requirements([requirement_id], ctx=ctx)[requirement_id]
 
 
@@ -601,7 +597,7 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
     ACTIVE with something available has its proposals withdrawn. Emits like requirement_match."""
     availability_id = _as_uuid(availability_id, "availability_id")
     with transaction.atomic():
-        _advisory_lock("availability", availability_id)
+        lock_posting_run("availability", availability_id)
         availability = Availability.objects.filter(pk=availability_id).first()
         existing = _proposals_of(availability_id=availability_id)
         active = [p for p in existing.values() if p.status == ProposalStatus.ACTIVE]
@@ -649,7 +645,7 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
             ranking = others.get(requirement_id, [])
             if before is not None and len(ranking) >= ctx.top_n - 1:
                 sinks = pair is None or pair.score < float(before.components.get("total", before.score))
-                if sinks and _try_advisory_lock("requirement", requirement_id):
+                if sinks and try_lock_posting_run("requirement", requirement_id):
                     refill.append(requirement_id)  # matched again in full below
                     continue
             if pair is None:
@@ -700,14 +696,6 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
     return RunResult(new, changed, mine, sorted(kept, key=lambda p: (-p.score, str(p.requirement_id))))
 
 
-def _try_advisory_lock(kind: str, posting_id: UUID) -> bool:
-    """The run lock of a posting if free now (a run holding it re-reads the offers under lock)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"matching.{kind}:{posting_id}"])
-        locked: bool = cursor.fetchone()[0]
-    return locked
-
-
 def _stored_ranking(requirement_ids: set[UUID], *, exclude: UUID) -> dict[UUID, list[tuple[tuple[float, str], UUID]]]:
     """Each requirement's ACTIVE proposals but `exclude`'s, best first: ((-score, offer id as
     text), proposal id), the order requirement_match ranks in (the float score it stored)."""
@@ -748,7 +736,7 @@ def _refill(requirement_ids: list[UUID]) -> None:
     """Match again each requirement whose run lock is free (a run holding it re-reads the
     offers under lock, and the sweep catches the rest)."""
     for requirement_id in requirement_ids:
-        if _try_advisory_lock("requirement", requirement_id):
+        if try_lock_posting_run("requirement", requirement_id):
             _match_requirements([requirement_id])
 
 
@@ -812,7 +800,7 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
             block = ids[start : start + SWEEP_BLOCK]
             with transaction.atomic():
                 for requirement_id in block:
-                    _advisory_lock("requirement", requirement_id)
+                    lock_posting_run("requirement", requirement_id)
                 results = _match_requirements(block, ctx=ctx, shared=shared)
             if shared is not None:
                 scored += len(shared) * sum(1 for pk in block if pk in open_ids and results[pk].kept is not None)

@@ -17,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.matching.candidates import MATCHABLE_REQUIREMENT_STATES
+from apps.matching.locks import try_lock_sweep, unlock_sweep
 from apps.matching.models import MatchProposal, MatchSweep, ProposalStatus
 from apps.matching.services.proposals import (
     availability_match,
@@ -33,7 +34,6 @@ from apps.partners.models import BusinessPartner
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
 
 SWEEP_NAME = "matching"
-_LOCK_KEY = "matching.sweep"
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,12 @@ class SweepResult:
 
 def matching_sweep(*, full: bool = False) -> SweepResult:
     """Re-match what changed since the last sweep (everything with `full`)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [_LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            return SweepResult(ran=False)
+    if not try_lock_sweep():
+        return SweepResult(ran=False)
     try:
         return _sweep(full=full)
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [_LOCK_KEY])
+        unlock_sweep()
 
 
 def _sweep(*, full: bool) -> SweepResult:
