@@ -261,11 +261,22 @@ def _record(events: list[OutboxEvent], failures: dict[str, list[tuple[str, str]]
                 )
             if dead:
                 result.dead += 1
-                log.error("events.dead_lettered", event_id=str(event.id), type=event.type, attempts=attempts)
+                log.error("events.dead_lettered", **_failure_fields(event, attempts, errors))
             else:
                 result.failed += 1
-                log.warning("events.dispatch_failed", event_id=str(event.id), type=event.type, attempts=attempts)
+                log.warning("events.dispatch_failed", **_failure_fields(event, attempts, errors))
     return result
+
+
+def _failure_fields(event: OutboxEvent, attempts: int, errors: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the log says of a failed delivery: which handlers failed and with which exception
+    class (the message may quote data; it stays in last_error, shown to the back office)."""
+    return {
+        "event_id": str(event.id),
+        "type": event.type,
+        "attempts": attempts,
+        "failed": [f"{name}: {error.split(':', 1)[0]}" for name, error in errors],
+    }
 
 
 def relay_batch(batch_size: int | None = None) -> BatchResult:

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from structlog.testing import capture_logs
 
 from apps.accounts.models import User, UserType
 from apps.accounts.tests.factories import SuperAdminFactory, UserFactory
@@ -221,12 +222,20 @@ def test_after_the_last_attempt_the_event_and_the_failing_handler_are_dead_lette
     broken.failing.add(str(event.id))
 
     outcomes = []
-    for _ in range(3):
-        result = relay_batch()
-        outcomes.append((result.failed, result.dead))
-        _time_passes(event)
+    with capture_logs() as logs:
+        for _ in range(3):
+            result = relay_batch()
+            outcomes.append((result.failed, result.dead))
+            _time_passes(event)
 
     assert outcomes == [(1, 0), (1, 0), (0, 1)]
+    # The log names the failing handler and the exception class, not the message (it may quote data).
+    failures = [(e["event"], e["attempts"], e["failed"]) for e in logs if e["event"].startswith("events.d")]
+    assert failures == [
+        ("events.dispatch_failed", 1, ["broken: RuntimeError"]),
+        ("events.dispatch_failed", 2, ["broken: RuntimeError"]),
+        ("events.dead_lettered", 3, ["broken: RuntimeError"]),
+    ]
     event.refresh_from_db()
     assert (event.status, event.attempts) == (EventStatus.DEAD, 3)
     assert event.last_error == "broken: RuntimeError: broken cannot handle test.thing.created"
