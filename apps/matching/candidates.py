@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from apps.commodities.models import Commodity, ParameterKind
 from apps.commodities.quality import active_parameters, validate_spec
-from apps.partners.capabilities import trading_refusal
+from apps.partners.capability_rules import trading_refusal
 from apps.partners.insiders import insider_ids_of
 from apps.partners.models import BusinessPartner
 from apps.tradedesk.models import (
@@ -46,7 +46,7 @@ IntArray = npt.NDArray[np.int64]
 VISIBILITY_CODES = {Visibility.PUBLIC: 0, Visibility.RESTRICTED: 1, Visibility.PRIVATE: 2}
 MATCHABLE_REQUIREMENT_STATES = (RequirementStatus.ACTIVE, RequirementStatus.PARTIALLY_FULFILLED)
 
-# partners.capabilities.trading_refusal's codes -> matching's reason codes.
+# partners.capability_rules.trading_refusal's codes -> matching's reason codes.
 REFUSAL_REASONS = {
     "partner_not_active": "partner_inactive",
     "kyc_not_valid": "kyc_expired",

@@ -1,8 +1,13 @@
-"""What an uploaded file is (by its content, never its name) and which documents an applicant needs."""
+"""KYC documents: what an uploaded file is (by its content, never its name), which documents an
+applicant needs, and how a stored one is served: inline, with the content type recognised at
+upload, never cached, never from a public media URL (the admin and the API both call
+`serve_document` after their own scoping checks)."""
 
 from __future__ import annotations
 
-from apps.partners.models import BusinessType, DocumentType, EntityClass, ServiceType
+from django.http import FileResponse
+
+from apps.partners.models import BusinessType, DocumentType, EntityClass, PartnerDocument, ServiceType
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -44,3 +49,20 @@ def required_documents(
     if imports_or_exports:
         required.append(DocumentType.IEC.value)
     return required
+
+
+def serve_document(document: PartnerDocument) -> FileResponse:
+    """The file inline, with the sniffed content type; browsers must not guess another."""
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=False,
+        filename=f"{document.document_type.lower()}-{document.pk}{_extension(document.content_type)}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _extension(content_type: str) -> str:
+    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(content_type, "")

@@ -4,7 +4,7 @@
   `partners.trade_for_partner` object permission (owner, trader), or staff of its organization
   with the model capability (`tradedesk.add_availability` / `tradedesk.add_requirement`) keying
   for it. Either way the partner itself must be allowed to trade now: ACTIVE, KYC valid, and the
-  sell (availability) or buy (requirement) capability (`partners.capabilities.trading_refusal`).
+  sell (availability) or buy (requirement) capability (`partners.capability_rules.trading_refusal`).
 - Approving or rejecting an availability: staff of its organization with
   `tradedesk.approve_availability` (desk managers).
 - Reading: `selectors` scope every lookup (outside scope: 404).
@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
-from apps.partners.capabilities import trading_refusal
+from apps.partners.capability_rules import trading_refusal
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_permission, is_staff_of
 from apps.tradedesk.errors import AvailabilityNotFound, PostingRefused

@@ -23,7 +23,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.errors import PermissionDenied
-from apps.partners.capabilities import trading_refusal
+from apps.partners.capability_rules import trading_refusal
 from apps.partners.models import BusinessPartner
 from apps.partners.permissions import TRADE_FOR_PARTNER, ensure_partner_writable, is_member_of, is_staff_of
 from apps.trades.errors import NotAParty, PartnerMayNotTrade

@@ -21,7 +21,7 @@ from apps.commodities.selectors import active_schedule
 from apps.locations.distance import EARTH_RADIUS_KM
 from apps.matching import risk
 from apps.matching.models import DEFAULT_MIN_SCORE, DEFAULT_WEIGHTS, MatchingSettings, MatchingWeights
-from apps.partners.capabilities import trading_refusal
+from apps.partners.capability_rules import trading_refusal
 from apps.partners.insiders import insider_relationship
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement, Visibility
 

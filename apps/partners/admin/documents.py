@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.accounts.models import User
-from apps.partners.document_files import serve_document
+from apps.partners.documents import serve_document
 from apps.partners.models import PartnerDocument
 from apps.partners.selectors import document_for_staff
 

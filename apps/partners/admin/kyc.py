@@ -16,11 +16,11 @@ from django_object_actions import action
 
 from apps.core.admin import ServiceActionsMixin
 from apps.partners.admin.documents import DocumentLinkMixin
-from apps.partners.capabilities import normalized
+from apps.partners.capability_rules import normalized
 from apps.partners.models import BusinessPartner, DocumentStatus, PartnerDocument
 from apps.partners.services.capabilities import partner_override_capabilities
+from apps.partners.services.documents import partner_document_reject, partner_document_verify
 from apps.partners.services.kyc import kyc_renew
-from apps.partners.services.partner_documents import partner_document_reject, partner_document_verify
 
 KYC_ACTIONS = ("override_capabilities", "review_partner_document", "renew_kyc")
 

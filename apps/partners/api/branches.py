@@ -15,9 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.requests import request_user
+from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
-from apps.partners.api.views import PAGE_PARAMETERS, TAG
+from apps.partners.api.serializers import TAG
 from apps.partners.models import BranchType
 from apps.partners.services import branches as services
 from apps.partners.services.branches import ensure_can_change_partner

@@ -22,9 +22,9 @@ from apps.accounts.models import User
 from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors
-from apps.partners.document_files import serve_document
+from apps.partners.documents import serve_document
 from apps.partners.models import DocumentStatus, DocumentType
-from apps.partners.services.partner_documents import partner_document_upload
+from apps.partners.services.documents import partner_document_upload
 
 TAG = "partners"
 

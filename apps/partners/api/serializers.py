@@ -20,6 +20,8 @@ from apps.partners.models import (
     RiskCategory,
 )
 
+TAG = "partners"
+
 
 class PartnerDocumentOutput(serializers.Serializer):
     id = serializers.UUIDField()

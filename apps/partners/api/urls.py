@@ -1,24 +1,20 @@
-"""URLs of the partners API: onboarding and the partner record here, each further resource in its
-own module (`api/<resource>.py`) with its `urlpatterns`."""
+"""URLs of the partners API: each resource in its own module (`api/<resource>.py`) with its
+`urlpatterns`."""
 
-from django.urls import path
+from django.urls import URLPattern
 
-from apps.partners.api import amendments, branches, directory, documents, employees, status, vehicles, views
+from apps.partners.api import (
+    amendments,
+    applications,
+    branches,
+    directory,
+    documents,
+    employees,
+    partners,
+    status,
+    vehicles,
+)
 
-A = "partners/applications/<uuid:application_id>"
-
-urlpatterns = [
-    path("partners/applications/", views.ApplicationCollectionApi.as_view(), name="partner-applications"),
-    path(f"{A}/", views.ApplicationDetailApi.as_view(), name="partner-application"),
-    path(f"{A}/documents/", views.DocumentUploadApi.as_view(), name="partner-application-documents"),
-    path(f"{A}/submit", views.ApplicationSubmitApi.as_view(), name="partner-application-submit"),
-    path(f"{A}/withdraw", views.ApplicationWithdrawApi.as_view(), name="partner-application-withdraw"),
-    path("partners/<uuid:partner_id>", views.PartnerDetailApi.as_view(), name="partner"),
-]
-urlpatterns += directory.urlpatterns
-urlpatterns += employees.urlpatterns
-urlpatterns += status.urlpatterns
-urlpatterns += documents.urlpatterns
-urlpatterns += branches.urlpatterns
-urlpatterns += vehicles.urlpatterns
-urlpatterns += amendments.urlpatterns
+urlpatterns: list[URLPattern] = []
+for module in (applications, partners, directory, employees, status, documents, branches, vehicles, amendments):
+    urlpatterns += module.urlpatterns

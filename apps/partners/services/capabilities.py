@@ -22,7 +22,7 @@ from apps.accounts.models import User
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events
-from apps.partners.capabilities import (
+from apps.partners.capability_rules import (
     CAPABILITY_KEYS,
     Capabilities,
     derive_capabilities,

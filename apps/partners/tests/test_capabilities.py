@@ -11,10 +11,10 @@ from django.test import Client
 
 from apps.core.errors import DomainError
 from apps.events.models import OutboxEvent
-from apps.partners.capabilities import derive_capabilities, trading_refusal
+from apps.partners.capability_rules import derive_capabilities, trading_refusal
 from apps.partners.models import BusinessPartner, KycStatus, PartnerDocument, PartnerStatus
 from apps.partners.services.capabilities import partner_override_capabilities
-from apps.partners.services.partner_documents import partner_document_upload, partner_document_verify
+from apps.partners.services.documents import partner_document_upload, partner_document_verify
 from apps.partners.tests.factories import pdf_upload
 
 CHANGED = "partners.partner.capabilities_changed"

@@ -16,8 +16,8 @@ from django.utils import timezone
 from apps.core.errors import DomainError
 from apps.events.models import OutboxEvent
 from apps.partners.models import BusinessPartner, DocumentStatus, KycReminder, KycStatus, PartnerDocument
+from apps.partners.services.documents import partner_document_upload, partner_document_verify
 from apps.partners.services.kyc import kyc_renew, kyc_sweep, reminder_threshold
-from apps.partners.services.partner_documents import partner_document_upload, partner_document_verify
 from apps.partners.tests.factories import INDIAN_TRADER_DOCUMENTS, pdf_upload
 
 EXPIRING = "partners.kyc.expiring"

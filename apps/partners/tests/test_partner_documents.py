@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.core.errors import DomainError
 from apps.events.models import OutboxEvent
 from apps.partners.models import BusinessPartner, DocumentStatus, PartnerDocument, PartnerStatus
-from apps.partners.services.partner_documents import (
+from apps.partners.services.documents import (
     partner_document_reject,
     partner_document_upload,
     partner_document_verify,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from apps.partners.capabilities import trading_refusal
+from apps.partners.capability_rules import trading_refusal
 from apps.tradedesk.tests import factories
 
 

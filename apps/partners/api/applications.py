@@ -1,14 +1,12 @@
-"""Onboarding API of applicants, and the partner read for its users and its organization's staff.
-
-The back office works the queue in the admin (admin.py); both call the same services.
-"""
+"""Onboarding API of applicants: their application, its documents, submit and withdraw. The back
+office works the queue in the admin (admin/applications.py); both call the same services."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -22,16 +20,13 @@ from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
 from apps.partners import selectors, services
 from apps.partners.api.serializers import (
-    BusinessPartnerDetailOutput,
+    TAG,
     OnboardingApplicationOutput,
     OnboardingApplicationPageOutput,
     PartnerDocumentOutput,
 )
 from apps.partners.models import BusinessType, DocumentType, EntityClass, FilingCompliance, ServiceType
 from apps.partners.permissions import ensure_applicant
-from apps.partners.services import profile as partner_profile
-
-TAG = "partners"
 
 
 class ApplicationInput(serializers.Serializer):
@@ -174,45 +169,12 @@ class ApplicationWithdrawApi(APIView):
         return Response(OnboardingApplicationOutput(application).data)
 
 
-class PartnerProfileInput(serializers.Serializer):
-    """The contact details a partner's owner may change; every other field of the partner needs
-    an amendment (400 field_requires_amendment)."""
+A = "partners/applications/<uuid:application_id>"
 
-    trade_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    contact_email = serializers.EmailField(required=False, allow_blank=True)
-    contact_phone = serializers.CharField(
-        max_length=20, required=False, allow_blank=True, help_text="E.164; a 10-digit Indian number gets +91."
-    )
-    commodity_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, max_length=100, help_text="Active commodities of interest."
-    )
-
-
-class PartnerDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(tags=[TAG], operation_id="partners_partner_get", responses=BusinessPartnerDetailOutput)
-    def get(self, request: Request, partner_id: UUID) -> Response:
-        partner = selectors.partner_get(request_user(request), partner_id)
-        return Response(BusinessPartnerDetailOutput(partner).data)
-
-    @extend_schema(
-        tags=[TAG],
-        operation_id="partners_partner_update",
-        request=PartnerProfileInput,
-        responses=BusinessPartnerDetailOutput,
-        description="Contact details and commodities of interest, by the owner or staff with "
-        "partners.change_businesspartner. Legal, tax, bank, address, credit and status fields are "
-        "refused (400 field_requires_amendment) and nothing changes.",
-    )
-    def patch(self, request: Request, partner_id: UUID) -> Response:
-        user = request_user(request)
-        partner_profile.ensure_can_change_profile(user, selectors.partner_get(user, partner_id))
-        partner_profile.ensure_profile_fields_only(request.data.keys() if isinstance(request.data, Mapping) else ())
-        data = PartnerProfileInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        partner = partner_profile.partner_profile_update(
-            actor=user, partner_id=partner_id, changes=dict(data.validated_data)
-        )
-        return Response(BusinessPartnerDetailOutput(partner).data)
+urlpatterns: list[URLPattern] = [
+    path("partners/applications/", ApplicationCollectionApi.as_view(), name="partner-applications"),
+    path(f"{A}/", ApplicationDetailApi.as_view(), name="partner-application"),
+    path(f"{A}/documents/", DocumentUploadApi.as_view(), name="partner-application-documents"),
+    path(f"{A}/submit", ApplicationSubmitApi.as_view(), name="partner-application-submit"),
+    path(f"{A}/withdraw", ApplicationWithdrawApi.as_view(), name="partner-application-withdraw"),
+]
