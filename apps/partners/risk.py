@@ -28,39 +28,51 @@ class RiskAssessment:
     route: str
 
 
-def risk_score(inputs: RiskInputs) -> int:  # noqa: C901 (one flat score table, clearer as one function; split when partners is reshaped)
-    score = 50
-    age = inputs.business_age_months
-    if age is not None:
-        if age >= 60:
-            score += 20
-        elif age >= 24:
-            score += 10
-        elif age < 12:
-            score -= 15
-    if inputs.business_type in (BusinessType.PRIVATE_LIMITED, BusinessType.PUBLIC_LIMITED):
-        score += 15
-    elif inputs.business_type == BusinessType.PARTNERSHIP:
-        score += 5
-    elif inputs.business_type == BusinessType.PROPRIETORSHIP:
-        score -= 5
-    turnover = inputs.gst_turnover
-    if turnover is not None:
-        if turnover >= CRORE:
-            score += 15
-        elif turnover >= 50 * LAKH:
-            score += 10
-        elif turnover >= 10 * LAKH:
-            score += 5
-    if inputs.filing_compliance == FilingCompliance.GOOD:
-        score += 10
-    elif inputs.filing_compliance == FilingCompliance.POOR:
-        score -= 25
-    if inputs.has_quality_lab:
-        score += 10
-    if inputs.has_own_transport:
-        score += 5
+def risk_score(inputs: RiskInputs) -> int:
+    """50, moved by each factor of SPEC section 6's table, within 0-100."""
+    score = 50 + _age_points(inputs.business_age_months) + _type_points(inputs.business_type)
+    score += _turnover_points(inputs.gst_turnover) + _filing_points(inputs.filing_compliance)
+    score += (10 if inputs.has_quality_lab else 0) + (5 if inputs.has_own_transport else 0)
     return max(0, min(100, score))
+
+
+def _age_points(months: int | None) -> int:
+    if months is None:
+        return 0
+    if months >= 60:
+        return 20
+    if months >= 24:
+        return 10
+    return -15 if months < 12 else 0
+
+
+_TYPE_POINTS: dict[str, int] = {
+    BusinessType.PRIVATE_LIMITED: 15,
+    BusinessType.PUBLIC_LIMITED: 15,
+    BusinessType.PARTNERSHIP: 5,
+    BusinessType.PROPRIETORSHIP: -5,
+}
+
+
+def _type_points(business_type: str) -> int:
+    return _TYPE_POINTS.get(business_type, 0)
+
+
+def _turnover_points(turnover: Decimal | None) -> int:
+    if turnover is None:
+        return 0
+    if turnover >= CRORE:
+        return 15
+    if turnover >= 50 * LAKH:
+        return 10
+    return 5 if turnover >= 10 * LAKH else 0
+
+
+_FILING_POINTS: dict[str, int] = {FilingCompliance.GOOD: 10, FilingCompliance.POOR: -25}
+
+
+def _filing_points(compliance: str) -> int:
+    return _FILING_POINTS.get(compliance, 0)
 
 
 def assess(inputs: RiskInputs) -> RiskAssessment:

@@ -88,7 +88,7 @@ def _weights(commodity: Commodity) -> tuple[float, float, float, float, float]:
     return (float(row.quality), float(row.price), float(row.delivery), float(row.risk), float(row.min_score))
 
 
-def judge(requirement: Requirement) -> list[Verdict]:  # noqa: C901 (the reference oracle reads the rules top to bottom like SPEC; matching helper is editing it)
+def judge(requirement: Requirement) -> list[Verdict]:  # noqa: C901 (the reference oracle reads the rules top to bottom, as SPEC states them)
     """Every ACTIVE offer of the requirement's commodity and organization, with the reasons it
     is excluded (empty: it passes) and its score."""
     commodity = Commodity.objects.select_related("rate_unit").get(pk=requirement.commodity_id)
