@@ -378,11 +378,10 @@ class MarketAvailabilityListApi(APIView):
         filters = filters_input.filters()
         filters.quality = market.parse_quality_filters(request.query_params, commodity=filters.commodity)
         paginator = MarketPage()
-        if filters == market.MarketFilters():  # the unfiltered pages: one fixed statement (issue 15)
-            page = paginator.paginate_queryset(market.MarketAvailabilityPage(viewer), request, view=self)
-        else:
-            rows = market.filter_market_availabilities(market.market_availabilities(viewer), filters)
-            page = paginator.paginate_queryset(market.market_availability_rows(rows), request, view=self)
+        # Filtered or not, one hand-written statement (issue 15), held equal to the ORM's
+        # filter_market_availabilities by test_market_raw_page.py and test_market_raw_filters.py.
+        rows = market.MarketAvailabilityPage(viewer, filters=filters)
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(availability_rows(page or []))
 
 
