@@ -20,6 +20,8 @@ so the ratio holds on a noisy machine:
                         the same users on health/live                         (bench/load.py)
     admin_search        the back office's search at 200,000 rows vs the list
                         without a search (target: p50 under 50 ms)            (bench/admin_search.py)
+    asgi_overhead       an authenticated market GET through the ASGI app vs
+                        the WSGI handler, in process (target: <= 1.2x)        (bench/asgi_overhead.py)
 
 They run against the configured database (not a test database): every row they create carries
 this run's tag and is deleted at the end; rows of others are never changed (market_list and
@@ -70,6 +72,7 @@ BENCHMARKS = (
     "negotiate_accept",
     "load",
     "admin_search",
+    "asgi_overhead",
 )
 
 

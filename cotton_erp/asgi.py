@@ -2,10 +2,19 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cotton_erp.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application() does
+
+from django.conf import settings  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+
+from apps.core.asgi_handler import OneThreadASGIHandler  # noqa: E402
+
+# The middleware chain and the view in one hop to the request's thread (issue 15,
+# apps/core/asgi_handler.py); Django's own handler hops to a thread for each sync hook.
+django_asgi_app = OneThreadASGIHandler() if settings.ASGI_ONE_THREAD else ASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

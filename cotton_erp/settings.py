@@ -562,6 +562,9 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # RequestIdMiddleware (first in MIDDLEWARE) has already sanitised X-Request-ID or replaced it;
 # without this django-structlog binds its own uuid4 and log lines stop matching the header.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# Under ASGI, the middleware chain and the (sync) view in one hop to the request's thread
+# (issue 15, apps/core/asgi_handler.py). Off: Django's ASGIHandler, the chain in async mode.
+ASGI_ONE_THREAD = env.bool("ASGI_ONE_THREAD", default=True)
 
 # The shared Redis client's pool (apps/core/redis.py): requests past the bound wait this long.
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)

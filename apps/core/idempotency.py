@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar, cast
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection, transaction
@@ -299,12 +300,29 @@ def _authenticated_user_id(request: HttpRequest, view_func: Callable[..., Any]) 
 
 
 class IdempotencyMiddleware:
-    """Place after AuthenticationMiddleware (SessionAuthentication reads the session user)."""
+    """Place after AuthenticationMiddleware (SessionAuthentication reads the session user).
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+    Sync and async (issue 15): under ASGI the chain stays on the event loop. A request the key
+    does not apply to (a GET, no header, outside the API) costs no thread hop; one it applies to
+    claims, replays and stores in Django's thread for the request (`sync_to_async`, thread
+    sensitive: the view's own thread and database connection), exactly as under WSGI.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+            # Django adapts process_view to the handler's mode: a sync one would cost every
+            # request under ASGI a hop to a thread and back, only to return None for a GET.
+            setattr(self, "process_view", self._aprocess_view)  # noqa: B010
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         try:
             response = self.get_response(request)
         except BaseException:
@@ -317,6 +335,37 @@ class IdempotencyMiddleware:
             self._finish(record_id, response)
         return response
 
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+        except BaseException:
+            record_id = getattr(request, _CLAIM_ATTR, None)
+            if record_id is not None:
+                await sync_to_async(idempotency_release)(record_id=record_id)
+            raise
+        record_id = getattr(request, _CLAIM_ATTR, None)
+        if record_id is not None:
+            await sync_to_async(self._finish)(record_id, response)
+        return response
+
+    @staticmethod
+    def _applies(request: HttpRequest) -> bool:
+        return (
+            HEADER in request.headers and request.method in UNSAFE_METHODS and request.path_info.startswith(API_PREFIX)
+        )
+
+    async def _aprocess_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        if not self._applies(request):
+            return None
+        # The body read, the authenticators and the claim's SQL are sync: one hop for all of them.
+        return await sync_to_async(self._process_view)(request, view_func, view_args, view_kwargs)
+
     def process_view(
         self,
         request: HttpRequest,
@@ -324,9 +373,19 @@ class IdempotencyMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> HttpResponseBase | None:
-        raw_key = request.headers.get(HEADER)
-        if raw_key is None or request.method not in UNSAFE_METHODS or not request.path_info.startswith(API_PREFIX):
+        if not self._applies(request):
             return None
+        return self._process_view(request, view_func, view_args, view_kwargs)
+
+    def _process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        raw_key = request.headers[HEADER]
+        assert request.method is not None  # _applies: one of UNSAFE_METHODS
         try:
             # Read before authenticating: the DRF wrapper then parses a copy, never the stream.
             body = request.body
