@@ -9,7 +9,7 @@ no Save buttons.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -118,3 +118,22 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 def domain_error_message(exc: DomainError) -> str:
     """How the back office words a service's refusal: its sentence and its stable code."""
     return f"{exc.detail} ({exc.code})"
+
+
+def for_each_selected(
+    model_admin: Any, request: HttpRequest, objects: Iterable[Any], act: Callable[[Any], object], *, done: str
+) -> int:
+    """A bulk action through a service: `act(obj)` for each selected object, one error line per
+    refusal (the object, the service's wording and code), then one line with the count done
+    (`done` is formatted with `count`). Returns the count."""
+    count = 0
+    for obj in objects:
+        try:
+            act(obj)
+        except DomainError as exc:
+            model_admin.message_user(request, f"{obj}: {domain_error_message(exc)}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
+    return count

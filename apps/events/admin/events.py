@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.core.actors import request_actor
-from apps.core.errors import DomainError
+from apps.core.admin import for_each_selected
 from apps.events.models import EventStatus, HandlerRun, OutboxEvent
 from apps.events.services.events import event_replay
 
@@ -48,14 +48,14 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Replay the selected dead-lettered events", permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
-        replayed = 0
-        for event in queryset.filter(status=EventStatus.DEAD):
-            try:
-                event_replay(actor=request_actor(request), event_id=event.id)
-                replayed += 1
-            except DomainError as exc:
-                self.message_user(request, f"{event}: {exc.detail}", messages.ERROR)
-        self.message_user(request, f"{replayed} event(s) queued again.", messages.SUCCESS)
+        actor = request_actor(request)
+        for_each_selected(
+            self,
+            request,
+            queryset.filter(status=EventStatus.DEAD),
+            lambda event: event_replay(actor=actor, event_id=event.id),
+            done="{count} event(s) queued again.",
+        )
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("events.replay_outboxevent")

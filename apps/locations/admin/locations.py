@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
-from apps.core.errors import DomainError
+from apps.accounts.requests import request_user
+from apps.core.admin import for_each_selected
 from apps.locations.models import Location, LocationSource
 from apps.locations.resources import LocationResource
 from apps.locations.services.locations import (
@@ -72,34 +73,32 @@ class LocationAdmin(ImportExportModelAdmin):
         # Through the services: validated the same way as the API, with the event emitted.
         if not change:
             created = location_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request_user(request),
                 **{f: form.cleaned_data[f] for f in CREATE_FIELDS if f in form.cleaned_data},
             )
             obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
             return
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f in UPDATABLE_FIELDS}
-        location_update(location_id=obj.pk, actor=request.user, **changes)  # type: ignore[arg-type]
+        location_update(location_id=obj.pk, actor=request_user(request), **changes)
 
     @admin.action(description="Deactivate selected locations (refused while in use)", permissions=["change"])
     def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[Location]) -> None:
-        done = 0
-        for location in queryset.order_by("name"):
-            try:
-                location_deactivate(location_id=location.pk, actor=request.user)  # type: ignore[arg-type]
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{location}: {exc.detail}", messages.ERROR)
-        if done:
-            self.message_user(request, f"Deactivated {done} location(s).", messages.SUCCESS)
+        actor = request_user(request)
+        for_each_selected(
+            self,
+            request,
+            queryset.order_by("name"),
+            lambda location: location_deactivate(location_id=location.pk, actor=actor),
+            done="Deactivated {count} location(s).",
+        )
 
     @admin.action(description="Reactivate selected locations", permissions=["change"])
     def reactivate_selected(self, request: HttpRequest, queryset: QuerySet[Location]) -> None:
-        done = 0
-        for location in queryset.filter(is_active=False).order_by("name"):
-            try:
-                location_update(location_id=location.pk, actor=request.user, is_active=True)  # type: ignore[arg-type]
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{location}: {exc.detail}", messages.ERROR)
-        if done:
-            self.message_user(request, f"Reactivated {done} location(s).", messages.SUCCESS)
+        actor = request_user(request)
+        for_each_selected(
+            self,
+            request,
+            queryset.filter(is_active=False).order_by("name"),
+            lambda location: location_update(location_id=location.pk, actor=actor, is_active=True),
+            done="Reactivated {count} location(s).",
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.urls import path
 from django.utils import timezone
@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.requests import request_user
 from apps.commodities.models import UPPER_CODE_REGEX, VARIETY_CODE_REGEX
 from apps.core.api.common import PAGE_PARAMETERS
 from apps.core.pagination import CappedCursorPagination
@@ -34,10 +34,6 @@ from apps.tradedesk.models import AvailabilityStatus, RequirementStatus, Urgency
 TAG = "tradedesk"
 RATING_BAND_CHOICES = [("A", "A (low risk)"), ("B", "B"), ("C", "C"), ("D", "D (critical)"), ("UNRATED", "Unrated")]
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -372,7 +368,7 @@ class MarketAvailabilityListApi(APIView):
         responses=MarketAvailabilityPageOutput,
     )
     def get(self, request: Request) -> Response:
-        viewer = market.market_viewer(_user(request), staff_perm=market.VIEW_AVAILABILITY)
+        viewer = market.market_viewer(request_user(request), staff_perm=market.VIEW_AVAILABILITY)
         filters_input = MarketAvailabilityFilters(data=request.query_params)
         filters_input.is_valid(raise_exception=True)
         filters = filters_input.filters()
@@ -396,7 +392,7 @@ class MarketRequirementListApi(APIView):
         responses=MarketRequirementPageOutput,
     )
     def get(self, request: Request) -> Response:
-        viewer = market.market_viewer(_user(request), staff_perm=market.VIEW_REQUIREMENT)
+        viewer = market.market_viewer(request_user(request), staff_perm=market.VIEW_REQUIREMENT)
         filters_input = MarketRequirementFilters(data=request.query_params)
         filters_input.is_valid(raise_exception=True)
         rows = market.filter_market_requirements(market.market_requirements(viewer), filters_input.filters())
