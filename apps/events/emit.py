@@ -188,10 +188,12 @@ RETURNING id, position, txid
 """
 
 
-def emit_many(events: list[PendingEvent]) -> list[OutboxEvent]:
+def emit_many(events: list[PendingEvent], *, instances: bool = True) -> list[OutboxEvent]:
     """emit() for many events at once, in the caller's transaction: one INSERT (positions from
     the same sequence, increasing in list order, and the transaction id drawn in it), one relay
-    hint after commit. The same rows emit() would write one by one."""
+    hint after commit. The same rows emit() would write one by one. Returns them as instances,
+    or nothing with `instances=False` (a caller that writes thousands and reads none back: the
+    instances cost more than the INSERT's parameters)."""
     if not connection.in_atomic_block:
         raise EmitOutsideTransaction("emit_many() must run inside transaction.atomic()")
     if not events:
@@ -221,7 +223,10 @@ def emit_many(events: list[PendingEvent]) -> list[OutboxEvent]:
     with server_bound_cursor() as cursor:
         cursor.execute(_EMIT_MANY_SQL, params)
         written = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-    rows = []
+    transaction.on_commit(_hint_relay)
+    rows: list[OutboxEvent] = []
+    if not instances:
+        return rows
     for event_id, event, party in zip(ids, events, parties, strict=True):
         position, txid = written[event_id]
         row = OutboxEvent(
@@ -244,7 +249,6 @@ def emit_many(events: list[PendingEvent]) -> list[OutboxEvent]:
         )
         row._state.adding = False
         rows.append(row)
-    transaction.on_commit(_hint_relay)
     return rows
 
 

@@ -123,3 +123,11 @@ def test_emit_many_writes_the_row_emit_writes_parties_ids_and_payload_included()
     assert other["payload"] == payload
     assert (other["position"], other["txid"]) == (one["position"] + 1, one["txid"])
     assert (many.position, many.txid, many.parties) == (other["position"], other["txid"], [seller, buyer])
+
+
+@pytest.mark.django_db
+def test_without_instances_the_same_rows_are_written_and_nothing_is_returned(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert emit_many([_pending(1), _pending(2)], instances=False) == []
+    rows = list(OutboxEvent.objects.order_by("position").values_list("type", "aggregate_id", "payload"))
+    assert rows == [("test.thing.1", "1", {"n": 1}), ("test.thing.2", "2", {"n": 2})]

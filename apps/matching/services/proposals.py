@@ -349,7 +349,7 @@ def _run_events(new: list[MatchProposal], changed: list[MatchProposal]) -> list[
 
 def _emit_run(pending: list[PendingEvent]) -> None:
     """The run's events, in one outbox INSERT."""
-    emit_many(pending)
+    emit_many(pending, instances=False)
 
 
 def _withdraw(
