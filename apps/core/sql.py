@@ -1,12 +1,16 @@
 """SQL pieces built from the ORM's own field handling, for the few writes that must be one
-statement (a row lock held only inside it, issue 15)."""
+statement (a row lock held only inside it, issue 15), and a cursor binding its parameters on the
+server, for the writes of many rows in one statement (issue 12)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
 
@@ -45,3 +49,21 @@ def insert_select(
         f"SELECT {', '.join(values)} FROM {source}"
     )
     return sql, params
+
+
+@contextmanager
+def server_bound_cursor() -> Iterator[CursorWrapper]:
+    """A cursor on Django's connection that sends its parameters apart from the statement
+    (psycopg's server-side binding), wrapped as Django's own cursors are (execute wrappers, the
+    debug log and query counting see its statements). For statements whose parameters are
+    large: Django's client-side cursor quotes every value into the SQL text in Python, which for
+    an array of thousands of JSON texts cost more than the database's work."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    # (django-stubs type these methods' argument as a CursorWrapper: it is the DB-API cursor.)
+    make = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    cursor = make(raw)  # type: ignore[arg-type]
+    try:
+        yield cursor
+    finally:
+        raw.close()

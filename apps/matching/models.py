@@ -52,11 +52,18 @@ class ProposalStatus(models.TextChoices):
 class MatchProposal(BaseModel):
     """A requirement and an availability that match, with the score that says how well."""
 
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
-    requirement = models.ForeignKey("tradedesk.Requirement", on_delete=models.CASCADE, related_name="+")
-    availability = models.ForeignKey("tradedesk.Availability", on_delete=models.CASCADE, related_name="+")
-    buyer = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+")
-    seller = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+")
+    # No single-column index on these five: each leads a composite index or constraint below
+    # (the pair's unique constraint, best-first per buyer and per seller, per availability, the
+    # desk's), which serves its lookups and cascades; every index is one more write per upsert.
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    requirement = models.ForeignKey("tradedesk.Requirement", on_delete=models.CASCADE, related_name="+", db_index=False)
+    availability = models.ForeignKey(
+        "tradedesk.Availability", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    buyer = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+", db_index=False)
+    seller = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+", db_index=False)
     commodity = models.ForeignKey("commodities.Commodity", on_delete=models.PROTECT, related_name="+")
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.ACTIVE)

@@ -155,7 +155,11 @@ class Availability(BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "status", "commodity"], name="availability_market_idx"),
+            # The market by commodity, and matching's candidates: price_per_kg last, so a
+            # requirement's price bound is an index range (issue 12), not a pass over every offer.
+            models.Index(
+                fields=["organization", "status", "commodity", "price_per_kg"], name="availability_market_idx"
+            ),
             # The market lists newest first within an organization: a page is an index range scan.
             models.Index(
                 fields=["organization", "status", "-created_at", "-id"], name="availability_market_recent_idx"

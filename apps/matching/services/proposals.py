@@ -29,6 +29,7 @@ counterparty (api.matches.side_payload: region, rating band, quantity, prices, q
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,15 +38,14 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-import psycopg
 from django.db import connection, transaction
 from django.db.models import Count, JSONField
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from apps.commodities.models import Commodity
 from apps.commodities.quality import parse_number
 from apps.commodities.schedules import price_adjustment
+from apps.core.sql import server_bound_cursor
 from apps.events.emit import PendingEvent, emit_many
 from apps.matching import events
 from apps.matching.candidates import (
@@ -59,7 +59,7 @@ from apps.matching.candidates import (
     requirements_for_matching,
 )
 from apps.matching.engine import RISK_NAMES, Context, Evaluation, evaluate, matching_context, ranked
-from apps.matching.locks import lock_posting_run, try_lock_posting_run
+from apps.matching.locks import lock_posting_run, lock_posting_runs, try_lock_posting_run
 from apps.matching.models import (
     DEFAULT_PROPOSALS_PER_REQUIREMENT,
     MatchingSettings,
@@ -194,44 +194,62 @@ _UPDATED_ON_CONFLICT = (
 )  # fmt: skip
 
 
-def _upsert(rows: list[MatchProposal]) -> None:
-    """INSERT ... ON CONFLICT (requirement, availability) DO UPDATE for the rows, in the order
-    given. The row's id, token and (while it stays ACTIVE) proposed_at are the stored ones: they
-    are read back into the instances (RETURNING), so a row another run inserted meanwhile keeps
-    its token."""
-    if not rows:
-        return
+def _upsert_sql() -> tuple[str, list[str], set[str]]:
+    """The upsert statement, the attribute of each of its array parameters, the JSON ones."""
     table = MatchProposal._meta.db_table
     fields = list(MatchProposal._meta.concrete_fields)
     columns = ", ".join(f.column for f in fields)
+    # One array per column, typed as the column is (varchar(n) and numeric(p, s) as their base
+    # types, which the INSERT casts to the column's), JSON as its text.
+    arrays = ", ".join("%b::" + _array_type(f) + "[]" for f in fields)
+    names = ", ".join(f.column for f in fields)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED_ON_CONFLICT)
     proposed_at = (
         f"proposed_at = CASE WHEN {table}.status = 'WITHDRAWN' THEN EXCLUDED.proposed_at ELSE {table}.proposed_at END"
     )
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = ", ".join(f"u.{f.column}::jsonb" if isinstance(f, JSONField) else f"u.{f.column}" for f in fields)
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {placeholder} "  # noqa: S608 (model names)
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608 (model names)
+        f"SELECT {values} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) ORDER BY u.n "
         f"ON CONFLICT (requirement_id, availability_id) DO UPDATE SET {updates}, {proposed_at} "
-        "RETURNING id, token, proposed_at"
+        "RETURNING requirement_id, availability_id, id, token, proposed_at"
     )
-    # The instances hold every value already (_rows sets the times): the attribute as is, JSON
-    # wrapped as Django's JSONField would (json.dumps), rather than 25 fields' pre_save and
-    # get_db_prep_save per row.
-    json_fields = {f.attname for f in fields if isinstance(f, JSONField)}
-    attnames = [f.attname for f in fields]
+    return sql, [f.attname for f in fields], {f.attname for f in fields if isinstance(f, JSONField)}
+
+
+def _array_type(field: Any) -> str:
+    if isinstance(field, JSONField):
+        return "text"
+    db_type: str = field.db_type(connection)
+    return {"varchar": "text", "numeric": "numeric"}.get(db_type.split("(")[0], db_type)
+
+
+def _upsert(rows: list[MatchProposal]) -> None:
+    """INSERT ... ON CONFLICT (requirement, availability) DO UPDATE for the rows, in the order
+    given, as one statement. The row's id, token and (while it stays ACTIVE) proposed_at are the
+    stored ones: they are read back into the instances (RETURNING), so a row another run
+    inserted meanwhile keeps its token."""
+    if not rows:
+        return
+    sql, attnames, json_fields = _upsert_sql()
+    # The instances hold every value already (_rows sets the times): one array per column, the
+    # attribute as is, JSON as the JSONField writes it (json.dumps, no encoder), rather than
+    # each field's pre_save and get_db_prep_save per row. One array parameter per column, bound
+    # on the server: Django's client-side cursor would quote every value (the explanations'
+    # JSON character by character) into the statement in Python; binary (%b), so no text array
+    # escapes each element in Python either.
     params = [
-        [Jsonb(getattr(row, name)) if name in json_fields else getattr(row, name) for name in attnames] for row in rows
+        [json.dumps(getattr(row, name)) for row in rows]
+        if name in json_fields
+        else [getattr(row, name) for row in rows]
+        for name in attnames
     ]
-    # One short statement, many parameter rows: psycopg pipelines them (one round trip) and
-    # prepares the statement. A server-binding cursor sends the values as parameters: Django's
-    # client-side cursor would quote and escape every value (the JSON ones character by
-    # character) in Python, which cost more than the database's work (2,000 rows: ~2 s of 4).
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as raw:
-        raw.executemany(sql, params, returning=True)
-        for row in rows:
-            row.id, row.token, row.proposed_at = raw.fetchone()  # type: ignore[misc]
-            raw.nextset()
+    with server_bound_cursor() as cursor:
+        cursor.execute(sql, params)
+        stored = {(r, a): rest for r, a, *rest in cursor.fetchall()}
+    for row in rows:
+        row.id, row.token, row.proposed_at = stored[(row.requirement_id, row.availability_id)]
+        row._state.adding = False
 
 
 def _rows(
@@ -331,7 +349,7 @@ def _run_events(new: list[MatchProposal], changed: list[MatchProposal]) -> list[
 
 def _emit_run(pending: list[PendingEvent]) -> None:
     """The run's events, in one outbox INSERT."""
-    emit_many(pending)
+    emit_many(pending, instances=False)
 
 
 def _withdraw(
@@ -799,8 +817,7 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
         for start in range(0, len(ids), SWEEP_BLOCK):
             block = ids[start : start + SWEEP_BLOCK]
             with transaction.atomic():
-                for requirement_id in block:
-                    lock_posting_run("requirement", requirement_id)
+                lock_posting_runs("requirement", block)
                 results = _match_requirements(block, ctx=ctx, shared=shared)
             if shared is not None:
                 scored += len(shared) * sum(1 for pk in block if pk in open_ids and results[pk].kept is not None)
