@@ -379,10 +379,12 @@ class MarketAvailabilityListApi(APIView):
         filters.quality = market.parse_quality_filters(request.query_params, commodity=filters.commodity)
         paginator = MarketPage()
         # Filtered or not, one hand-written statement (issue 15), held equal to the ORM's
-        # filter_market_availabilities by test_market_raw_page.py and test_market_raw_filters.py.
+        # filter_market_availabilities by test_market_raw_page.py and test_market_raw_filters.py,
+        # each row's JSON written by PostgreSQL and held equal there to availability_rows' JSON
+        # (so to MarketAvailabilityOutput's): the renderer writes the rows' text as it is.
         rows = market.MarketAvailabilityPage(viewer, filters=filters)
         page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(availability_rows(page or []))
+        return paginator.get_paginated_response(market.page_results(page or []))
 
 
 class MarketRequirementListApi(APIView):
