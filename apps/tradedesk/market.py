@@ -32,10 +32,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+import orjson
 from django.db import connection
 from django.db.models import (
     Case,
@@ -543,7 +546,7 @@ def market_event_payload(payload: Mapping[str, Any], *, allowed: frozenset[str],
 
 # The market's pages are its most read request. Building and compiling the ORM query above cost
 # more than running it (about 40% of a request), so every availability page, filtered or not, is
-# one fixed statement: the same rows, columns and order as
+# one fixed statement: the same rows and order as
 # market_availability_rows(filter_market_availabilities(market_availabilities(viewer), filters)),
 # which test_market_raw_page.py and test_market_raw_filters.py hold equal for partners and staff,
 # every filter, nulls, time zones and cursor pages. Every value is a query parameter; the filters'
@@ -552,12 +555,22 @@ def market_event_payload(payload: Mapping[str, Any], *, allowed: frozenset[str],
 # ORM's own: a commodity code filters as the id it names (so the planner estimates the posting
 # table alone), and a quality range compares tradedesk_quality_number(quality, code), which has
 # planner statistics per code (quality_statistics.py).
+#
+# PostgreSQL also writes each row's JSON, byte for byte what the API rendered from
+# api.market.availability_rows (and MarketAvailabilityOutput) through the orjson renderer: the
+# same keys in the same order, no whitespace, UUIDs and decimals as text (the columns' scales are
+# the serializer's places), datetimes in the current time zone in ISO 8601 as Python writes them
+# (microseconds only when not zero, `Z` for a zero offset, the offset's seconds when it has any),
+# strings escaped as orjson escapes them (PostgreSQL's to_json does the same). Only the quality
+# value is written by Python (_row_text). Python then neither parses datetimes or decimals nor
+# formats a row: the view hands the rows' text to the renderer (orjson.Fragment). The current zone
+# goes to PostgreSQL by its IANA name, a fixed offset as a POSIX zone (_zone_sql_name).
 _RAW_AVAILABILITY_SELECT = """
 SELECT a.id, a.commodity_id, a.variety_id, a.currency, a.delivery_term_id, a.visibility,
        a.state_code, a.region,
        CASE p.risk_category WHEN 'LOW' THEN 'A' WHEN 'MEDIUM' THEN 'B' WHEN 'HIGH' THEN 'C'
             WHEN 'CRITICAL' THEN 'D' ELSE 'UNRATED' END AS rating_band,
-       {poster} AS poster,
+       {poster},
        a.created_at, a.status, a.quantity, a.total_kg, a.available_kg, a.min_order_kg,
        a.partial_allowed, a.price, a.price_per_kg, a.quality, a.available_from, a.available_until,
        a.day_only, a.expires_at,
@@ -565,7 +578,7 @@ SELECT a.id, a.commodity_id, a.variety_id, a.currency, a.delivery_term_id, a.vis
        (SELECT code FROM commodities_variety WHERE id = a.variety_id) AS variety_code,
        (SELECT code FROM commodities_unit WHERE id = a.quantity_unit_id) AS quantity_unit_code,
        (SELECT code FROM commodities_unit WHERE id = a.price_unit_id) AS price_unit_code,
-       (SELECT code FROM commodities_tradeterm WHERE id = a.delivery_term_id) AS delivery_term_code
+       (SELECT code FROM commodities_tradeterm WHERE id = a.delivery_term_id) AS delivery_term_code{instant_columns}
 FROM "tradedesk_availability" a
 JOIN partners_businesspartner p ON p.id = a.partner_id
 WHERE a.status = 'ACTIVE' AND a.available_kg > 0 AND a.expires_at > %(now)s
@@ -573,16 +586,20 @@ WHERE a.status = 'ACTIVE' AND a.available_kg > 0 AND a.expires_at > %(now)s
 ORDER BY a.created_at {direction}, a.id {direction}
 LIMIT %(limit)s OFFSET %(offset)s
 """
+# Who posted it: the organization's staff only; NULL from the database for partners.
 _STAFF_POSTER = (
-    "jsonb_build_object('partner_id', a.partner_id, 'partner_code', p.code, "
-    "'partner_legal_name', p.legal_name, 'number', a.number)"
+    "a.partner_id AS poster_partner_id, p.code AS poster_partner_code, "
+    "p.legal_name AS poster_partner_legal_name, a.number AS poster_number"
+)
+_PARTNER_POSTER = (
+    "NULL::uuid AS poster_partner_id, NULL::text AS poster_partner_code, "
+    "NULL::text AS poster_partner_legal_name, NULL::text AS poster_number"
 )
 _PARTNER_CONDITIONS = """
   AND (a.visibility = 'PUBLIC' OR (a.visibility = 'RESTRICTED' AND EXISTS (
         SELECT 1 FROM tradedesk_availability_invited_partners i
         WHERE i.availability_id = a.id AND i.businesspartner_id = %(partner_id)s)))
   AND a.partner_id <> %(partner_id)s"""
-_JSON_COLUMNS = ("poster", "quality")
 _ORDERINGS: dict[tuple[str, ...], str] = {("-created_at", "-id"): "DESC", ("created_at", "id"): "ASC"}
 
 
@@ -646,10 +663,155 @@ def _raw_filter_conditions(filters: MarketFilters, params: dict[str, Any]) -> st
     return "".join(f"\n  AND {condition}" for condition in conditions)
 
 
+# How each value of a row is written into its JSON (the columns are the page statement's, `r.`):
+# "string": text escaped by to_json (as orjson escapes), null as null; "quoted": the text of a NOT
+# NULL UUID or decimal between quotes (it needs no escaping; the decimal columns' scales are the
+# serializer's places); "quoted_or_null": the same for a nullable UUID; "boolean": true/false;
+# "instant": DRF's DateTimeField; "json": an expression that is already JSON text; "split": where
+# the statement's JSON stops and Python writes the value (_row_text).
+_ROW_MEMBERS: tuple[tuple[str, str, str], ...] = (
+    ("id", "quoted", "id"),
+    ("commodity_id", "quoted", "commodity_id"),
+    ("commodity_code", "string", "commodity_code"),
+    ("variety_id", "quoted_or_null", "variety_id"),
+    ("variety_code", "string", "variety_code"),
+    ("quantity_unit", "string", "quantity_unit_code"),
+    ("price_unit", "string", "price_unit_code"),
+    ("currency", "string", "currency"),
+    ("delivery_term_id", "quoted_or_null", "delivery_term_id"),
+    ("delivery_term_code", "string", "delivery_term_code"),
+    ("visibility", "string", "visibility"),
+    ("state_code", "string", "state_code"),
+    # state_name(): STATES_BY_CODE as a parameter, "" for a code it does not have.
+    ("state_name", "json", """COALESCE((%(state_names)s::jsonb -> r.state_code)::text, '""')"""),
+    ("region", "string", "region"),
+    ("rating_band", "string", "rating_band"),
+    ("poster", "json", "{poster}"),  # _STAFF_POSTER_JSON, or 'null' for partners
+    ("created_at", "instant", "created_at"),
+    ("status", "string", "status"),
+    ("quantity", "quoted", "quantity"),
+    ("total_kg", "quoted", "total_kg"),
+    ("available_kg", "quoted", "available_kg"),
+    ("min_order_kg", "quoted", "min_order_kg"),
+    ("partial_allowed", "boolean", "partial_allowed"),
+    ("price", "quoted", "price"),
+    ("price_per_kg", "quoted", "price_per_kg"),
+    # quality: the column's JSON, which Python writes between the two halves (_row_text).
+    ("quality", "split", "quality"),
+    ("available_from", "instant", "available_from"),
+    ("available_until", "instant", "available_until"),
+    ("day_only", "boolean", "day_only"),
+    ("expires_at", "instant", "expires_at"),
+)
+_STAFF_POSTER_MEMBERS: tuple[tuple[str, str, str], ...] = (
+    ("partner_id", "quoted_or_null", "poster_partner_id"),
+    ("partner_code", "string", "poster_partner_code"),
+    ("partner_legal_name", "string", "poster_partner_legal_name"),
+    ("number", "string", "poster_number"),
+)
+
+
+def _json_instant(column: str) -> str:
+    """DRF's DateTimeField: `isoformat()` in the current zone (microseconds only when not zero,
+    the offset's seconds only when it has any), `+00:00` written `Z`; from the `<column>_local`
+    and `<column>_offset` columns of the page statement."""
+    local, offset = f"r.{column}_local", f"r.{column}_offset"
+    return (
+        f"CASE WHEN r.{column} IS NULL THEN 'null' ELSE concat('\"', "
+        f"replace(to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', ''), "
+        f"CASE WHEN {offset} = interval '0' THEN 'Z' "
+        f"WHEN {offset} > interval '0' THEN '+' || to_char({offset}, 'HH24:MI') "
+        f"ELSE '-' || to_char(-{offset}, 'HH24:MI') END, "
+        f"CASE WHEN date_part('second', {offset}) <> 0 "
+        f"THEN ':' || lpad(abs(date_part('second', {offset}))::int::text, 2, '0') END, "
+        "'\"') END"
+    )
+
+
+def _json_members(members: tuple[tuple[str, str, str], ...], *, opening: str, closing: str) -> str:
+    """One concat() writing `members` as JSON object members, the keys and the quotes of
+    "quoted" values in its literals, between the literals `opening` and `closing`."""
+    pieces: list[str] = []
+    literal = opening
+    for n, (key, kind, source) in enumerate(members):
+        literal += ("," if n else "") + f'"{key}":'
+        if kind == "quoted":
+            pieces += [f"'{literal}\"'", f"r.{source}"]
+            literal = '"'
+            continue
+        value = {
+            "string": f"COALESCE(to_json(r.{source})::text, 'null')",
+            "quoted_or_null": f"COALESCE('\"' || r.{source} || '\"', 'null')",
+            "boolean": f"COALESCE(r.{source}::text, 'null')",
+            "instant": _json_instant(source),
+            "json": source,
+        }[kind]
+        pieces += [f"'{literal}'", value]
+        literal = ""
+    pieces.append(f"'{literal}{closing}'")
+    return "concat(" + ", ".join(pieces) + ")"
+
+
+def _json_halves(poster: str) -> tuple[str, str]:
+    """The row's JSON before its quality value (`{...,"quality":`) and after it (`,...}`)."""
+    split = next(n for n, (_key, kind, _source) in enumerate(_ROW_MEMBERS) if kind == "split")
+    before = tuple((key, kind, poster if source == "{poster}" else source) for key, kind, source in _ROW_MEMBERS)
+    head = _json_members(before[:split], opening="{", closing=f',"{_ROW_MEMBERS[split][0]}":')
+    return head, _json_members(before[split + 1 :], opening=",", closing="}")
+
+
+_STAFF_POSTER_JSON = _json_members(_STAFF_POSTER_MEMBERS, opening="{", closing="}")
+_ROW_HALVES = {True: _json_halves(_STAFF_POSTER_JSON), False: _json_halves("'null'")}
+
+# The page's rows as the page statement reads them (`r`), each with its JSON in two halves and
+# its quality between them. `position`: str() of created_at as psycopg reads it (in UTC), what
+# the cursor paginator writes into its links and compares rows by.
+_RAW_AVAILABILITY_PAGE = """
+SELECT replace(to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '.000000', '')
+         || '+00:00' AS position,
+       {head} AS head,
+       r.quality::text AS quality,
+       {tail} AS tail
+FROM ({page}) r
+ORDER BY r.created_at {direction}, r.id {direction}
+"""
+# What the page statement adds for the JSON: each instant in the current zone and that zone's
+# offset from UTC then.
+_INSTANT_COLUMNS = "".join(
+    f",\n       a.{c} AT TIME ZONE %(zone)s AS {c}_local, "
+    f"(a.{c} AT TIME ZONE %(zone)s) - (a.{c} AT TIME ZONE 'UTC') AS {c}_offset"
+    for c in ("created_at", "available_from", "available_until", "expires_at")
+)
+_STATE_NAMES = json.dumps({code: state.name for code, state in STATES_BY_CODE.items()})
+
+
+def _zone_sql_name() -> str:
+    """The current time zone as PostgreSQL names it: a zone's own name (America/New_York), a
+    fixed offset as a POSIX zone (`UTC-05:30` is five and a half hours east, as DRF's `+05:30`)."""
+    zone = timezone.get_current_timezone()
+    if isinstance(zone, ZoneInfo) and zone.key:
+        return zone.key
+    if isinstance(zone, dt_timezone):
+        seconds = int(zone.utcoffset(None).total_seconds())
+        west = "+" if seconds < 0 else "-"
+        hours, rest = divmod(abs(seconds), 3600)
+        return f"UTC{west}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return timezone.get_current_timezone_name()  # what Django's own datetime functions name it
+
+
+class MarketPageRow(NamedTuple):
+    """One row of a page: its JSON, and its cursor position under the name of the field the
+    cursor paginator orders by (it reads `created_at` of each row and writes str() of it)."""
+
+    created_at: str
+    json: str
+
+
 class MarketAvailabilityPage:
     """What the cursor paginator needs of a queryset (order_by on the market's ordering or its
     reverse, a created_at bound, a slice), for the availability market of `viewer` narrowed by
-    `filters` (none: the whole market); anything else is refused rather than silently ignored."""
+    `filters` (none: the whole market); anything else is refused rather than silently ignored.
+    A slice is a list of MarketPageRow, each row's JSON written by PostgreSQL."""
 
     def __init__(
         self, viewer: MarketViewer, *, filters: MarketFilters | None = None, now: datetime | None = None
@@ -680,9 +842,15 @@ class MarketAvailabilityPage:
         page.bound = (operator, Availability._meta.get_field("created_at").get_prep_value(position))
         return page
 
-    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+    def __getitem__(self, window: slice) -> list[MarketPageRow]:
         offset, stop = window.start or 0, window.stop
-        params: dict[str, Any] = {"now": self.now, "limit": stop - offset, "offset": offset}
+        params: dict[str, Any] = {
+            "now": self.now,
+            "limit": stop - offset,
+            "offset": offset,
+            "zone": _zone_sql_name(),
+            "state_names": _STATE_NAMES,
+        }
         conditions = ""
         if self.viewer.organization_id is not None:
             conditions += " AND a.organization_id = %(organization_id)s"
@@ -694,17 +862,30 @@ class MarketAvailabilityPage:
         if self.bound is not None:
             conditions += f" AND a.created_at {self.bound[0]} %(position)s"
             params["position"] = self.bound[1]
-        sql = _RAW_AVAILABILITY_SELECT.format(
-            poster=_STAFF_POSTER if self.viewer.is_staff else "NULL::jsonb",
+        staff = self.viewer.is_staff
+        page = _RAW_AVAILABILITY_SELECT.format(
+            poster=_STAFF_POSTER if staff else _PARTNER_POSTER,
+            instant_columns=_INSTANT_COLUMNS,
             conditions=conditions,
             direction=self.direction,
         )
+        head, tail = _ROW_HALVES[staff]
+        sql = _RAW_AVAILABILITY_PAGE.format(head=head, tail=tail, page=page, direction=self.direction)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            names = [column.name for column in cursor.description]
-            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        for row in rows:
-            for name in _JSON_COLUMNS:
-                if isinstance(row[name], str):  # Django reads jsonb as text for JSONField to parse
-                    row[name] = json.loads(row[name])
-        return rows
+            rows = cursor.fetchall()
+        return [MarketPageRow(position, _row_text(head, quality, tail)) for position, head, quality, tail in rows]
+
+
+def page_results(rows: list[MarketPageRow]) -> orjson.Fragment:
+    """A page's rows as the `results` of its answer: their JSON text as it is, which the orjson
+    renderer writes without reading it."""
+    return orjson.Fragment("[" + ",".join(row.json for row in rows) + "]")
+
+
+def _row_text(head: str, quality: str | None, tail: str) -> str:
+    """A row's JSON with its quality read as Django's JSONField reads it (json.loads) and written
+    as the orjson renderer writes it: PostgreSQL only writes jsonb with spaces, and compacting it
+    there cost more than this (about 10 us a row against 2)."""
+    value = "null" if quality is None else orjson.dumps(json.loads(quality)).decode()
+    return head + value + tail

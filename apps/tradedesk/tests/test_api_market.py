@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.tests.factories import ExternalUserFactory
 from apps.partners.models import BusinessPartner
 from apps.partners.tests.factories import approved_partner
+from apps.tradedesk.api.market import AVAILABILITY_FILTER_PARAMETERS
 from apps.tradedesk.models import Visibility
 from apps.tradedesk.tests import factories
 
@@ -301,3 +302,32 @@ def test_the_schema_lists_both_market_operations(authenticate, desk_manager):
         "/api/v1/market/requirements/": "tradedesk_market_requirements_list",
     }
     assert json.dumps(schema["components"]["schemas"]["MarketAvailabilityOutput"])
+
+
+@pytest.mark.parametrize("parameter", sorted(AVAILABILITY_FILTER_PARAMETERS))
+def test_every_availability_filter_parameter_is_validated(authenticate, buyer, cotton, parameter):
+    """The view skips the filter input when no filter parameter is given: each one it declares
+    still reaches validation (a bad value: 400 naming it)."""
+    response = authenticate(buyer.owner).get(AVAILABILITIES, {parameter: "!!", "page_size": "5"})
+
+    assert response.status_code == 400
+    assert [error["attr"] for error in response.json()["errors"]] == [parameter]
+
+
+def test_parameters_that_are_not_filters_leave_the_market_unfiltered(authenticate, seller, buyer, cotton):
+    factories.availability(seller, cotton)
+    factories.availability(seller, cotton, state_code="MH")
+
+    response = authenticate(buyer.owner).get(AVAILABILITIES, {"page_size": "5", "states": "MH", "q": "x"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+    assert {
+        "commodity",
+        "variety",
+        "price_per_kg_min",
+        "price_per_kg_max",
+        "state",
+        "region",
+        "min_available_kg",
+    } == AVAILABILITY_FILTER_PARAMETERS

@@ -2,25 +2,33 @@
 (market.MarketAvailabilityPage, issue 15) answers exactly what the ORM's
 market_availability_rows(market_availabilities(viewer)) answers for the same data: partner, staff
 and platform views, nulls (no variety, no delivery term, no risk category), time zones, both
-orderings, cursor bounds and offsets, and whole cursor walks through the API."""
+orderings, cursor bounds and offsets, and whole cursor walks through the API. PostgreSQL writes
+each row's JSON: held byte for byte equal to what DRF writes for the ORM's rows (availability_rows
+and the documented MarketAvailabilityOutput, through the API's renderer), with the cursor
+positions the paginator reads, including strings that need escaping, every shape of quality,
+instants with and without microseconds, offsets with seconds, daylight saving and fixed zones."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.commodities.models import TermKind
 from apps.commodities.tests.factories import TradeTermFactory
+from apps.core.renderers import OrjsonRenderer
 from apps.partners.models import BusinessPartner
 from apps.partners.tests import factories as partner_factories
 from apps.tradedesk import market
 from apps.tradedesk.api.market import availability_rows
 from apps.tradedesk.models import Availability, AvailabilityStatus, Visibility
 from apps.tradedesk.tests import factories
+from apps.tradedesk.tests.market_json import assert_same_page, documented_json, page_json
 
 pytestmark = pytest.mark.django_db
 
@@ -81,25 +89,26 @@ def test_the_raw_page_equals_the_orm_for_every_viewer_ordering_bound_and_window(
             for ordering in ORDERINGS:
                 for window in (slice(0, 51), slice(0, 3), slice(2, 7)):
                     expected = list(orm.order_by(*ordering)[window])
-                    assert raw.order_by(*ordering)[window] == expected, (viewer, ordering, window)
-                    assert availability_rows(raw.order_by(*ordering)[window]) == availability_rows(expected)
+                    got = raw.order_by(*ordering)[window]
+                    assert_same_page(got, expected, viewer, ordering, window)
+                    assert page_json(got) == documented_json(viewer, expected, now=now)
                 for position in positions:
                     for lookup in ("created_at__lt", "created_at__gt"):
                         expected = list(orm.order_by(*ordering).filter(**{lookup: position})[0:4])
                         got = raw.order_by(*ordering).filter(**{lookup: position})[0:4]
-                        assert got == expected, (viewer, ordering, lookup, position)
+                        assert_same_page(got, expected, viewer, ordering, lookup, position)
 
 
 def test_what_a_partner_and_staff_see_on_the_raw_page(postings, organization, buyer, seller):
     partner = market.MarketAvailabilityPage(market.MarketViewer(organization_id=organization.pk, partner_id=buyer.pk))
     staff = market.MarketAvailabilityPage(market.MarketViewer(organization_id=organization.pk, partner_id=None))
 
-    partner_rows = partner.order_by("-created_at", "-id")[0:100]
-    staff_rows = staff.order_by("-created_at", "-id")[0:100]
+    partner_rows = [json.loads(row.json) for row in partner.order_by("-created_at", "-id")[0:100]]
+    staff_rows = [json.loads(row.json) for row in staff.order_by("-created_at", "-id")[0:100]]
 
     public = {p.pk for p in postings if p.visibility == Visibility.PUBLIC}
     invited = {p.pk for n, p in enumerate(postings) if p.visibility == Visibility.RESTRICTED and n % 6 == 1}
-    assert {row["id"] for row in partner_rows} == public | invited
+    assert {row["id"] for row in partner_rows} == {str(pk) for pk in public | invited}
     assert {row["poster"] is None for row in partner_rows} == {True}
     assert len(staff_rows) == 14 + 1  # every live posting of the organization, the buyer's own too
     seller_row = next(row for row in staff_rows if row["poster"] and row["poster"]["partner_code"] == seller.code)
@@ -136,3 +145,101 @@ def test_a_forged_cursor_position_is_a_400_not_a_500(authenticate, postings, buy
     response = authenticate(buyer.owner).get(f"/api/v1/market/availabilities/?cursor={cursor}")
 
     assert (response.status_code, response.json()["code"]) == (400, "cursor_invalid")
+
+
+ZONES = [
+    "UTC",
+    "Asia/Kolkata",
+    "America/New_York",  # daylight saving; -04:56:02 in 1880
+    "Asia/Kathmandu",  # +05:45
+    "America/St_Johns",  # -03:30 / -02:30
+    "Europe/London",  # +00:00 written Z in winter, +01:00 in summer
+    timezone.get_fixed_timezone(330),
+    timezone.get_fixed_timezone(-210),
+    timezone.get_fixed_timezone(0),
+]
+ODD_QUALITIES = [
+    '{"staple_length": "29.5", "micronaire": "4.1", "color_grade": "31-1"}',
+    "{}",
+    '{"staple_length": null, "trash": "3", "ginned": true}',
+    '{"staple_length": 29.50, "micronaire": 4, "ratio": 1e2, "tiny": 0.000001}',  # numbers
+    '{"nested": {"x": [1, "2", null, false]}, "list": []}',
+    '["an", "array"]',
+    '"a string"',
+    "null",  # JSON null
+    '{"\\u00e9 \\"k\\" \\\\ \\n": "\\u0ca4 \\u2028 \\t\\u0001 \\u007f"}',  # escapes and non-ASCII
+]
+ODD_NAME = 'Shree "Om" \\ Ginning\t\x01\x1f\x7f / ಕಾಟನ್ 🌱'
+
+
+@pytest.fixture
+def odd_postings(organization, seller, buyer, cotton) -> list[Availability]:
+    """Postings whose JSON needs every rule: strings to escape, each shape of quality (numbers
+    and nesting too, and non-objects), instants with and without microseconds, in summer and
+    winter, and one in 1880 (local mean time: offsets with seconds)."""
+    BusinessPartner.objects.filter(pk=seller.pk).update(legal_name=ODD_NAME)
+    rows = []
+    base = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    future = timezone.now() + timedelta(days=400)
+    for n, quality in enumerate(ODD_QUALITIES):
+        posted = factories.availability(
+            seller,
+            cotton,
+            kg=Decimal("17000.1") + n,
+            price=Decimal("0.50") if n == 3 else Decimal("60000.05"),
+            price_per_kg=Decimal("0.0001") * n,
+            state_code=["GJ", "", "ZZ", "MH"][n % 4],
+            region=["WEST", "", "SOUTH"][n % 3],
+            available_from=datetime(1880, 3, 1, 12, 0, tzinfo=UTC) if n == 1 else base + timedelta(days=150 * n),
+            available_until=base + timedelta(days=180 * (n + 1), microseconds=[0, 1, 100000, 999999][n % 4]),
+            expires_at=future.replace(microsecond=[0, 120, 500000][n % 3]) + timedelta(days=n),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE tradedesk_availability SET quality = %s::jsonb WHERE id = %s", [quality, posted.pk])
+        rows.append(posted)
+    # created_at without microseconds (the cursor position then has none), and a tie.
+    Availability.objects.filter(pk__in=[rows[0].pk, rows[1].pk]).update(created_at=base)
+    return rows
+
+
+@pytest.mark.parametrize("zone", ZONES, ids=str)
+def test_the_json_postgresql_writes_is_what_drf_writes_byte_for_byte(odd_postings, organization, buyer, zone):
+    now = timezone.now()
+    with timezone.override(zone):
+        for viewer in _viewers(organization, buyer)[:2]:
+            orm = market.market_availability_rows(market.market_availabilities(viewer, now=now))
+            raw = market.MarketAvailabilityPage(viewer, now=now)
+            for ordering in ORDERINGS:
+                expected = list(orm.order_by(*ordering)[0:51])
+                got = raw.order_by(*ordering)[0:51]
+                assert len(got) == len(ODD_QUALITIES)
+                assert_same_page(got, expected, viewer, ordering)
+                assert page_json(got) == documented_json(viewer, expected, now=now)
+            text = page_json(got).decode()
+            if viewer.is_staff:  # the poster's name, escaped as orjson escapes it
+                assert '"partner_legal_name":"Shree \\"Om\\" \\\\ Ginning\\t\\u0001\\u001f\x7f / ಕಾಟನ್ 🌱"' in text
+            else:
+                assert ODD_NAME not in text
+                assert '"poster":null' in text
+    if zone == "America/New_York":
+        assert '"available_from":"1880-03-01T07:03:58-04:56:02"' in text
+    if zone == "Europe/London":
+        assert '"created_at":"2026-01-15T12:00:00Z"' in text
+    assert [row.created_at for row in got][:2] == ["2026-01-15 12:00:00+00:00"] * 2  # ascending: the tie first
+
+
+def test_the_api_answers_the_bytes_drf_renders_for_the_same_page(authenticate, odd_postings, organization, buyer):
+    viewer = market.MarketViewer(organization_id=organization.pk, partner_id=buyer.pk)
+    expected = list(
+        market.market_availability_rows(market.market_availabilities(viewer)).order_by("-created_at", "-id")
+    )
+
+    response = authenticate(buyer.owner).get("/api/v1/market/availabilities/?page_size=4")
+
+    body = response.json()
+    rendered = OrjsonRenderer().render(
+        {"next": body["next"], "previous": None, "results": availability_rows(expected[:4])}
+    )
+    assert (response.status_code, response["Content-Type"]) == (200, "application/json")
+    assert response.content == rendered
+    assert body["next"] is not None
