@@ -64,18 +64,7 @@ def partner_document_upload(
     with transaction.atomic():
         partner = lock_partner(partner_id)
         ensure_partner_permission(actor, partner, partner_perm=CHANGE_PARTNER, staff_perm=CHANGE_PARTNER)
-        document = PartnerDocument(
-            partner=partner,
-            document_type=document_type,
-            content_type=checked.content_type,
-            size_bytes=checked.size_bytes,
-            issued_on=issued_on,
-            expires_on=expires_on,
-            extracted_data=checked.extracted_data,
-            needs_manual_verification=not checked.extracted_data,
-        )
-        document.file.save(file.name or "document", file, save=False)
-        document.save()
+        document = checked.store(file, partner=partner)
         _emit(events.DOCUMENT_UPLOADED, partner, document, actor)
     return document
 

@@ -174,6 +174,26 @@ class CheckedUpload:
     content_type: str
     size_bytes: int
     extracted_data: dict[str, Any]
+    document_type: str
+    issued_on: date | None
+    expires_on: date | None
+
+    def store(self, file: UploadedFile, **owner: Any) -> PartnerDocument:
+        """Save the file and its document row for `owner` (`application=` or `partner=`), inside
+        the caller's transaction; a document nothing could be read from needs a person's check."""
+        document = PartnerDocument(
+            document_type=self.document_type,
+            content_type=self.content_type,
+            size_bytes=self.size_bytes,
+            issued_on=self.issued_on,
+            expires_on=self.expires_on,
+            extracted_data=self.extracted_data,
+            needs_manual_verification=not self.extracted_data,
+            **owner,
+        )
+        document.file.save(file.name or "document", file, save=False)
+        document.save()
+        return document
 
 
 def check_upload(
@@ -197,7 +217,14 @@ def check_upload(
         raise FieldInvalid("expires_on", "before_issue", "The expiry date must not be before the issue date.")
     extracted = ocr.extract(document_type, content)
     file.seek(0)
-    return CheckedUpload(content_type=content_type, size_bytes=len(content), extracted_data=extracted)
+    return CheckedUpload(
+        content_type=content_type,
+        size_bytes=len(content),
+        extracted_data=extracted,
+        document_type=document_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+    )
 
 
 def document_upload(
@@ -215,18 +242,7 @@ def document_upload(
     with transaction.atomic():
         application = _lock_own_application(applicant, application_id)
         _refuse_unless(application, EDITABLE_STATES, "add documents to")
-        document = PartnerDocument(
-            application=application,
-            document_type=document_type,
-            content_type=checked.content_type,
-            size_bytes=checked.size_bytes,
-            issued_on=issued_on,
-            expires_on=expires_on,
-            extracted_data=checked.extracted_data,
-            needs_manual_verification=not checked.extracted_data,
-        )
-        document.file.save(file.name or "document", file, save=False)
-        document.save()
+        document = checked.store(file, application=application)
         emit(
             events.DOCUMENT_UPLOADED,
             aggregate=application,
