@@ -114,3 +114,63 @@ def test_replay_refuses_while_the_endpoint_is_disabled(endpoint, make_delivery):
 
     with pytest.raises(WebhookEndpointInactive):
         delivery_replay(delivery_id=delivery.id)
+
+
+ADD = "admin:webhooks_webhookendpoint_add"
+
+
+def test_an_organization_admin_adds_an_endpoint_and_sees_its_secret_once(client, org_admin, receiver):
+    from django.contrib.admin.models import LogEntry
+
+    from apps.webhooks.models import WebhookEndpoint
+
+    client.force_login(org_admin)
+
+    page = client.get(reverse(ADD))
+    response = client.post(
+        reverse(ADD),
+        {"url": receiver.url(), "event_types": "tradedesk.*, trades.trade.created", "description": "ERP bridge"},
+        follow=True,
+    )
+
+    assert page.status_code == 200
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.organization_id, endpoint.partner_id, endpoint.url) == (
+        org_admin.organization_id,
+        None,
+        receiver.url(),
+    )
+    assert (endpoint.event_types, endpoint.description, endpoint.created_by_id) == (
+        ["tradedesk.*", "trades.trade.created"],
+        "ERP bridge",
+        org_admin.pk,
+    )
+    assert response.redirect_chain[-1][0] == reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
+    assert endpoint.secret in response.content.decode()  # once, on the page after the addition
+    assert endpoint.secret not in client.get(response.redirect_chain[-1][0]).content.decode()
+    assert LogEntry.objects.get(object_id=str(endpoint.pk)).change_message == "Added through the endpoint service"
+
+
+def test_a_refused_address_is_shown_on_the_form_with_the_input_and_nothing_is_written(client, org_admin):
+    from apps.webhooks.models import WebhookEndpoint
+
+    client.force_login(org_admin)
+
+    response = client.post(reverse(ADD), {"url": "http://10.1.2.3/hook", "event_types": "*", "description": "x"})
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["url"]
+    assert form.data["url"] == "http://10.1.2.3/hook"
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_only_staff_who_own_endpoints_and_hold_the_permission_may_add(client, organization):
+    from apps.accounts.tests.factories import UserFactory
+    from apps.webhooks.models import WebhookEndpoint
+
+    for user in (SuperAdminFactory(), UserFactory(organization=organization)):  # no owner / no permission
+        client.force_login(user)
+        assert client.get(reverse(ADD)).status_code == 403
+        assert client.post(reverse(ADD), {"url": "https://example.com/h", "event_types": "*"}).status_code == 403
+    assert WebhookEndpoint.objects.count() == 0
