@@ -3,13 +3,15 @@ imports run by code) and emits its event in the same transaction."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
+from apps.core.india import INDIA_TIMEZONE
+from apps.core.unset import UNSET, Unset, given
 from apps.events.emit import emit
 from apps.locations.errors import (
     DeactivateThroughEndpoint,
@@ -25,7 +27,7 @@ from apps.locations.events import (
 )
 from apps.locations.geocoding import PlaceDetails, geocoder_for_place_id
 from apps.locations.locks import lock_location
-from apps.locations.models import Location
+from apps.locations.models import INDIA, Location, LocationSource
 from apps.locations.permissions import ensure_can_add_location, ensure_can_change_location
 from apps.locations.references import active_references
 
@@ -72,11 +74,39 @@ def _validate(location: Location) -> None:
         raise InvalidLocation.from_validation_error(exc) from None
 
 
-def location_create(*, actor: User | None, **fields: Any) -> Location:
-    """Create a location from field values (the admin, imports). Refuses unknown fields."""
-    unknown = set(fields) - CREATE_FIELDS
-    if unknown:
-        raise ValueError(f"not settable: {sorted(unknown)}")
+def location_create(
+    *,
+    actor: User | None,
+    name: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    place_id: str | None = None,
+    address: str = "",
+    city: str = "",
+    district: str = "",
+    state: str = "",
+    state_code: str = "",
+    pincode: str = "",
+    country: str = INDIA,
+    timezone: str = INDIA_TIMEZONE,
+    source: str = LocationSource.MANUAL,
+) -> Location:
+    """Create a location (the admin, imports, the API's manual entry); derived fields follow."""
+    fields = {
+        "name": name,
+        "latitude": latitude,
+        "longitude": longitude,
+        "place_id": place_id,
+        "address": address,
+        "city": city,
+        "district": district,
+        "state": state,
+        "state_code": state_code,
+        "pincode": pincode,
+        "country": country,
+        "timezone": timezone,
+        "source": source,
+    }
     if actor is not None:
         ensure_can_add_location(actor)
     with transaction.atomic():
@@ -125,15 +155,40 @@ def location_create_from_place(*, place_id: str, actor: User | None) -> tuple[Lo
     return location_create_from_details(details=details, actor=actor)
 
 
-def location_update(*, location_id: UUID, actor: User | None, **changes: Any) -> Location:
-    """Change a location's fields; emits `locations.location.updated` with what changed.
+def location_update(
+    *,
+    location_id: UUID,
+    actor: User | None,
+    name: str | Unset = UNSET,
+    address: str | Unset = UNSET,
+    city: str | Unset = UNSET,
+    district: str | Unset = UNSET,
+    state: str | Unset = UNSET,
+    state_code: str | Unset = UNSET,
+    pincode: str | Unset = UNSET,
+    latitude: Decimal | Unset = UNSET,
+    longitude: Decimal | Unset = UNSET,
+    timezone: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+) -> Location:
+    """Change a location's fields (those given); emits `locations.location.updated` with what changed.
 
     Locks the row. `is_active=True` reactivates; `is_active=False` is refused (use location_deactivate,
     which checks references). Derived fields (region, and for India state name and timezone) follow.
     """
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    changes = given(
+        name=name,
+        address=address,
+        city=city,
+        district=district,
+        state=state,
+        state_code=state_code,
+        pincode=pincode,
+        latitude=latitude,
+        longitude=longitude,
+        timezone=timezone,
+        is_active=is_active,
+    )
     if changes.get("is_active") is False:
         raise DeactivateThroughEndpoint()
     if actor is not None:
