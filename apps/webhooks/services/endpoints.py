@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, FieldErrors, ValidationFailed
 from apps.core.logging import get_logger
 from apps.core.request_context import get_request_id
 from apps.events.envelope import EventEnvelope
@@ -52,8 +52,11 @@ def endpoint_create(
     The response of the caller is the only time the secret is shown.
     """
     owner = ensure_can_create_endpoint(actor)
-    patterns = clean_event_types(event_types)
-    resolve_destination(url)  # DNS before the transaction
+    # Both fields checked before answering, so a refusal lists every bad field at once.
+    found = FieldErrors()
+    patterns = found.run(lambda: clean_event_types(event_types))
+    found.run(lambda: resolve_destination(url))  # DNS before the transaction
+    found.raise_if_any(lambda errors: ValidationFailed(errors=errors))
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             organization_id=owner.organization_id,

@@ -165,6 +165,18 @@ def test_a_refused_address_is_shown_on_the_form_with_the_input_and_nothing_is_wr
     assert WebhookEndpoint.objects.count() == 0
 
 
+def test_a_bad_address_and_bad_event_types_are_both_shown_at_once(client, org_admin):
+    from apps.webhooks.models import WebhookEndpoint
+
+    client.force_login(org_admin)
+
+    response = client.post(reverse(ADD), {"url": "http://169.254.169.254/latest", "event_types": "not a pattern!!"})
+
+    assert response.status_code == 200
+    assert sorted(response.context["form"].errors) == ["event_types", "url"]
+    assert WebhookEndpoint.objects.count() == 0
+
+
 def test_only_staff_who_own_endpoints_and_hold_the_permission_may_add(client, organization):
     from apps.accounts.tests.factories import UserFactory
     from apps.webhooks.models import WebhookEndpoint
