@@ -130,7 +130,7 @@ def _negotiations(context: dict[str, Any]) -> tuple[list[Any], dict[Any, list[An
     from apps.matching.models import MatchProposal
     from apps.tradedesk.services.reservations import availability_release
     from apps.trades.models import Negotiation
-    from apps.trades.services.negotiations import negotiation_offer_make, negotiation_start
+    from apps.trades.services.negotiations import OfferTerms, negotiation_offer_make, negotiation_start
 
     offers = _offers(context, "real")
     per_buyer: dict[Any, list[Any]] = {}
@@ -155,14 +155,14 @@ def _negotiations(context: dict[str, Any]) -> tuple[list[Any], dict[Any, list[An
             made = negotiation_offer_make(
                 actor=seller.owner,
                 negotiation_id=negotiation.pk,
-                data={
-                    "price": Decimal("60000"),
-                    "price_unit": "CANDY",
-                    "quantity": LOT_KG,
-                    "quantity_unit": "KG",
-                    "delivery_from": timezone.localdate(),
-                    "delivery_until": timezone.localdate() + timedelta(days=20),
-                },
+                terms=OfferTerms(
+                    price=Decimal("60000"),
+                    price_unit="CANDY",
+                    quantity=LOT_KG,
+                    quantity_unit="KG",
+                    delivery_from=timezone.localdate(),
+                    delivery_until=timezone.localdate() + timedelta(days=20),
+                ),
             )
             # Released at once (as the desk's safety net would): the accepts contend for the lots.
             held = Negotiation.objects.values_list("reservation_id", flat=True).get(pk=made.negotiation_id)

@@ -310,11 +310,3 @@ class Inputs:
                 attr, code, "Invite other partners of your organization only (an id is unknown, foreign or your own)."
             )
         return found
-
-    def refuse_unknown(self, data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-        """A key the service does not know is a caller's bug (the API's serializers list the
-        fields): ValueError, not a 400."""
-        unknown = set(data) - allowed
-        if unknown:
-            article = "an" if self.noun[:1] in "aeiou" else "a"
-            raise ValueError(f"not {article} {self.noun} field: {sorted(unknown)}")

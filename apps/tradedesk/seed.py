@@ -289,23 +289,23 @@ def _seed_availability(
     if existing is not None:
         return existing
     now = timezone.now()
-    data: dict[str, Any] = {
-        "commodity_id": commodity.pk,
-        "variety_id": variety.pk,
-        "quantity": demo.bales,
-        "quantity_unit": "BALE",
-        "min_order": demo.min_order_bales,
-        "partial_allowed": demo.partial_allowed,
-        "price": demo.price_per_candy,
-        "price_unit": "CANDY",
-        "quality": dict(demo.quality),
-        "delivery_term_id": _term(TermKind.DELIVERY, demo.delivery_term).pk,
-        "available_from": now,
-        "available_until": now + timedelta(days=demo.days),
-        "visibility": "PUBLIC",
+    fields = availability_services.AvailabilityFields(
+        commodity_id=commodity.pk,
+        variety_id=variety.pk,
+        quantity=demo.bales,
+        quantity_unit="BALE",
+        min_order=demo.min_order_bales,
+        partial_allowed=demo.partial_allowed,
+        price=demo.price_per_candy,
+        price_unit="CANDY",
+        quality=dict(demo.quality),
+        delivery_term_id=_term(TermKind.DELIVERY, demo.delivery_term).pk,
+        available_from=now,
+        available_until=now + timedelta(days=demo.days),
+        visibility="PUBLIC",
         **_ship_from(partner, demo.town),
-    }
-    availability = availability_services.availability_create(actor=owner, partner_id=partner.pk, data=data)
+    )
+    availability = availability_services.availability_create(actor=owner, partner_id=partner.pk, fields=fields)
     availability = availability_services.availability_submit(actor=owner, availability_id=availability.pk)
     if demo.approve and availability.status == AvailabilityStatus.PENDING_APPROVAL:
         availability = availability_services.availability_approve(
@@ -330,30 +330,31 @@ def _seed_requirement(organization: Any, commodity: Commodity, demo: DemoRequire
     if existing is not None:
         return existing
     today = timezone.localdate()
-    data: dict[str, Any] = {
-        "commodity_id": commodity.pk,
-        "variety_id": variety.pk if variety else None,
-        "quantity_unit": "BALE",
-        "min_quantity": demo.min_bales,
-        "max_quantity": demo.max_bales,
-        "preferred_quantity": demo.preferred_bales,
-        "spec": demo.spec,
-        "price_unit": "CANDY",
-        "max_price": demo.max_per_candy,
-        "preferred_price": demo.preferred_per_candy,
-        "delivery_locations": [
-            {"location_id": _location(town).pk, "radius_km": radius} for town, radius in demo.delivery
+    fields = requirement_services.RequirementFields(
+        commodity_id=commodity.pk,
+        variety_id=variety.pk if variety else None,
+        quantity_unit="BALE",
+        min_quantity=demo.min_bales,
+        max_quantity=demo.max_bales,
+        preferred_quantity=demo.preferred_bales,
+        spec=demo.spec,
+        price_unit="CANDY",
+        max_price=demo.max_per_candy,
+        preferred_price=demo.preferred_per_candy,
+        delivery_locations=[
+            requirement_services.DeliveryLocationInput(location_id=_location(town).pk, radius_km=radius)
+            for town, radius in demo.delivery
         ],
-        "delivery_from": today + timedelta(days=demo.delivery_from_days),
-        "delivery_until": today + timedelta(days=demo.delivery_until_days),
-        "payment_term_id": _term(TermKind.PAYMENT, demo.payment_term).pk,
-        "delivery_term_id": _term(TermKind.DELIVERY, demo.delivery_term).pk,
-        "urgency": demo.urgency,
-        "visibility": "PUBLIC",
-        "valid_until": timezone.now() + timedelta(days=demo.valid_days),
+        delivery_from=today + timedelta(days=demo.delivery_from_days),
+        delivery_until=today + timedelta(days=demo.delivery_until_days),
+        payment_term_id=_term(TermKind.PAYMENT, demo.payment_term).pk,
+        delivery_term_id=_term(TermKind.DELIVERY, demo.delivery_term).pk,
+        urgency=demo.urgency,
+        visibility="PUBLIC",
+        valid_until=timezone.now() + timedelta(days=demo.valid_days),
         **demo.extra,
-    }
-    requirement = requirement_services.requirement_create(actor=owner, partner_id=partner.pk, data=data)
+    )
+    requirement = requirement_services.requirement_create(actor=owner, partner_id=partner.pk, fields=fields)
     return requirement_services.requirement_publish(actor=owner, requirement_id=requirement.pk)
 
 

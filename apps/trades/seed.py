@@ -63,10 +63,14 @@ def _play(proposal: MatchProposal, step: str) -> str:
     if step == "started":
         return "started"
     negotiations.negotiation_offer_make(
-        actor=buyer, negotiation_id=negotiation.pk, data={**terms, "price": terms["price"] - Decimal("500")}
+        actor=buyer,
+        negotiation_id=negotiation.pk,
+        terms=negotiations.OfferTerms(**{**terms, "price": terms["price"] - Decimal("500")}),
     )
     if step == "in_progress":
-        negotiations.negotiation_offer_make(actor=seller, negotiation_id=negotiation.pk, data=terms)
+        negotiations.negotiation_offer_make(
+            actor=seller, negotiation_id=negotiation.pk, terms=negotiations.OfferTerms(**terms)
+        )
         return "in progress"
     trade = trades.negotiation_accept(actor=seller, negotiation_id=negotiation.pk)
     if step == "in_transit" and trade.status == "CONFIRMED":

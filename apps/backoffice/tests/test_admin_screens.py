@@ -30,7 +30,7 @@ def _login(user: Any) -> Client:
 
 def _pending(seller: Any, cotton: Any) -> Availability:
     availability = posting_services.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
     return posting_services.availability_submit(actor=seller.owner, availability_id=availability.pk)
 
@@ -112,7 +112,7 @@ def test_bulk_approve_goes_through_the_service_and_reports_each_refusal(
     keyed_by_the_manager = posting_services.availability_submit(
         actor=desk_manager,
         availability_id=posting_services.availability_create(
-            actor=desk_manager, partner_id=seller.pk, data=factories.availability_input(cotton)
+            actor=desk_manager, partner_id=seller.pk, fields=factories.availability_fields(cotton)
         ).pk,
     )
     client = _login(desk_manager)

@@ -21,7 +21,7 @@ from apps.matching.tests.test_engine import need, offer, town
 from apps.tradedesk.models import Availability, AvailabilityStatus
 from apps.tradedesk.services import availabilities as availability_services
 from apps.tradedesk.services import requirements as requirement_services
-from apps.tradedesk.tests.factories import requirement_input
+from apps.tradedesk.tests.factories import requirement_fields
 
 committed = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def _types(partner: Any) -> list[str]:
 def test_publishing_a_requirement_proposes_and_cancelling_the_offer_withdraws(cotton, buyer, seller, financial_year):
     lot = offer(seller, cotton, location=town("Tiruppur"))
     requirement = requirement_services.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=requirement_input(cotton)
+        actor=buyer.owner, partner_id=buyer.pk, fields=requirement_fields(cotton)
     )
     requirement_services.requirement_publish(actor=buyer.owner, requirement_id=requirement.pk)
 
@@ -78,7 +78,7 @@ def test_a_handler_failure_dead_letters_the_event_with_its_reason_and_writes_not
 
     monkeypatch.setattr(proposals, "_emit_run", broken)  # fails after the proposals were upserted
     requirement = requirement_services.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=requirement_input(cotton)
+        actor=buyer.owner, partner_id=buyer.pk, fields=requirement_fields(cotton)
     )
     requirement_services.requirement_publish(actor=buyer.owner, requirement_id=requirement.pk)
     relay_until_idle(max_seconds=20)

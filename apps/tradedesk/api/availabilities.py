@@ -242,7 +242,10 @@ class AvailabilityCollectionApi(APIView):
             request, values, error=AvailabilityInvalid, noun="availability", prior_errors=type_errors
         )
         availability = services.availability_create(
-            actor=user(request), partner_id=partner_id, data=values, prior_errors=type_errors
+            actor=user(request),
+            partner_id=partner_id,
+            fields=services.AvailabilityFields(**values),
+            prior_errors=type_errors,
         )
         return _read(request, availability.pk, status=201)
 
@@ -264,7 +267,10 @@ class AvailabilityDetailApi(APIView):
         selectors.availability_get(user(request), availability_id)
         changes, type_errors = checked(AvailabilityUpdateInput, request, partial=True)
         services.availability_update(
-            actor=user(request), availability_id=availability_id, changes=changes, prior_errors=type_errors
+            actor=user(request),
+            availability_id=availability_id,
+            changes=services.AvailabilityFields(**changes),
+            prior_errors=type_errors,
         )
         return _read(request, availability_id)
 

@@ -160,11 +160,11 @@ class RequirementFilters(serializers.Serializer):
     partner = serializers.UUIDField(required=False, help_text="A buyer partner id (staff).")
 
 
-def _input(data: dict[str, Any]) -> dict[str, Any]:
-    """Validated serializer data as service input (nested rows as plain dicts)."""
+def _input(data: dict[str, Any]) -> services.RequirementFields:
+    """The fields that passed the serializer's type checks, as the service's input."""
     if "delivery_locations" in data:
-        data["delivery_locations"] = [dict(row) for row in data["delivery_locations"]]
-    return data
+        data["delivery_locations"] = [services.DeliveryLocationInput(**row) for row in data["delivery_locations"]]
+    return services.RequirementFields(**data)
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -209,12 +209,11 @@ class RequirementCollectionApi(APIView):
     def post(self, request: Request) -> Response:
         # Type errors go to the service with the rest: the answer lists every field at once.
         values, type_errors = checked(RequirementCreateInput, request)
-        values = _input(values)
         partner_id = posting_partner_id(
             request, values, error=RequirementInvalid, noun="requirement", prior_errors=type_errors
         )
         requirement = services.requirement_create(
-            actor=user(request), partner_id=partner_id, data=values, prior_errors=type_errors
+            actor=user(request), partner_id=partner_id, fields=_input(values), prior_errors=type_errors
         )
         return _read(request, requirement.pk, status=201)
 

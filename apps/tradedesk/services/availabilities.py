@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,7 @@ from apps.commodities.conversions import to_kg
 from apps.commodities.models import Commodity, TermKind, Unit
 from apps.commodities.quality import validate_quality
 from apps.core.errors import FieldError, FieldErrors, PermissionDenied
+from apps.core.unset import UNSET, Unset, given_fields
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.locks import lock_location_for_reference
@@ -88,28 +90,39 @@ LIVE_STATES: tuple[str, ...] = (ACTIVE, RESERVED)
 OPEN_STATES: tuple[str, ...] = (DRAFT, PENDING_APPROVAL, ACTIVE, RESERVED)
 CANCELLABLE_STATES = OPEN_STATES
 
-INPUT_FIELDS = frozenset(
-    {
-        "commodity_id",
-        "variety_id",
-        "quantity",
-        "quantity_unit",
-        "min_order",
-        "partial_allowed",
-        "price",
-        "price_unit",
-        "currency",
-        "quality",
-        "ship_from_branch_id",
-        "location_id",
-        "delivery_term_id",
-        "available_from",
-        "available_until",
-        "day_only",
-        "visibility",
-        "invited_partner_ids",
-    }
-)
+
+@dataclass(frozen=True, kw_only=True)
+class AvailabilityFields:
+    """What a seller enters for an availability, for `availability_create` and
+    `availability_update`. Every field defaults to UNSET: on create a required one left out is
+    refused with the other errors (400, all at once), on update it keeps its value. The types are
+    what the API's serializer parses to; the service still checks every rule on them (a form's
+    string is read as the API would read it), so a caller never has to pre-validate.
+
+    Units are codes (BALE, CANDY ...); quantities and the minimum order are in `quantity_unit`,
+    the price per `price_unit`; `quality` holds values per parameter code; a ship-from is a
+    branch of the seller or a location (giving one on update replaces the other)."""
+
+    commodity_id: UUID | Unset = UNSET
+    variety_id: UUID | Unset | None = UNSET
+    quantity: Decimal | Unset = UNSET
+    quantity_unit: str | Unset = UNSET
+    min_order: Decimal | Unset | None = UNSET
+    partial_allowed: bool | Unset = UNSET
+    price: Decimal | Unset = UNSET
+    price_unit: str | Unset = UNSET
+    currency: str | Unset = UNSET
+    quality: Mapping[str, Any] | Unset = UNSET
+    ship_from_branch_id: UUID | Unset | None = UNSET
+    location_id: UUID | Unset | None = UNSET
+    delivery_term_id: UUID | Unset | None = UNSET
+    available_from: datetime | Unset = UNSET
+    available_until: datetime | Unset = UNSET
+    day_only: bool | Unset = UNSET
+    visibility: str | Unset = UNSET
+    invited_partner_ids: Sequence[UUID] | Unset = UNSET
+
+
 NOTE_MAX_LENGTH = 500
 MAX_KG = Decimal(10) ** 13  # the kg columns hold 16 digits, 3 of them decimals
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -451,7 +464,7 @@ def _reason(value: str, attr: str, *, required: bool) -> str:
 
 
 def availability_create(
-    *, actor: User, partner_id: UUID, data: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+    *, actor: User, partner_id: UUID, fields: AvailabilityFields, prior_errors: Sequence[FieldError] = ()
 ) -> Availability:
     """A DRAFT availability of the partner (its members with the trade right, or desk staff
     keying it). Refuses a partner that may not sell now (403) and any invalid input (400 with
@@ -459,7 +472,7 @@ def availability_create(
     and quality_invalid with `quality.<code>` errors; availability_invalid when several are;
     validation_failed when `prior_errors`, the fields the API's type checks refused, are given).
     Emits tradedesk.availability.created."""
-    _in.refuse_unknown(data, INPUT_FIELDS)
+    data = given_fields(fields)
     with transaction.atomic():
         partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, SELL)
@@ -513,7 +526,7 @@ def _merged(availability: Availability, changes: Mapping[str, Any]) -> dict[str,
 
 
 def availability_update(
-    *, actor: User, availability_id: UUID, changes: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+    *, actor: User, availability_id: UUID, changes: AvailabilityFields, prior_errors: Sequence[FieldError] = ()
 ) -> Availability:
     """Change a DRAFT availability (409 invalid_transition in any other state). The whole
     availability is validated again as it would be after the change (400 as on create; 403 when
@@ -521,7 +534,7 @@ def availability_update(
     and `changed`: `{field: {"from": ..., "to": ...}}` for the market fields that changed
     (derived ones such as kg and the price per kg included) and `ship_from_changed`; nothing
     when nothing changed."""
-    _in.refuse_unknown(changes, INPUT_FIELDS)
+    given = given_fields(changes)
     with transaction.atomic():
         availability = lock_availability(availability_id)
         partner = posting_partner(availability.partner_id)
@@ -530,7 +543,7 @@ def availability_update(
             raise InvalidTransition(action="change the availability", current=availability.status, allowed=(DRAFT,))
         before = _snapshot_of(availability)
         cleaned = _clean(
-            raw=_merged(availability, changes),
+            raw=_merged(availability, given),
             partner=partner,
             current=availability,
             now=timezone.now(),

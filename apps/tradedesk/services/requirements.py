@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,7 @@ from apps.commodities.conversions import to_kg
 from apps.commodities.models import TermKind
 from apps.commodities.quality import validate_spec
 from apps.core.errors import FieldError, FieldErrors
+from apps.core.unset import UNSET, Unset, given_fields
 from apps.events.emit import emit
 from apps.locations.errors import LocationInactive, LocationNotFound
 from apps.locations.locks import lock_location_for_reference
@@ -85,30 +86,62 @@ FULFILLED = RequirementStatus.FULFILLED
 LIVE_STATES: tuple[str, ...] = (ACTIVE, PARTIALLY_FULFILLED)
 OPEN_STATES: tuple[str, ...] = (DRAFT, ACTIVE, PARTIALLY_FULFILLED)
 
-INPUT_FIELDS = frozenset(
-    {
-        "commodity_id",
-        "variety_id",
-        "quantity_unit",
-        "min_quantity",
-        "max_quantity",
-        "preferred_quantity",
-        "spec",
-        "price_unit",
-        "max_price",
-        "preferred_price",
-        "delivery_locations",
-        "delivery_from",
-        "delivery_until",
-        "payment_term_id",
-        "delivery_term_id",
-        "urgency",
-        "visibility",
-        "invited_partner_ids",
-        "valid_from",
-        "valid_until",
-    }
-)
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryLocationInput:
+    """One place a requirement takes delivery at: a location and the radius around it (0 for
+    the place itself)."""
+
+    location_id: UUID
+    radius_km: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementFields:
+    """What a buyer enters for a requirement, for `requirement_create` and `requirement_update`.
+    Every field defaults to UNSET: on create a required one left out is refused with the other
+    errors (400, all at once), on update it keeps its value. The types are what the API's
+    serializer parses to; the service still checks every rule on them.
+
+    Quantities are in `quantity_unit`, prices per `price_unit`; `spec` holds per parameter code
+    any of min, max, preferred, exact, accepted; the delivery window is in dates, the validity in
+    instants."""
+
+    commodity_id: UUID | Unset = UNSET
+    variety_id: UUID | Unset | None = UNSET
+    quantity_unit: str | Unset = UNSET
+    min_quantity: Decimal | Unset = UNSET
+    max_quantity: Decimal | Unset = UNSET
+    preferred_quantity: Decimal | Unset | None = UNSET
+    spec: Mapping[str, Any] | Unset = UNSET
+    price_unit: str | Unset = UNSET
+    max_price: Decimal | Unset = UNSET
+    preferred_price: Decimal | Unset | None = UNSET
+    # Rows as mappings too (a form's, a test's): the cleaning checks each row's keys and types.
+    delivery_locations: Sequence[DeliveryLocationInput | Mapping[str, Any]] | Unset = UNSET
+    delivery_from: date | Unset = UNSET
+    delivery_until: date | Unset = UNSET
+    payment_term_id: UUID | Unset | None = UNSET
+    delivery_term_id: UUID | Unset | None = UNSET
+    urgency: str | Unset = UNSET
+    visibility: str | Unset = UNSET
+    invited_partner_ids: Sequence[UUID] | Unset = UNSET
+    valid_from: datetime | Unset = UNSET
+    valid_until: datetime | Unset = UNSET
+
+    def given(self) -> dict[str, Any]:
+        """The fields given, as the cleaning reads them (delivery locations as plain rows)."""
+        values = given_fields(self)
+        if "delivery_locations" in values:
+            values["delivery_locations"] = [
+                {"location_id": row.location_id, "radius_km": row.radius_km}
+                if isinstance(row, DeliveryLocationInput)
+                else row
+                for row in values["delivery_locations"]
+            ]
+        return values
+
+
 # What a published requirement may still change (the issue: price, quantity and spec, plus the
 # delivery window and locations). Everything else is fixed at publish.
 FIXED_WHEN_LIVE = (
@@ -459,13 +492,13 @@ def _save_locations(requirement: Requirement, locations: list[tuple[Location, De
 
 
 def requirement_create(
-    *, actor: User, partner_id: UUID, data: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+    *, actor: User, partner_id: UUID, fields: RequirementFields, prior_errors: Sequence[FieldError] = ()
 ) -> Requirement:
     """A DRAFT requirement of the partner (its members with the trade right, or desk staff).
     Refuses a partner that may not buy now (403), and any invalid input (400 with every field's
     error at once, see the module docstring, `RequirementInvalid` and `_clean`; `prior_errors` are
     the fields the API's type checks refused). Emits tradedesk.requirement.created."""
-    _in.refuse_unknown(data, INPUT_FIELDS)
+    data = fields.given()
     with transaction.atomic():
         partner = posting_partner(partner_id)
         ensure_can_post(actor, partner, BUY)
@@ -516,7 +549,7 @@ def _merged(requirement: Requirement, changes: Mapping[str, Any]) -> dict[str, A
 
 
 def requirement_update(
-    *, actor: User, requirement_id: UUID, changes: Mapping[str, Any], prior_errors: Sequence[FieldError] = ()
+    *, actor: User, requirement_id: UUID, changes: RequirementFields, prior_errors: Sequence[FieldError] = ()
 ) -> Requirement:
     """Change a requirement: anything in DRAFT; once ACTIVE or PARTIALLY_FULFILLED only its
     quantities, spec, prices, delivery window and locations (409 field_not_editable otherwise;
@@ -524,7 +557,7 @@ def requirement_update(
     again as it would be after the change. Emits tradedesk.requirement.updated with the current
     payload and `changed`: `{field: {"from": ..., "to": ...}}` for exactly the fields that
     changed (derived ones such as kg and per-kg prices included); nothing when nothing changed."""
-    _in.refuse_unknown(changes, INPUT_FIELDS)
+    given = changes.given()
     with transaction.atomic():
         requirement = lock_requirement(requirement_id)
         ensure_can_post(actor, requirement.partner, BUY)
@@ -532,7 +565,7 @@ def requirement_update(
             raise InvalidTransition(action="change the requirement", current=requirement.status, allowed=OPEN_STATES)
         before = _snapshot_of(requirement)
         cleaned = _clean(
-            raw=_merged(requirement, changes),
+            raw=_merged(requirement, given),
             partner=requirement.partner,
             current=requirement,
             now=timezone.now(),

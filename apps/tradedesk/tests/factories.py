@@ -12,6 +12,8 @@ from django.utils import timezone
 from apps.commodities.tests.factories import units
 from apps.locations.models import Location
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement, RequirementStatus, Visibility
+from apps.tradedesk.services.availabilities import AvailabilityFields
+from apps.tradedesk.services.requirements import RequirementFields
 
 COTTON_QUALITY = {"staple_length": "29.0", "micronaire": "4.2", "strength": "29.5", "trash": "3.0"}
 
@@ -166,6 +168,11 @@ def requirement_input(commodity: Any, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def requirement_fields(commodity: Any, **overrides: Any) -> RequirementFields:
+    """`requirement_input` as the service's typed input."""
+    return RequirementFields(**requirement_input(commodity, **overrides))
+
+
 # --- availabilities (through the services) --------------------------------------------------------
 
 
@@ -189,3 +196,8 @@ def availability_input(commodity: Any, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def availability_fields(commodity: Any, **overrides: Any) -> AvailabilityFields:
+    """`availability_input` as the service's typed input."""
+    return AvailabilityFields(**availability_input(commodity, **overrides))

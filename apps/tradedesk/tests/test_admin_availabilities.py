@@ -44,7 +44,7 @@ def _messages(response: Any) -> list[str]:
 def _pending(seller: Any, cotton: Any, actor: Any = None) -> Availability:
     actor = actor or seller.owner
     availability = services.availability_create(
-        actor=actor, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=actor, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
     return services.availability_submit(actor=actor, availability_id=availability.pk)
 

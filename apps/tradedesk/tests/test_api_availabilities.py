@@ -55,7 +55,7 @@ def tradedesk_events() -> Any:
 
 def draft(seller: Any, cotton: Any, **overrides: Any) -> Availability:
     return services.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton, **overrides)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton, **overrides)
     )
 
 

@@ -47,7 +47,7 @@ def _body(cotton: Any, **overrides: Any) -> dict[str, Any]:
 
 def _create(buyer: Any, cotton: Any, **overrides: Any) -> Requirement:
     return services.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton, **overrides)
+        actor=buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton, **overrides)
     )
 
 

@@ -39,7 +39,7 @@ def availability_events(event_type: str | None = None) -> Any:
 
 def create(seller: Any, cotton: Any, actor: Any = None, **overrides: Any) -> Availability:
     return services.availability_create(
-        actor=actor or seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton, **overrides)
+        actor=actor or seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton, **overrides)
     )
 
 
@@ -412,7 +412,7 @@ def test_a_draft_changes_and_says_what_changed(seller, cotton):
     availability = create(seller, cotton)
 
     services.availability_update(
-        actor=seller.owner, availability_id=availability.pk, changes={"price": Decimal("61500")}
+        actor=seller.owner, availability_id=availability.pk, changes=services.AvailabilityFields(price=Decimal("61500"))
     )
 
     availability.refresh_from_db()
@@ -431,7 +431,7 @@ def test_changing_the_unit_keeps_the_minimum_order_weight(seller, cotton):
     services.availability_update(
         actor=seller.owner,
         availability_id=availability.pk,
-        changes={"quantity": Decimal("170"), "quantity_unit": "QUINTAL"},
+        changes=services.AvailabilityFields(quantity=Decimal("170"), quantity_unit="QUINTAL"),
     )
 
     availability.refresh_from_db()
@@ -447,7 +447,9 @@ def test_moving_the_ship_from_to_a_branch_replaces_the_location(seller, cotton, 
     availability = create(seller, cotton, location_id=factories.coimbatore().pk)
 
     services.availability_update(
-        actor=seller.owner, availability_id=availability.pk, changes={"ship_from_branch_id": context["branch"].pk}
+        actor=seller.owner,
+        availability_id=availability.pk,
+        changes=services.AvailabilityFields(ship_from_branch_id=context["branch"].pk),
     )
 
     availability.refresh_from_db()
@@ -465,7 +467,7 @@ def test_an_update_that_changes_nothing_emits_nothing(seller, cotton):
     availability = create(seller, cotton)
 
     services.availability_update(
-        actor=seller.owner, availability_id=availability.pk, changes={"price": Decimal("60000")}
+        actor=seller.owner, availability_id=availability.pk, changes=services.AvailabilityFields(price=Decimal("60000"))
     )
 
     assert availability_events(events.AVAILABILITY_UPDATED).count() == 0
@@ -477,7 +479,9 @@ def test_an_invalid_change_changes_nothing(seller, cotton):
 
     error = refused(
         lambda: services.availability_update(
-            actor=seller.owner, availability_id=availability.pk, changes={"quantity": Decimal("5")}
+            actor=seller.owner,
+            availability_id=availability.pk,
+            changes=services.AvailabilityFields(quantity=Decimal("5")),
         )
     )
 
@@ -492,7 +496,7 @@ def test_only_a_draft_changes(seller, cotton, financial_year):
 
     error = refused(
         lambda: services.availability_update(
-            actor=seller.owner, availability_id=availability.pk, changes={"price": Decimal("1")}
+            actor=seller.owner, availability_id=availability.pk, changes=services.AvailabilityFields(price=Decimal("1"))
         )
     )
 

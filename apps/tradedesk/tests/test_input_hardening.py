@@ -36,7 +36,7 @@ def _refusal(buyer, cotton, **overrides) -> DomainError:
     events_before = OutboxEvent.objects.count()
     with pytest.raises(DomainError) as refused:
         services.requirement_create(
-            actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton, **overrides)
+            actor=buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton, **overrides)
         )
     assert Requirement.objects.count() == 0
     assert OutboxEvent.objects.count() == events_before
@@ -76,7 +76,7 @@ def test_a_validity_far_in_the_future_is_refused(buyer, cotton):
 
 def test_a_requirement_whose_delivery_window_has_passed_is_not_published(buyer, cotton, financial_year):
     requirement = services.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton)
+        actor=buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton)
     )
     today = timezone.localdate()
     Requirement.objects.filter(pk=requirement.pk).update(

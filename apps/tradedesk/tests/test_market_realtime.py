@@ -304,7 +304,7 @@ def test_an_offer_through_the_services_reaches_the_market_when_approved_and_anon
     from apps.tradedesk.services import availabilities
 
     posted = availabilities.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
     availabilities.availability_submit(actor=seller.owner, availability_id=posted.pk)
     availabilities.availability_approve(actor=desk_manager, availability_id=posted.pk, note="Checked by Mehta")
@@ -338,7 +338,7 @@ def test_a_requirement_through_the_services_reaches_the_market_when_published(
     from apps.tradedesk.services import requirements
 
     wanted = requirements.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton)
+        actor=buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton)
     )
     requirements.requirement_publish(actor=buyer.owner, requirement_id=wanted.pk)
     wanted.refresh_from_db()

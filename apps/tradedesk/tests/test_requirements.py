@@ -40,7 +40,7 @@ def _events(*types: str) -> list[OutboxEvent]:
 
 def _create(buyer: Any, cotton: Any, actor: Any = None, **overrides: Any) -> Requirement:
     return services.requirement_create(
-        actor=actor or buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton, **overrides)
+        actor=actor or buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton, **overrides)
     )
 
 
@@ -407,12 +407,12 @@ def test_a_live_change_emits_exactly_what_changed(buyer, cotton, financial_year)
     services.requirement_update(
         actor=buyer.owner,
         requirement_id=requirement.pk,
-        changes={
-            "max_price": Decimal("63000"),
-            "max_quantity": Decimal("250"),
-            "spec": {"staple_length": {"min": "29.0"}, "micronaire": {"min": "3.8", "max": "4.5"}},
-            "urgency": "NORMAL",  # the same value: not a change
-        },
+        changes=services.RequirementFields(
+            max_price=Decimal("63000"),
+            max_quantity=Decimal("250"),
+            spec={"staple_length": {"min": "29.0"}, "micronaire": {"min": "3.8", "max": "4.5"}},
+            urgency="NORMAL",
+        ),
     )
 
     [updated] = _events(events.REQUIREMENT_UPDATED)
@@ -447,7 +447,9 @@ def test_changing_the_delivery_locations_moves_state_and_region(buyer, cotton, f
     services.requirement_update(
         actor=buyer.owner,
         requirement_id=requirement.pk,
-        changes={"delivery_locations": [{"location_id": rajkot.pk, "radius_km": Decimal("100")}]},
+        changes=services.RequirementFields(
+            delivery_locations=[{"location_id": rajkot.pk, "radius_km": Decimal("100")}]
+        ),
     )
 
     changed = _events(events.REQUIREMENT_UPDATED)[0].payload["changed"]
@@ -472,9 +474,13 @@ def test_a_draft_changes_anything_and_an_unchanged_update_emits_nothing(buyer, c
     requirement = _create(buyer, cotton)
 
     services.requirement_update(
-        actor=buyer.owner, requirement_id=requirement.pk, changes={"urgency": "URGENT", "quantity_unit": "bale"}
+        actor=buyer.owner,
+        requirement_id=requirement.pk,
+        changes=services.RequirementFields(urgency="URGENT", quantity_unit="bale"),
     )
-    services.requirement_update(actor=buyer.owner, requirement_id=requirement.pk, changes={"urgency": "URGENT"})
+    services.requirement_update(
+        actor=buyer.owner, requirement_id=requirement.pk, changes=services.RequirementFields(urgency="URGENT")
+    )
 
     [updated] = _events(events.REQUIREMENT_UPDATED)
     assert updated.payload["changed"] == {"urgency": {"from": "NORMAL", "to": "URGENT"}}
@@ -488,7 +494,7 @@ def test_a_live_requirement_keeps_its_other_fields(buyer, cotton, financial_year
         services.requirement_update(
             actor=buyer.owner,
             requirement_id=requirement.pk,
-            changes={"urgency": "URGENT", "max_price": Decimal("64000")},
+            changes=services.RequirementFields(urgency="URGENT", max_price=Decimal("64000")),
         )
 
     assert (refused.value.status, refused.value.code) == (409, "field_not_editable")
@@ -516,7 +522,9 @@ def test_a_refused_update_changes_nothing(buyer, cotton, financial_year, changes
     before = _state(requirement)
 
     with pytest.raises(DomainError) as refused:
-        services.requirement_update(actor=buyer.owner, requirement_id=requirement.pk, changes=changes)
+        services.requirement_update(
+            actor=buyer.owner, requirement_id=requirement.pk, changes=services.RequirementFields(**changes)
+        )
 
     assert (refused.value.status, refused.value.code, refused.value.errors[0]["attr"]) == (400, code, attr)
     assert _state(requirement) == before
@@ -532,7 +540,7 @@ def test_the_maximum_stays_above_what_is_fulfilled(buyer, cotton, financial_year
         services.requirement_update(
             actor=buyer.owner,
             requirement_id=requirement.pk,
-            changes={"min_quantity": Decimal("50"), "max_quantity": Decimal("100")},
+            changes=services.RequirementFields(min_quantity=Decimal("50"), max_quantity=Decimal("100")),
         )
 
     assert (refused.value.code, refused.value.errors[0]["attr"]) == ("max_not_above_fulfilled", "max_quantity")
@@ -545,7 +553,9 @@ def test_a_closed_requirement_cannot_change(buyer, cotton):
     before = _state(requirement)
 
     with pytest.raises(DomainError) as refused:
-        services.requirement_update(actor=buyer.owner, requirement_id=requirement.pk, changes={"urgency": "URGENT"})
+        services.requirement_update(
+            actor=buyer.owner, requirement_id=requirement.pk, changes=services.RequirementFields(urgency="URGENT")
+        )
 
     assert (refused.value.status, refused.value.code, refused.value.extra["current_state"]) == (
         409,
@@ -562,7 +572,9 @@ def test_an_update_by_a_partner_that_may_no_longer_buy_is_refused(buyer, cotton,
 
     with pytest.raises(DomainError) as refused:
         services.requirement_update(
-            actor=buyer.owner, requirement_id=requirement.pk, changes={"max_price": Decimal("61000")}
+            actor=buyer.owner,
+            requirement_id=requirement.pk,
+            changes=services.RequirementFields(max_price=Decimal("61000")),
         )
 
     assert refused.value.code == "capability_missing"

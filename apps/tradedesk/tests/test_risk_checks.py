@@ -31,7 +31,7 @@ def _credit(partner: Any, **fields: Any) -> None:
 
 def _draft_requirement(buyer: Any, cotton: Any) -> Requirement:
     return requirements.requirement_create(
-        actor=buyer.owner, partner_id=buyer.pk, data=factories.requirement_input(cotton)
+        actor=buyer.owner, partner_id=buyer.pk, fields=factories.requirement_fields(cotton)
     )
 
 
@@ -144,7 +144,7 @@ def test_an_expired_requirement_releases_its_exposure_through_risks_handler(
 def test_a_seller_failing_its_check_may_not_submit(seller: Any, cotton: Any, financial_year: Any) -> None:
     _credit(seller, rating=Decimal("2.0"), delivery_performance=Decimal("10"))
     availability = availabilities.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
 
     error = _refused(lambda: availabilities.availability_submit(actor=seller.owner, availability_id=availability.pk))
@@ -160,7 +160,7 @@ def test_a_seller_passing_its_check_submits_and_the_check_is_recorded(
     seller: Any, cotton: Any, financial_year: Any
 ) -> None:
     availability = availabilities.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
 
     availabilities.availability_submit(actor=seller.owner, availability_id=availability.pk)

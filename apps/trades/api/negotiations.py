@@ -202,7 +202,7 @@ class NegotiationOffersApi(APIView):
         offer = services.negotiation_offer_make(
             actor=user(request),
             negotiation_id=negotiation_id,
-            data=values,
+            terms=services.OfferTerms(**values),
             on_behalf_of=on_behalf_of,
             prior_errors=type_errors,
         )

@@ -15,7 +15,8 @@ desk and risk lock in their own order (availability, reservation; the buyer's cr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.commodities.models import TermKind
 from apps.core.errors import DomainError, FieldError, FieldErrors, ValidationFailed
+from apps.core.unset import UNSET, Unset, given_fields
 from apps.events.emit import emit
 from apps.partners.models import BusinessPartner
 from apps.tradedesk.inputs import Inputs, UnitFactor, dec, instant, jsonable, per_kg
@@ -63,20 +65,27 @@ PURPOSE = "NEGOTIATION"
 MESSAGE_MAX_LENGTH = 2000
 OFFER_MESSAGE_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 500
-OFFER_FIELDS = frozenset(
-    {
-        "price",
-        "price_unit",
-        "quantity",
-        "quantity_unit",
-        "delivery_from",
-        "delivery_until",
-        "delivery_term_id",
-        "payment_term_id",
-        "quality_conditions",
-        "message",
-    }
-)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferTerms:
+    """What one side offers in a round: price per `price_unit` and quantity in `quantity_unit`
+    (both default to the availability's units), the delivery window, the terms, quality
+    conditions per parameter code and a message. Every field defaults to UNSET; a required one
+    left out (price, quantity, the window) is refused with the other errors, all at once. The
+    types are what the API's serializer parses to; the service checks every rule on them."""
+
+    price: Decimal | Unset = UNSET
+    price_unit: str | Unset = UNSET
+    quantity: Decimal | Unset = UNSET
+    quantity_unit: str | Unset = UNSET
+    delivery_from: date | Unset = UNSET
+    delivery_until: date | Unset = UNSET
+    delivery_term_id: UUID | Unset | None = UNSET
+    payment_term_id: UUID | Unset | None = UNSET
+    quality_conditions: Mapping[str, Any] | Unset = UNSET
+    message: str | Unset = UNSET
+
 
 _in = Inputs(OfferFieldInvalid, noun="offer")
 
@@ -285,7 +294,6 @@ def _clean_offer(  # noqa: C901 (one check per offer field; split by field group
     """Every field of an offer, all errors at once (400 offer_invalid with `errors`; with
     `prior_errors`, the fields the API's type checks refused, 400 validation_failed listing
     those and the rest, each field once)."""
-    _in.refuse_unknown(data, OFFER_FIELDS)
     requirement, availability = negotiation.requirement, negotiation.availability
     errors: list[dict[str, Any]] = []
     cleaned: dict[str, Any] = {}
@@ -387,7 +395,7 @@ def negotiation_offer_make(
     *,
     actor: User,
     negotiation_id: UUID,
-    data: Mapping[str, Any],
+    terms: OfferTerms,
     on_behalf_of: UUID | None = None,
     prior_errors: Sequence[FieldError] = (),
 ) -> Offer:
@@ -423,7 +431,7 @@ def negotiation_offer_make(
         if negotiation.rounds >= negotiation.max_rounds:
             raise MaxRoundsReached()
         ensure_side_may_trade(negotiation.buyer if side == Side.BUYER else negotiation.seller, side)
-        cleaned = _clean_offer(data, negotiation, prior_errors)
+        cleaned = _clean_offer(given_fields(terms), negotiation, prior_errors)
         settings = trades_settings_for(negotiation.organization_id)
         Offer.objects.filter(negotiation=negotiation, status=OfferStatus.OPEN).update(
             status=OfferStatus.COUNTERED, updated_at=now

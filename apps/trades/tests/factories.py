@@ -72,4 +72,6 @@ def start(deal: Deal, actor: Any | None = None) -> Negotiation:
 
 
 def offer(negotiation: Negotiation, actor: Any, **overrides: Any) -> Offer:
-    return services.negotiation_offer_make(actor=actor, negotiation_id=negotiation.pk, data=offer_data(**overrides))
+    return services.negotiation_offer_make(
+        actor=actor, negotiation_id=negotiation.pk, terms=services.OfferTerms(**offer_data(**overrides))
+    )

@@ -20,7 +20,7 @@ from apps.trades import events
 from apps.trades.models import Trade, TradeAmendment
 from apps.trades.services import amendments
 from apps.trades.services import trades as services
-from apps.trades.services.negotiations import negotiation_offer_make
+from apps.trades.services.negotiations import OfferTerms, negotiation_offer_make
 from apps.trades.tests.factories import offer, offer_data, start
 from apps.trades.tests.test_negotiations import refused
 
@@ -329,7 +329,9 @@ def test_any_sequence_of_create_amend_and_cancel_keeps_the_totals_implied_by_the
                     if action == "create":
                         negotiation = start(deal)
                         negotiation_offer_make(
-                            actor=buyer.owner, negotiation_id=negotiation.pk, data=offer_data(quantity=Decimal(bales))
+                            actor=buyer.owner,
+                            negotiation_id=negotiation.pk,
+                            terms=OfferTerms(**offer_data(quantity=Decimal(bales))),
                         )
                         trades.append(services.negotiation_accept(actor=seller.owner, negotiation_id=negotiation.pk))
                     elif action == "amend" and trades:

@@ -112,7 +112,7 @@ def test_kyc_officer_reviews_inline_and_the_approver_approves_from_the_queue(
 
 def _pending(seller: Any, cotton: Any) -> Availability:
     availability = posting_services.availability_create(
-        actor=seller.owner, partner_id=seller.pk, data=factories.availability_input(cotton)
+        actor=seller.owner, partner_id=seller.pk, fields=factories.availability_fields(cotton)
     )
     return posting_services.availability_submit(actor=seller.owner, availability_id=availability.pk)
 
