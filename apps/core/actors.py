@@ -13,6 +13,9 @@ from uuid import UUID
 
 class Actor(Protocol):
     @property
+    def pk(self) -> Any: ...
+
+    @property
     def is_authenticated(self) -> bool: ...
 
     @property

@@ -12,11 +12,11 @@ Seeing an endpoint decides between 404 and the rest; the model permissions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from django.db.models import Q
 
+from apps.core.actors import Actor
 from apps.core.errors import PermissionDenied
 from apps.webhooks.errors import WebhookOwnerRequired
 from apps.webhooks.ownership import partner_id_of
@@ -42,7 +42,7 @@ class Owner:
     partner_id: UUID | None
 
 
-def owner_of(user: Any) -> Owner | None:
+def owner_of(user: Actor) -> Owner | None:
     """The owner a user creates endpoints for, or None (platform admins, partner-less externals)."""
     user_type = getattr(user, "user_type", None)
     organization_id = getattr(user, "organization_id", None)
@@ -56,7 +56,7 @@ def owner_of(user: Any) -> Owner | None:
     return None
 
 
-def endpoint_scope(user: Any) -> Q | None:
+def endpoint_scope(user: Actor) -> Q | None:
     """A filter on WebhookEndpoint of what `user` may see; None when it sees nothing."""
     if getattr(user, "user_type", None) == "SUPER_ADMIN":
         return Q()
@@ -68,12 +68,12 @@ def endpoint_scope(user: Any) -> Q | None:
     return Q(organization_id=owner.organization_id, partner_id=owner.partner_id)
 
 
-def ensure_has_perm(user: Any, action: str, model: str = "webhookendpoint") -> None:
+def ensure_has_perm(user: Actor, action: str, model: str = "webhookendpoint") -> None:
     if not user.has_perm(f"webhooks.{action}_{model}"):
         raise PermissionDenied(f"You need the permission webhooks.{action}_{model}.")
 
 
-def ensure_can_list_endpoints(user: Any) -> Q:
+def ensure_can_list_endpoints(user: Actor) -> Q:
     scope = endpoint_scope(user)
     if scope is None:
         raise WebhookOwnerRequired()
@@ -81,9 +81,24 @@ def ensure_can_list_endpoints(user: Any) -> Q:
     return scope
 
 
-def ensure_can_create_endpoint(user: Any) -> Owner:
+def ensure_can_create_endpoint(user: Actor) -> Owner:
     owner = owner_of(user)
     if owner is None:
         raise WebhookOwnerRequired()
     ensure_has_perm(user, ADD)
     return owner
+
+
+REPLAY_DELIVERY = "webhooks.replay_webhookdelivery"
+
+
+def ensure_can_replay_delivery(actor: Actor, endpoint_organization_id: UUID, endpoint_partner_id: UUID | None) -> None:
+    """Replaying sends again: only holders of `webhooks.replay_webhookdelivery` (no role grants
+    it; the platform admin holds every permission), and only for an endpoint they may see."""
+    if not actor.has_perm(REPLAY_DELIVERY):
+        raise PermissionDenied(f"You need the permission {REPLAY_DELIVERY}.")
+    if actor.user_type == "SUPER_ADMIN" or actor.is_superuser:
+        return
+    owner = owner_of(actor)
+    if owner is None or (owner.organization_id, owner.partner_id) != (endpoint_organization_id, endpoint_partner_id):
+        raise PermissionDenied("This delivery belongs to another owner's endpoint.")

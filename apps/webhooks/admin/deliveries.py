@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.actors import request_actor
 from apps.core.errors import DomainError
 from apps.webhooks.admin.common import _scoped
 from apps.webhooks.models import WebhookAttempt, WebhookDelivery
@@ -60,7 +61,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         replayed = 0
         for delivery in queryset:
             try:
-                delivery_replay(delivery_id=delivery.pk)
+                delivery_replay(actor=request_actor(request), delivery_id=delivery.pk)
                 replayed += 1
             except DomainError as exc:
                 self.message_user(request, f"{delivery}: {exc.detail}", messages.ERROR)

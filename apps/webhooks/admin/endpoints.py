@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.core.actors import request_actor
 from apps.core.admin import add_domain_error
 from apps.core.errors import DomainError
 from apps.webhooks.admin.common import _scoped
@@ -72,7 +73,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Staff who own endpoints (an organization's) and hold the permission; the service
         checks both again."""
-        return owner_of(request.user) is not None and request.user.has_perm("webhooks.add_webhookendpoint")
+        return owner_of(request_actor(request)) is not None and request.user.has_perm("webhooks.add_webhookendpoint")
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -83,7 +84,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 endpoint = endpoint_create(
-                    actor=request.user,
+                    actor=request_actor(request),
                     url=form.cleaned_data["url"].strip(),
                     event_types=form.event_type_list(),
                     description=form.cleaned_data["description"],
@@ -139,7 +140,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         done = 0
         for endpoint in queryset:
             try:
-                endpoint_update(actor=request.user, endpoint_id=endpoint.pk, is_active=active)
+                endpoint_update(actor=request_actor(request), endpoint_id=endpoint.pk, is_active=active)
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{endpoint}: {exc.detail}", messages.ERROR)

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.actors import request_actor
 from apps.core.api.common import PAGE_PARAMETERS, cursor_page
 from apps.webhooks.models import DeliveryStatus
 from apps.webhooks.selectors import deliveries_of_endpoint, endpoint_get, endpoints_visible_to
@@ -104,7 +105,7 @@ class EndpointListApi(WebhookApi):
         summary="List webhook endpoints (newest first; secrets are never listed)",
     )
     def get(self, request: Request) -> Response:
-        return cursor_page(request, endpoints_visible_to(request.user), WebhookEndpointOutput, view=self)
+        return cursor_page(request, endpoints_visible_to(request_actor(request)), WebhookEndpointOutput, view=self)
 
 
 class EndpointCreateApi(WebhookApi):
@@ -132,7 +133,7 @@ class EndpointCreateApi(WebhookApi):
     def post(self, request: Request) -> Response:
         data = EndpointCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = endpoint_create(actor=request.user, **data.validated_data)
+        endpoint = endpoint_create(actor=request_actor(request), **data.validated_data)
         return Response(WebhookEndpointWithSecretOutput(endpoint).data, status=201)
 
 
@@ -144,7 +145,7 @@ class EndpointRetrieveApi(WebhookApi):
         summary="Read a webhook endpoint",
     )
     def get(self, request: Request, endpoint_id: UUID) -> Response:
-        endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(user=request_actor(request), endpoint_id=endpoint_id)
         return Response(WebhookEndpointOutput(endpoint).data)
 
 
@@ -173,7 +174,7 @@ class EndpointUpdateApi(WebhookApi):
     def patch(self, request: Request, endpoint_id: UUID) -> Response:
         data = EndpointUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = endpoint_update(actor=request.user, endpoint_id=endpoint_id, **data.validated_data)
+        endpoint = endpoint_update(actor=request_actor(request), endpoint_id=endpoint_id, **data.validated_data)
         return Response(WebhookEndpointOutput(endpoint).data)
 
 
@@ -185,7 +186,7 @@ class EndpointDeleteApi(WebhookApi):
         summary="Delete a webhook endpoint and its delivery history",
     )
     def delete(self, request: Request, endpoint_id: UUID) -> Response:
-        endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
+        endpoint_delete(actor=request_actor(request), endpoint_id=endpoint_id)
         return Response(status=204)
 
 
@@ -198,7 +199,7 @@ class EndpointRotateSecretApi(WebhookApi):
         summary="Rotate the secret (the new one is shown once; the old one signs for 24 more hours)",
     )
     def post(self, request: Request, endpoint_id: UUID) -> Response:
-        endpoint = endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint_id)
+        endpoint = endpoint_rotate_secret(actor=request_actor(request), endpoint_id=endpoint_id)
         return Response(WebhookEndpointWithSecretOutput(endpoint).data)
 
 
@@ -211,7 +212,7 @@ class EndpointTestApi(WebhookApi):
         summary="Send a `webhooks.endpoint.test` event to this endpoint only",
     )
     def post(self, request: Request, endpoint_id: UUID) -> Response:
-        delivery = endpoint_send_test(actor=request.user, endpoint_id=endpoint_id)
+        delivery = endpoint_send_test(actor=request_actor(request), endpoint_id=endpoint_id)
         return Response(WebhookDeliveryOutput(delivery).data, status=202)
 
 
@@ -236,7 +237,7 @@ class EndpointDeliveriesApi(WebhookApi):
         filters = EndpointDeliveriesApi.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         deliveries = deliveries_of_endpoint(
-            user=request.user, endpoint_id=endpoint_id, status=filters.validated_data.get("status")
+            user=request_actor(request), endpoint_id=endpoint_id, status=filters.validated_data.get("status")
         )
         return cursor_page(request, deliveries, WebhookDeliveryOutput, view=self)
 

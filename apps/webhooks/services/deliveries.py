@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.logging import get_logger
 from apps.events.envelope import EventEnvelope
 from apps.events.registry import event_type_matches
@@ -26,6 +27,7 @@ from apps.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from apps.webhooks.permissions import ensure_can_replay_delivery
 from apps.webhooks.schedule import max_attempts, retry_after_seconds, retry_delay_seconds
 from apps.webhooks.services.common import _deliveries_create, _enqueue_on_commit
 from apps.webhooks.services.endpoints import endpoint_disable
@@ -250,14 +252,16 @@ def deliveries_enqueue_due(*, limit: int | None = None) -> int:
     return len(ids)
 
 
-def delivery_replay(*, delivery_id: UUID) -> WebhookDelivery:
+def delivery_replay(*, actor: Actor, delivery_id: UUID) -> WebhookDelivery:
     """Send a failed, dead or cancelled delivery again, with a fresh retry schedule. Earlier
-    attempts stay recorded. Refuses while the endpoint is disabled."""
+    attempts stay recorded. Refuses an actor without the replay permission or outside the
+    endpoint's owner (403), and while the endpoint is disabled (409)."""
     now = timezone.now()
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=delivery_id)
         )
+        ensure_can_replay_delivery(actor, delivery.endpoint.organization_id, delivery.endpoint.partner_id)
         if delivery.status not in REPLAYABLE_STATUSES:
             raise WebhookDeliveryNotReplayable(
                 f"Delivery {delivery.id} is {delivery.status}; only FAILED, DEAD or CANCELLED ones can be replayed."

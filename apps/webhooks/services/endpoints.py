@@ -6,16 +6,17 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError, FieldErrors, ValidationFailed
 from apps.core.logging import get_logger
 from apps.core.request_context import get_request_id
+from apps.core.unset import UNSET, Unset, given
 from apps.events.envelope import EventEnvelope
 from apps.webhooks.destinations import resolve_destination
 from apps.webhooks.errors import WebhookEndpointInactive
@@ -40,11 +41,8 @@ EVENT_TYPE_PATTERN = re.compile(r"^(\*|[a-z0-9_]+)(\.(\*|[a-z0-9_]+))*$")
 MAX_EVENT_TYPES = 50
 
 
-UPDATABLE_FIELDS = frozenset({"url", "event_types", "description", "is_active"})
-
-
 def endpoint_create(
-    *, actor: Any, url: str, event_types: list[str], description: str = "", is_active: bool = True
+    *, actor: Actor, url: str, event_types: list[str], description: str = "", is_active: bool = True
 ) -> WebhookEndpoint:
     """Create an endpoint owned by the caller's organization (staff) or partner (partner users).
 
@@ -72,12 +70,19 @@ def endpoint_create(
     return endpoint
 
 
-def endpoint_update(*, actor: Any, endpoint_id: UUID, **changes: Any) -> WebhookEndpoint:
-    """Change url, event types, description or active. Disabling cancels the endpoint's pending
-    deliveries (they can be replayed once it is enabled again); a new URL is checked like on create."""
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+def endpoint_update(
+    *,
+    actor: Actor,
+    endpoint_id: UUID,
+    url: str | Unset = UNSET,
+    event_types: Iterable[str] | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+) -> WebhookEndpoint:
+    """Change url, event types, description or active (what is left UNSET stays). Disabling
+    cancels the endpoint's pending deliveries (they can be replayed once it is enabled again); a
+    new URL is checked like on create."""
+    changes = given(url=url, event_types=event_types, description=description, is_active=is_active)
     if "event_types" in changes:
         changes["event_types"] = clean_event_types(changes["event_types"])
     if "url" in changes:
@@ -101,14 +106,14 @@ def endpoint_update(*, actor: Any, endpoint_id: UUID, **changes: Any) -> Webhook
     return endpoint
 
 
-def endpoint_delete(*, actor: Any, endpoint_id: UUID) -> None:
+def endpoint_delete(*, actor: Actor, endpoint_id: UUID) -> None:
     """Delete an endpoint with its deliveries and their attempts."""
     with transaction.atomic():
         endpoint = endpoint_get(user=actor, endpoint_id=endpoint_id, action=DELETE, lock=True)
         endpoint.delete()
 
 
-def endpoint_rotate_secret(*, actor: Any, endpoint_id: UUID) -> WebhookEndpoint:
+def endpoint_rotate_secret(*, actor: Actor, endpoint_id: UUID) -> WebhookEndpoint:
     """Give the endpoint a new secret. The current one becomes the previous secret and keeps
     signing (a second signature) for WEBHOOKS_PREVIOUS_SECRET_TTL_SECONDS; a secret rotated
     out earlier stops signing at once."""
@@ -124,7 +129,7 @@ def endpoint_rotate_secret(*, actor: Any, endpoint_id: UUID) -> WebhookEndpoint:
     return endpoint
 
 
-def endpoint_send_test(*, actor: Any, endpoint_id: UUID) -> WebhookDelivery:
+def endpoint_send_test(*, actor: Actor, endpoint_id: UUID) -> WebhookDelivery:
     """Queue a `webhooks.endpoint.test` delivery to this endpoint only, whatever it subscribes to.
     The test event is not written to the outbox, so no other endpoint or consumer sees it."""
     with transaction.atomic():

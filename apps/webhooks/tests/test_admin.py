@@ -97,7 +97,7 @@ def test_a_replayed_delivery_is_sent_again_with_a_fresh_schedule(endpoint, recei
     delivery_attempt(delivery_id=delivery.id)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD, next_attempt_at=None)
 
-    delivery_replay(delivery_id=delivery.id)
+    delivery_replay(actor=SuperAdminFactory(), delivery_id=delivery.id)
     outcome = delivery_attempt(delivery_id=delivery.id)
 
     assert (outcome.status, outcome.attempt_number) == ("SUCCEEDED", 1)
@@ -113,7 +113,39 @@ def test_replay_refuses_while_the_endpoint_is_disabled(endpoint, make_delivery):
     type(endpoint).objects.filter(pk=endpoint.pk).update(is_active=False)
 
     with pytest.raises(WebhookEndpointInactive):
-        delivery_replay(delivery_id=delivery.id)
+        delivery_replay(actor=SuperAdminFactory(), delivery_id=delivery.id)
+
+
+def _granted_replay(user):
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="replay_webhookdelivery"))
+    return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
+
+
+def test_replay_is_refused_without_the_permission_or_for_another_organizations_endpoint(
+    endpoint, make_delivery, org_admin
+):
+    from apps.accounts.tests.factories import UserFactory
+    from apps.core.errors import PermissionDenied
+
+    delivery = make_delivery(endpoint)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+    stranger = _granted_replay(UserFactory())  # staff of another organization, with the permission
+
+    for actor, detail in (
+        (org_admin, "You need the permission webhooks.replay_webhookdelivery."),
+        (stranger, "This delivery belongs to another owner's endpoint."),
+    ):
+        with pytest.raises(PermissionDenied) as refused:
+            delivery_replay(actor=actor, delivery_id=delivery.id)
+        assert (refused.value.status, refused.value.detail) == (403, detail)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.DEAD, None)
+
+    delivery_replay(actor=_granted_replay(org_admin), delivery_id=delivery.id)  # its own organization's
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
 
 
 ADD = "admin:webhooks_webhookendpoint_add"
