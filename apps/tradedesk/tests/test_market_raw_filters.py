@@ -273,3 +273,56 @@ def test_requirement_filters_are_refused_by_the_availability_statement(organizat
     for filters in (market.MarketFilters(quantity_kg=Decimal("1")), market.MarketFilters(urgency="HIGH")):
         with pytest.raises(ValueError, match="filter requirements"):
             market.MarketAvailabilityPage(viewer, filters=filters)
+
+
+def _orm_parameter_kinds(codes: list[str], commodity: str | None) -> dict[str, set[str]]:
+    """The reference: the ORM queryset parse_quality_filters used before the statement."""
+    from apps.commodities.models import QualityParameter
+
+    parameters = QualityParameter.objects.filter(code__in=codes, is_active=True)
+    if commodity is not None:
+        parameters = parameters.filter(
+            **({"commodity_id": commodity} if market._is_uuid(commodity) else {"commodity__code": commodity})
+        )
+    kinds: dict[str, set[str]] = {}
+    for code, kind in parameters.values_list("code", "kind"):
+        kinds.setdefault(code, set()).add(kind)
+    return kinds
+
+
+def test_the_quality_parameter_check_reads_what_the_orm_reads(cotton):
+    """Both commodities with their parameters, one deactivated, one of a kind the other lacks;
+    asked by id, by code, by an unknown commodity and for any commodity, for known, unknown and
+    mixed codes."""
+    from apps.commodities.models import ParameterKind, QualityParameter
+
+    kapas = build_commodity("KAPAS")
+    QualityParameter.objects.filter(commodity=kapas, code="micronaire").update(is_active=False)
+    QualityParameter.objects.filter(commodity=kapas, code="color_grade").update(kind=ParameterKind.NUMERIC)
+    codes_asked = [
+        ["staple_length"],
+        ["micronaire"],
+        ["color_grade"],
+        ["staple_length", "micronaire", "color_grade", "trash"],
+        ["no_such_parameter"],
+        [],
+    ]
+    commodities = [
+        None,
+        "COTTON",
+        "KAPAS",
+        "NO_SUCH",
+        str(cotton.pk),
+        str(kapas.pk),
+        "00000000-0000-0000-0000-000000000000",
+    ]
+    seen_both_kinds = False
+    for codes, commodity in itertools.product(codes_asked, commodities):
+        expected = _orm_parameter_kinds(codes, commodity)
+        assert market.quality_parameter_kinds(codes, commodity=commodity) == expected, (codes, commodity)
+        seen_both_kinds |= expected.get("color_grade") == {ParameterKind.GRADE, ParameterKind.NUMERIC}
+    # The data is what the comparison needs: a code of two kinds across commodities, a code only
+    # one commodity has active.
+    assert seen_both_kinds
+    assert _orm_parameter_kinds(["micronaire"], "KAPAS") == {}
+    assert _orm_parameter_kinds(["micronaire"], "COTTON") == {"micronaire": {ParameterKind.NUMERIC}}
