@@ -229,11 +229,20 @@ def _sync_only_middleware() -> list[str]:
 
 
 def _hops(client: AsgiClient) -> dict[str, Any]:
-    """The thread hops of one ASGI request: each sync_to_async / async_to_sync call, by function."""
+    """The thread hops of one ASGI request: each sync_to_async / async_to_sync call and each
+    call to an executor from the event loop (the project's handler), by function."""
     from asgiref import sync
 
     calls: list[str] = []
     to_thread, to_loop = sync.SyncToAsync.__call__, sync.AsyncToSync.__call__
+    in_executor = asyncio.BaseEventLoop.run_in_executor
+
+    def counted_in_executor(self: Any, executor: Any, func: Any, *args: Any) -> Any:
+        # The handler passes context.run(function, ...): name the function it runs.
+        target = args[0] if getattr(func, "__qualname__", "") == "Context.run" and args else func
+        if getattr(executor, "_thread_name_prefix", "").startswith("asgi-request"):
+            calls.append(f"run_in_executor {getattr(target, '__qualname__', '?')}")
+        return in_executor(self, executor, func, *args)
 
     def counted_to_thread(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(f"sync_to_async {getattr(self.func, '__qualname__', '?')}")
@@ -245,11 +254,13 @@ def _hops(client: AsgiClient) -> dict[str, Any]:
 
     sync.SyncToAsync.__call__ = counted_to_thread  # type: ignore[method-assign]
     sync.AsyncToSync.__call__ = counted_to_loop  # type: ignore[method-assign]
+    asyncio.BaseEventLoop.run_in_executor = counted_in_executor  # type: ignore[method-assign,assignment]
     try:
         asyncio.run(client.get())
     finally:
         sync.SyncToAsync.__call__ = to_thread  # type: ignore[method-assign]
         sync.AsyncToSync.__call__ = to_loop  # type: ignore[method-assign]
+        asyncio.BaseEventLoop.run_in_executor = in_executor  # type: ignore[method-assign]
     return {"count": len(calls), "calls": calls}
 
 

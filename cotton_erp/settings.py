@@ -565,6 +565,8 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 # Under ASGI, the middleware chain and the (sync) view in one hop to the request's thread
 # (issue 15, apps/core/asgi_handler.py). Off: Django's ASGIHandler, the chain in async mode.
 ASGI_ONE_THREAD = env.bool("ASGI_ONE_THREAD", default=True)
+# Its threads, kept between requests (past this many requests at once, one waits for a thread).
+ASGI_REQUEST_THREADS = env.int("ASGI_REQUEST_THREADS", default=20)
 
 # The shared Redis client's pool (apps/core/redis.py): requests past the bound wait this long.
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
