@@ -266,30 +266,30 @@ def _apply(organization: Any, demo: DemoPartner) -> OnboardingApplication:
     applicant = _applicant(organization, demo)
     location = Location.objects.filter(name=demo.town, is_active=True).first()
     gstin = _gstin(demo.state_code, demo.pan)
-    data: dict[str, Any] = {
-        "entity_class": demo.entity_class,
-        "business_type": demo.business_type,
-        "service_type": demo.service_type,
-        "legal_name": demo.legal_name,
-        "pan": demo.pan,
-        "gstin": gstin,
-        "imports_or_exports": demo.imports_or_exports,
-        "owns_lorries": demo.owns_lorries,
-        "address_line1": f"Main Road, {demo.town}",
-        "city": demo.town,
-        "state_code": demo.state_code,
-        "pincode": demo.pincode,
-        "contact_email": "",
-        "contact_phone": demo.mobile,
-        "bank_account_number": f"{int(hashlib.sha256(demo.pan.encode()).hexdigest(), 16) % 10**12:012d}",
-        "bank_ifsc": "SBIN0001234",
-        "business_age_months": demo.business_age_months,
-        "gst_turnover": demo.gst_turnover,
-        "filing_compliance": FilingCompliance.GOOD,
-        "has_quality_lab": demo.business_type == BusinessType.PUBLIC_LIMITED,
-        "has_own_transport": demo.owns_lorries,
-    }
-    application = services.application_create(applicant=applicant, data=data)
+    application = services.application_create(
+        applicant=applicant,
+        entity_class=demo.entity_class,
+        business_type=demo.business_type,
+        service_type=demo.service_type,
+        legal_name=demo.legal_name,
+        pan=demo.pan,
+        gstin=gstin,
+        imports_or_exports=demo.imports_or_exports,
+        owns_lorries=demo.owns_lorries,
+        address_line1=f"Main Road, {demo.town}",
+        city=demo.town,
+        state_code=demo.state_code,
+        pincode=demo.pincode,
+        contact_email="",
+        contact_phone=demo.mobile,
+        bank_account_number=f"{int(hashlib.sha256(demo.pan.encode()).hexdigest(), 16) % 10**12:012d}",
+        bank_ifsc="SBIN0001234",
+        business_age_months=demo.business_age_months,
+        gst_turnover=demo.gst_turnover,
+        filing_compliance=FilingCompliance.GOOD,
+        has_quality_lab=demo.business_type == BusinessType.PUBLIC_LIMITED,
+        has_own_transport=demo.owns_lorries,
+    )
     if location is not None:
         OnboardingApplication.objects.filter(pk=application.pk).update(location=location)
     for document_type in required_documents(
@@ -333,21 +333,21 @@ def _seed_partner(organization: Any, demo: DemoPartner, officer: User, approver:
         groups.partner_set_corporate_group(actor=approver, partner_id=partner.pk, group_id=group.pk)
     owner = approval.membership.user
     for code, name, branch_type, state_code, town, pincode in demo.branches:
-        data: dict[str, Any] = {
-            "code": code,
-            "name": name,
-            "branch_type": branch_type,
-            "address_line1": f"Industrial area, {town}",
-            "city": town,
-            "state_code": state_code,
-            "pincode": pincode,
-        }
-        if state_code != demo.state_code:
-            data["gstin"] = _gstin(state_code, demo.pan)
         location = Location.objects.filter(name=town, is_active=True).first()
-        if location is not None:
-            data["location_id"] = location.pk
-        branches.branch_create(actor=owner, partner_id=partner.pk, data=data)
+        branches.branch_create(
+            actor=owner,
+            partner_id=partner.pk,
+            code=code,
+            name=name,
+            branch_type=branch_type,
+            address_line1=f"Industrial area, {town}",
+            city=town,
+            state_code=state_code,
+            pincode=pincode,
+            # A branch in another state carries that state's GSTIN; in the partner's own, none.
+            gstin=_gstin(state_code, demo.pan) if state_code != demo.state_code else None,
+            location_id=location.pk if location is not None else None,
+        )
     for mobile, name, role in demo.employees:
         employees.employee_invite(actor=owner, partner_id=partner.pk, mobile=mobile, full_name=name, role=role)
     for registration_number in demo.vehicles:

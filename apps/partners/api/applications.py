@@ -93,7 +93,7 @@ class ApplicationCollectionApi(APIView):
         ensure_applicant(request_user(request))
         data = ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_create(applicant=request_user(request), data=dict(data.validated_data))
+        application = services.application_create(applicant=request_user(request), **data.validated_data)
         return Response(OnboardingApplicationOutput(application).data, status=201)
 
 
@@ -116,7 +116,7 @@ class ApplicationDetailApi(APIView):
         data = ApplicationPatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         application = services.application_update(
-            applicant=request_user(request), application_id=application_id, changes=dict(data.validated_data)
+            applicant=request_user(request), application_id=application_id, **data.validated_data
         )
         return Response(OnboardingApplicationOutput(application).data)
 

@@ -3,7 +3,7 @@ and staff with the change capability (services.branches)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from django.urls import path
@@ -122,9 +122,7 @@ class BranchCollectionApi(APIView):
         ensure_can_change_partner(request_user(request), selectors.partner_get(request_user(request), partner_id))
         data = BranchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        branch = services.branch_create(
-            actor=request_user(request), partner_id=partner_id, data=dict(data.validated_data)
-        )
+        branch = services.branch_create(actor=request_user(request), partner_id=partner_id, **data.validated_data)
         return Response(BranchOutput(branch).data, status=201)
 
 
@@ -141,9 +139,8 @@ class BranchDetailApi(APIView):
         ensure_can_change_partner(request_user(request), branch.partner)
         data = BranchUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        changes: dict[str, Any] = dict(data.validated_data)
         branch = services.branch_update(
-            actor=request_user(request), partner_id=partner_id, branch_id=branch_id, changes=changes
+            actor=request_user(request), partner_id=partner_id, branch_id=branch_id, **data.validated_data
         )
         return Response(BranchOutput(branch).data)
 

@@ -61,9 +61,7 @@ class PartnerDetailApi(APIView):
         partner_profile.ensure_profile_fields_only(request.data.keys() if isinstance(request.data, Mapping) else ())
         data = PartnerProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        partner = partner_profile.partner_profile_update(
-            actor=user, partner_id=partner_id, changes=dict(data.validated_data)
-        )
+        partner = partner_profile.partner_profile_update(actor=user, partner_id=partner_id, **data.validated_data)
         return Response(BusinessPartnerDetailOutput(partner).data)
 
 

@@ -3,7 +3,6 @@ owner and staff with the change capability (services.vehicles)."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.urls import path
@@ -108,9 +107,8 @@ class VehicleDetailApi(APIView):
         ensure_can_change_partner(request_user(request), vehicle.partner)
         data = VehicleUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        changes: dict[str, Any] = dict(data.validated_data)
         vehicle = services.vehicle_update(
-            actor=request_user(request), partner_id=partner_id, vehicle_id=vehicle_id, changes=changes
+            actor=request_user(request), partner_id=partner_id, vehicle_id=vehicle_id, **data.validated_data
         )
         return Response(VehicleOutput(vehicle).data)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
+from apps.core.unset import UNSET, Unset, given
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.organizations.validators import normalize_identifier, validate_gstin, validate_ifsc, validate_pan
@@ -55,33 +56,6 @@ from apps.partners.permissions import ensure_applicant, ensure_can_approve, ensu
 from apps.partners.risk import RiskInputs, assess
 from apps.partners.services.capabilities import capabilities_at_approval, partner_capabilities_announce
 
-APPLICANT_FIELDS = frozenset(
-    {
-        "entity_class",
-        "business_type",
-        "service_type",
-        "legal_name",
-        "trade_name",
-        "country",
-        "pan",
-        "gstin",
-        "imports_or_exports",
-        "owns_lorries",
-        "address_line1",
-        "city",
-        "state_code",
-        "pincode",
-        "contact_email",
-        "contact_phone",
-        "bank_account_number",
-        "bank_ifsc",
-        "business_age_months",
-        "gst_turnover",
-        "filing_compliance",
-        "has_quality_lab",
-        "has_own_transport",
-    }
-)
 EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.INFO_REQUESTED)
 IN_REVIEW_STATES = (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
 
@@ -115,9 +89,6 @@ def _refuse_unless(application: OnboardingApplication, allowed: tuple[str, ...],
 
 
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - APPLICANT_FIELDS
-    if unknown:
-        raise ValueError(f"not an applicant field: {sorted(unknown)}")
     return {key: normalize_identifier(value) if key in _IDENTIFIER_FIELDS else value for key, value in data.items()}
 
 
@@ -138,26 +109,131 @@ def _emit(event_type: str, application: OnboardingApplication, actor: Any, **ext
 # --- applicant side -----------------------------------------------------------------------------
 
 
-def application_create(*, applicant: User, data: dict[str, Any]) -> OnboardingApplication:
+def application_create(
+    *,
+    applicant: User,
+    entity_class: str,
+    business_type: str,
+    legal_name: str,
+    service_type: str = "",
+    trade_name: str = "",
+    country: str = "IN",
+    pan: str = "",
+    gstin: str = "",
+    imports_or_exports: bool = False,
+    owns_lorries: bool = False,
+    address_line1: str = "",
+    city: str = "",
+    state_code: str = "",
+    pincode: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    bank_account_number: str = "",
+    bank_ifsc: str = "",
+    business_age_months: int | None = None,
+    gst_turnover: Decimal | None = None,
+    filing_compliance: str = "",
+    has_quality_lab: bool = False,
+    has_own_transport: bool = False,
+) -> OnboardingApplication:
     """A DRAFT application of an applicant (an external user without a partner). Emits
     partners.application.created."""
     ensure_applicant(applicant)
     assert applicant.organization_id is not None  # ensure_applicant refuses users without one
+    fields = _normalised(
+        {
+            "entity_class": entity_class,
+            "business_type": business_type,
+            "service_type": service_type,
+            "legal_name": legal_name,
+            "trade_name": trade_name,
+            "country": country,
+            "pan": pan,
+            "gstin": gstin,
+            "imports_or_exports": imports_or_exports,
+            "owns_lorries": owns_lorries,
+            "address_line1": address_line1,
+            "city": city,
+            "state_code": state_code,
+            "pincode": pincode,
+            "contact_email": contact_email,
+            "contact_phone": contact_phone,
+            "bank_account_number": bank_account_number,
+            "bank_ifsc": bank_ifsc,
+            "business_age_months": business_age_months,
+            "gst_turnover": gst_turnover,
+            "filing_compliance": filing_compliance,
+            "has_quality_lab": has_quality_lab,
+            "has_own_transport": has_own_transport,
+        }
+    )
     with transaction.atomic():
-        application = OnboardingApplication(
-            organization_id=applicant.organization_id, applicant=applicant, **_normalised(data)
-        )
+        application = OnboardingApplication(organization_id=applicant.organization_id, applicant=applicant, **fields)
         application.save()
         _emit(events.APPLICATION_CREATED, application, applicant)
     return application
 
 
-def application_update(*, applicant: User, application_id: UUID, changes: dict[str, Any]) -> OnboardingApplication:
-    """Change the applicant's data while DRAFT or INFO_REQUESTED."""
+def application_update(
+    *,
+    applicant: User,
+    application_id: UUID,
+    entity_class: str | Unset = UNSET,
+    business_type: str | Unset = UNSET,
+    service_type: str | Unset = UNSET,
+    legal_name: str | Unset = UNSET,
+    trade_name: str | Unset = UNSET,
+    country: str | Unset = UNSET,
+    pan: str | Unset = UNSET,
+    gstin: str | Unset = UNSET,
+    imports_or_exports: bool | Unset = UNSET,
+    owns_lorries: bool | Unset = UNSET,
+    address_line1: str | Unset = UNSET,
+    city: str | Unset = UNSET,
+    state_code: str | Unset = UNSET,
+    pincode: str | Unset = UNSET,
+    contact_email: str | Unset = UNSET,
+    contact_phone: str | Unset = UNSET,
+    bank_account_number: str | Unset = UNSET,
+    bank_ifsc: str | Unset = UNSET,
+    business_age_months: int | Unset | None = UNSET,
+    gst_turnover: Decimal | Unset | None = UNSET,
+    filing_compliance: str | Unset = UNSET,
+    has_quality_lab: bool | Unset = UNSET,
+    has_own_transport: bool | Unset = UNSET,
+) -> OnboardingApplication:
+    """Change the given fields of the applicant's data while DRAFT or INFO_REQUESTED. Emits
+    partners.application.updated listing the changed fields (none: no event)."""
+    changes = _normalised(
+        given(
+            entity_class=entity_class,
+            business_type=business_type,
+            service_type=service_type,
+            legal_name=legal_name,
+            trade_name=trade_name,
+            country=country,
+            pan=pan,
+            gstin=gstin,
+            imports_or_exports=imports_or_exports,
+            owns_lorries=owns_lorries,
+            address_line1=address_line1,
+            city=city,
+            state_code=state_code,
+            pincode=pincode,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+            bank_account_number=bank_account_number,
+            bank_ifsc=bank_ifsc,
+            business_age_months=business_age_months,
+            gst_turnover=gst_turnover,
+            filing_compliance=filing_compliance,
+            has_quality_lab=has_quality_lab,
+            has_own_transport=has_own_transport,
+        )
+    )
     with transaction.atomic():
         application = _lock_own_application(applicant, application_id)
         _refuse_unless(application, EDITABLE_STATES, "change")
-        changes = _normalised(changes)
         changed = {key: value for key, value in changes.items() if getattr(application, key) != value}
         for key, value in changed.items():
             setattr(application, key, value)

@@ -3,13 +3,14 @@
 The owner (object permission partners.change_businesspartner) and staff holding that model
 permission may change the contact fields below. Everything else on the partner (legal name, PAN,
 GSTIN, bank, address, credit limit, status, capabilities ...) changes only through an amendment
-approved by the back office or a back-office service: naming such a field is refused whole (400
-field_requires_amendment) and nothing changes.
+approved by the back office or a back-office service: partner_profile_update takes none of them,
+and a request naming one is refused whole where it is parsed (`ensure_profile_fields_only`, 400
+field_requires_amendment), so nothing changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from apps.accounts.errors import InvalidMobile
 from apps.accounts.models import User
 from apps.accounts.phone import normalize_mobile
 from apps.commodities.models import Commodity
+from apps.core.unset import UNSET, Unset, given
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events
@@ -129,28 +131,45 @@ def _cleaned(changes: dict[str, Any]) -> dict[str, Any]:
     return {name: cleaners[name](value) for name, value in changes.items()}
 
 
-def partner_profile_update(*, actor: User, partner_id: UUID, changes: dict[str, Any]) -> BusinessPartner:
+def partner_profile_update(
+    *,
+    actor: User,
+    partner_id: UUID,
+    trade_name: str | Unset = UNSET,
+    contact_name: str | Unset = UNSET,
+    contact_email: str | Unset = UNSET,
+    contact_phone: str | Unset = UNSET,
+    commodity_ids: Collection[UUID] | Unset = UNSET,
+) -> BusinessPartner:
     """Change the partner's contact details and commodities of interest.
 
-    Locks the partner row. Refuses any other field (400 field_requires_amendment), members
-    without the change right or of a suspended/blocked partner (403), anyone outside scope (404).
-    Emits partners.partner.updated with the names of the fields that changed (none: no event).
+    Locks the partner row. Takes no other field of the partner: the API refuses a body naming one
+    before parsing it (`ensure_profile_fields_only`, 400 field_requires_amendment). Refuses
+    members without the change right or of a suspended/blocked partner (403), anyone outside
+    scope (404). Emits partners.partner.updated with the names of the fields that changed (none:
+    no event).
     """
+    changes = given(
+        trade_name=trade_name,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        commodity_ids=commodity_ids,
+    )
     with transaction.atomic():
         partner = lock_partner(partner_id)
         ensure_can_change_profile(actor, partner)
-        ensure_profile_fields_only(changes)
         cleaned = _cleaned(changes)
         changed: list[str] = []
-        commodity_ids = cleaned.pop("commodity_ids", None)
+        wanted_commodities = cleaned.pop("commodity_ids", None)
         for name, value in cleaned.items():
             if getattr(partner, name) != value:
                 setattr(partner, name, value)
                 changed.append(name)
-        if commodity_ids is not None:
+        if wanted_commodities is not None:
             current = set(partner.commodities.values_list("pk", flat=True))
-            if current != commodity_ids:
-                partner.commodities.set(commodity_ids)
+            if current != wanted_commodities:
+                partner.commodities.set(wanted_commodities)
                 changed.append("commodity_ids")
         if changed:
             partner.save(update_fields=[name for name in changed if name != "commodity_ids"] + ["updated_at"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.unset import UNSET, Unset, given
 from apps.events.emit import emit
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events
@@ -35,8 +37,6 @@ from apps.partners.errors import (
 from apps.partners.locks import lock_partner
 from apps.partners.models import BusinessPartner, ServiceType, Vehicle, VehicleType
 from apps.partners.services.branches import ensure_can_change_partner, positive_kg
-
-VEHICLE_UPDATABLE = frozenset({"vehicle_type", "capacity_kg", "insurance_valid_until", "fitness_valid_until"})
 
 REGISTRATION_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z]{1,2}\d{4}$")
 _SEPARATORS_RE = re.compile(r"[\s-]+")
@@ -67,9 +67,6 @@ def _lock_vehicle(partner: BusinessPartner, vehicle_id: UUID) -> Vehicle:
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - VEHICLE_UPDATABLE
-    if unknown:
-        raise ValueError(f"not a vehicle field: {sorted(unknown)}")
     cleaned = dict(changes)
     if "vehicle_type" in cleaned and cleaned["vehicle_type"] not in VehicleType.values:
         raise FieldInvalid("vehicle_type", "invalid_choice", f"Choose one of {', '.join(VehicleType.values)}.")
@@ -158,11 +155,27 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def vehicle_update(*, actor: User, partner_id: UUID, vehicle_id: UUID, changes: dict[str, Any]) -> Vehicle:
-    """Change a vehicle's type, capacity or papers' validity (the registration number stays).
-    Refuses a deactivated vehicle (409 vehicle_inactive). Emits partners.vehicle.updated listing
-    the changed fields."""
-    cleaned = _clean(changes)
+def vehicle_update(
+    *,
+    actor: User,
+    partner_id: UUID,
+    vehicle_id: UUID,
+    vehicle_type: str | Unset = UNSET,
+    capacity_kg: Decimal | Unset = UNSET,
+    insurance_valid_until: date | Unset | None = UNSET,
+    fitness_valid_until: date | Unset | None = UNSET,
+) -> Vehicle:
+    """Change a vehicle's type, capacity or papers' validity (those given; the registration number
+    stays). Refuses a deactivated vehicle (409 vehicle_inactive). Emits
+    partners.vehicle.updated listing the changed fields."""
+    cleaned = _clean(
+        given(
+            vehicle_type=vehicle_type,
+            capacity_kg=capacity_kg,
+            insurance_valid_until=insurance_valid_until,
+            fitness_valid_until=fitness_valid_until,
+        )
+    )
     with transaction.atomic():
         partner = lock_partner(partner_id)
         ensure_can_change_partner(actor, partner)

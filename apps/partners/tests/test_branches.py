@@ -57,7 +57,7 @@ def add_branch(partner: Any, actor: Any, **overrides: Any) -> Branch:
     data = warehouse_data(**overrides)
     if "capacity_kg" in data and data["capacity_kg"] is not None:
         data["capacity_kg"] = Decimal(data["capacity_kg"])
-    return services.branch_create(actor=actor, partner_id=partner.id, data=data)
+    return services.branch_create(actor=actor, partner_id=partner.id, **data)
 
 
 def head_office(partner: Any) -> Branch:
@@ -500,7 +500,7 @@ def test_two_branches_made_default_ship_from_at_once_leave_exactly_one_default(
         with lock:
             branch = next(targets)
         return services.branch_update(
-            actor=owner, partner_id=partner.id, branch_id=branch.id, changes={"is_default_ship_from": True}
+            actor=owner, partner_id=partner.id, branch_id=branch.id, is_default_ship_from=True
         ).code
 
     results = run_concurrently(make_default, times=2)
@@ -662,7 +662,8 @@ def test_the_head_office_cannot_be_deactivated(authenticate: Any, partner: Any, 
         actor=owner,
         partner_id=partner.id,
         branch_id=warehouse.id,
-        changes={"is_default_ship_to": True, "is_default_ship_from": True},
+        is_default_ship_to=True,
+        is_default_ship_from=True,
     )
     before = snapshot(partner)
 

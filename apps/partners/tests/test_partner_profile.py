@@ -363,16 +363,17 @@ def test_the_record_names_the_corporate_group_and_master(
     assert body["master_partner_id"] == str(other_partner.pk)
 
 
-def test_the_service_checks_rights_before_fields(partner: Any, owner: Any, viewer: Any) -> None:
+def test_the_service_checks_rights_itself_and_takes_only_profile_fields(partner: Any, owner: Any, viewer: Any) -> None:
+    """The view refuses amendment fields before parsing (the HTTP tests above); the service has
+    no argument for them, so a caller naming one fails at the call, and it checks rights itself."""
     from apps.core.errors import DomainError
     from apps.partners.services.profile import partner_profile_update
 
     before = _snapshot(partner)
     with pytest.raises(DomainError) as as_viewer:
-        partner_profile_update(actor=viewer, partner_id=partner.pk, changes={"legal_name": "X"})
-    with pytest.raises(DomainError) as as_owner:
-        partner_profile_update(actor=owner, partner_id=partner.pk, changes={"legal_name": "X"})
+        partner_profile_update(actor=viewer, partner_id=partner.pk, trade_name="X")
+    with pytest.raises(TypeError, match="legal_name"):
+        partner_profile_update(actor=owner, partner_id=partner.pk, legal_name="X")
 
     assert (as_viewer.value.status, as_viewer.value.code) == (403, "permission_denied")
-    assert (as_owner.value.status, as_owner.value.code) == (400, "field_requires_amendment")
     assert _snapshot(partner) == before
