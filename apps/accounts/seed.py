@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 
@@ -21,7 +23,7 @@ def _staff_email(organization_code: str, role: str) -> str:
 
 
 def _upsert_user(
-    *, email: str | None = None, mobile: str | None = None, password: str | None = None, **fields: object
+    *, email: str | None = None, mobile: str | None = None, password: str | None = None, **fields: Any
 ) -> User:
     lookup: dict[str, str | None] = {"email": email} if email else {"mobile": mobile}
     user = User.objects.filter(**lookup).first()

@@ -13,7 +13,9 @@ from apps.accounts.models import User
 from apps.events.emit import emit
 
 
-def user_create(*, actor: Any = None, email: str | None = None, password: str | None = None, **fields: Any) -> User:
+def user_create(
+    *, actor: User | None = None, email: str | None = None, password: str | None = None, **fields: Any
+) -> User:
     """Create a user (validated by the model and its constraints) and emit accounts.user.created."""
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password, **fields)
@@ -21,12 +23,12 @@ def user_create(*, actor: Any = None, email: str | None = None, password: str | 
     return user
 
 
-def user_record_created(*, user: User, actor: Any = None) -> None:
+def user_record_created(*, user: User, actor: User | None = None) -> None:
     """Emit the creation event for a user saved elsewhere (the admin's add form)."""
     emit(USER_CREATED, aggregate=user, organization_id=user.organization_id, actor=actor, payload=user_payload(user))
 
 
-def user_deactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> User:
+def user_deactivate(*, user_id: Any, actor: User | None = None, reason: str = "") -> User:
     """Disable a user: refuse new logins, revoke every token already issued, and emit
     accounts.user.deactivated (the realtime layer closes the user's open sockets on it)."""
     with transaction.atomic():
@@ -48,7 +50,7 @@ def user_deactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> Use
     return user
 
 
-def user_reactivate(*, user_id: Any, actor: Any = None, reason: str = "") -> User:
+def user_reactivate(*, user_id: Any, actor: User | None = None, reason: str = "") -> User:
     """Let a disabled user sign in again and emit accounts.user.reactivated. Tokens issued before
     the deactivation stay revoked (`tokens_valid_after` is not moved back)."""
     with transaction.atomic():

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from apps.accounts.admin.common import _is_platform_admin
 from apps.accounts.models import User, UserType
+from apps.accounts.requests import request_user
 from apps.accounts.roles import Role
 from apps.accounts.selectors import partner_of
 from apps.accounts.users import user_record_created
@@ -89,7 +90,7 @@ class UserAdmin(DjangoUserAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if not change:
-                user_record_created(user=obj, actor=request.user)
+                user_record_created(user=obj, actor=request_user(request))
 
     def get_queryset(self, request: HttpRequest) -> Any:
         qs = super().get_queryset(request)

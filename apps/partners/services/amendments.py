@@ -410,7 +410,9 @@ def changed_fields(amendment: PartnerAmendment) -> list[str]:
 # --- events -------------------------------------------------------------------------------------
 
 
-def _emit(event_type: str, amendment: PartnerAmendment, partner: BusinessPartner, actor: Any, **extra: Any) -> None:
+def _emit(
+    event_type: str, amendment: PartnerAmendment, partner: BusinessPartner, actor: User | None, **extra: Any
+) -> None:
     emit(
         event_type,
         aggregate=amendment,
@@ -427,7 +429,9 @@ def _emit(event_type: str, amendment: PartnerAmendment, partner: BusinessPartner
     )
 
 
-def _emit_partner_updated(partner: BusinessPartner, actor: Any, fields: list[str], amendment: PartnerAmendment) -> None:
+def _emit_partner_updated(
+    partner: BusinessPartner, actor: User | None, fields: list[str], amendment: PartnerAmendment
+) -> None:
     emit(
         events.PARTNER_UPDATED,
         aggregate=partner,
@@ -503,7 +507,7 @@ def amendment_request(
     return amendment
 
 
-def _move_gstin(partner: BusinessPartner, old: str, new: str, actor: Any) -> None:
+def _move_gstin(partner: BusinessPartner, old: str, new: str, actor: User | None) -> None:
     """The head office, and every active branch carrying the partner's old GSTIN, take the new one.
     Each branch changed emits partners.branch.updated."""
     holders = Q(branch_type=BranchType.HEAD_OFFICE)
@@ -529,7 +533,7 @@ def _move_gstin(partner: BusinessPartner, old: str, new: str, actor: Any) -> Non
         )
 
 
-def _apply(partner: BusinessPartner, amendment: PartnerAmendment, actor: Any) -> list[str]:
+def _apply(partner: BusinessPartner, amendment: PartnerAmendment, actor: User | None) -> list[str]:
     """Write the new values on the (locked) partner; the partner fields that changed."""
     from apps.locations.locks import lock_location_for_reference
 
@@ -661,7 +665,9 @@ def amendment_cancel(*, actor: User, amendment_id: UUID) -> PartnerAmendment:
     return amendment
 
 
-def _close(partner: BusinessPartner, amendment: PartnerAmendment, actor: Any, event_type: str, **extra: Any) -> None:
+def _close(
+    partner: BusinessPartner, amendment: PartnerAmendment, actor: User | None, event_type: str, **extra: Any
+) -> None:
     """A rejected or cancelled amendment: a BANK one unfreezes payouts."""
     unfroze = amendment.kind == AmendmentKind.BANK and _set_payouts_frozen(partner, False)
     if amendment.kind == AmendmentKind.BANK:

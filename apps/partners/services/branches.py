@@ -203,7 +203,7 @@ def _payload(branch: Branch, **extra: Any) -> dict[str, Any]:
     return {"branch_id": str(branch.pk), "partner_id": str(branch.partner_id), "code": branch.code, **extra}
 
 
-def _emit(event_type: str, branch: Branch, partner: BusinessPartner, actor: Any, **extra: Any) -> None:
+def _emit(event_type: str, branch: Branch, partner: BusinessPartner, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=branch,
@@ -214,7 +214,7 @@ def _emit(event_type: str, branch: Branch, partner: BusinessPartner, actor: Any,
     )
 
 
-def _take_flag(partner: BusinessPartner, flag: str, *, keep_pk: UUID, actor: Any) -> None:
+def _take_flag(partner: BusinessPartner, flag: str, *, keep_pk: UUID, actor: User | None) -> None:
     """Clear `flag` on the partner's other branches (before it is set on `keep_pk`: the partial
     unique index is checked per statement). Each branch that loses it emits its own update."""
     losers = Branch.objects.select_for_update().filter(partner_id=partner.pk, **{flag: True}).exclude(pk=keep_pk)

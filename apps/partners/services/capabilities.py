@@ -62,14 +62,14 @@ def capabilities_at_approval(application: OnboardingApplication, *, today: date)
     )
 
 
-def partner_capabilities_announce(partner: BusinessPartner, *, actor: Any, reason: str) -> None:
+def partner_capabilities_announce(partner: BusinessPartner, *, actor: User | None, reason: str) -> None:
     """For a partner just created with its capabilities: emit capabilities_changed unless the
     effective set is empty (a change from nothing)."""
     if normalized(partner.trading_capabilities) != no_capabilities():
         _emit_changed(partner, actor, reason)
 
 
-def _emit_changed(partner: BusinessPartner, actor: Any, reason: str) -> None:
+def _emit_changed(partner: BusinessPartner, actor: User | None, reason: str) -> None:
     emit(
         events.PARTNER_CAPABILITIES_CHANGED,
         aggregate=partner,
@@ -87,7 +87,7 @@ def _emit_changed(partner: BusinessPartner, actor: Any, reason: str) -> None:
 
 
 def partner_recompute_capabilities(
-    partner: BusinessPartner, *, actor: Any = None, reason: str, today: date | None = None
+    partner: BusinessPartner, *, actor: User | None = None, reason: str, today: date | None = None
 ) -> bool:
     """Derive the capabilities from the partner's documents again and store the derived and the
     effective set. Runs in the caller's transaction (the caller holds the partner's row lock).

@@ -106,7 +106,9 @@ def _clean_mobile(mobile: str) -> str:
         raise FieldInvalid("mobile", InvalidMobile.code, InvalidMobile.default_detail) from None
 
 
-def _emit(event_type: str, membership: PartnerMembership, partner: BusinessPartner, actor: Any, **extra: Any) -> None:
+def _emit(
+    event_type: str, membership: PartnerMembership, partner: BusinessPartner, actor: User | None, **extra: Any
+) -> None:
     emit(
         event_type,
         aggregate=membership,

@@ -96,7 +96,7 @@ def _payload(application: OnboardingApplication, **extra: Any) -> dict[str, Any]
     return {"application_id": str(application.pk), "state": application.state, **extra}
 
 
-def _emit(event_type: str, application: OnboardingApplication, actor: Any, **extra: Any) -> None:
+def _emit(event_type: str, application: OnboardingApplication, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=application,

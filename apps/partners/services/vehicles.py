@@ -86,7 +86,7 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _emit(event_type: str, vehicle: Vehicle, partner: BusinessPartner, actor: Any, **extra: Any) -> None:
+def _emit(event_type: str, vehicle: Vehicle, partner: BusinessPartner, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=vehicle,

@@ -85,7 +85,7 @@ def clean_limit_input(*, credit_limit: Any, reason: Any) -> tuple[Decimal, str]:
     return value.quantize(CENT), text
 
 
-def _emit(change: LimitChange, actor: Any) -> None:
+def _emit(change: LimitChange, actor: User | None) -> None:
     emit(
         events.CREDIT_LIMIT_CHANGED,
         aggregate=change,

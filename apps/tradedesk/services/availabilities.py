@@ -440,7 +440,7 @@ def availability_payload(availability: Availability, *, invited_ids: Iterable[UU
     }
 
 
-def emit_availability_event(event_type: str, availability: Availability, actor: Any, **extra: Any) -> None:
+def emit_availability_event(event_type: str, availability: Availability, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=availability,
@@ -688,7 +688,7 @@ def ensure_can_cancel(actor: User, availability: Availability) -> None:
 
 
 def release_all_reservations(
-    availability: Availability, *, actor: Any, reason: str, now: datetime
+    availability: Availability, *, actor: User | None, reason: str, now: datetime
 ) -> list[Reservation]:
     """Release every ACTIVE reservation of a locked availability (they are locked here, after
     it) and give their quantity back in one UPDATE; each emits tradedesk.availability.released.

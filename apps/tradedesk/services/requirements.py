@@ -469,7 +469,7 @@ def requirement_payload(requirement: Requirement) -> dict[str, Any]:
     }
 
 
-def _emit(event_type: str, requirement: Requirement, actor: Any, **extra: Any) -> None:
+def _emit(event_type: str, requirement: Requirement, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=requirement,

@@ -326,7 +326,7 @@ def _lock_pair(reservation_id: UUID) -> tuple[Availability, Reservation]:
 
 
 def _give_back(
-    availability: Availability, reservation: Reservation, *, status: str, reason: str, actor: Any, now: datetime
+    availability: Availability, reservation: Reservation, *, status: str, reason: str, actor: User | None, now: datetime
 ) -> None:
     """An ACTIVE reservation's quantity back to available (RESERVED -> ACTIVE), the reservation
     closed with `status`, and tradedesk.availability.released emitted. Both rows are locked."""

@@ -152,7 +152,7 @@ def offer_payload(offer: Offer) -> dict[str, Any]:
     }
 
 
-def emit_negotiation_event(event_type: str, negotiation: Negotiation, actor: Any, **extra: Any) -> None:
+def emit_negotiation_event(event_type: str, negotiation: Negotiation, actor: User | None, **extra: Any) -> None:
     """Both parties hear it live (realtime routes it to `negotiation.<id>` and both partners) and
     get it in their feeds and webhooks (`parties`)."""
     emit(

@@ -245,7 +245,7 @@ def trade_payload(trade: Trade) -> dict[str, Any]:
     }
 
 
-def emit_trade_event(event_type: str, trade: Trade, actor: Any, **extra: Any) -> None:
+def emit_trade_event(event_type: str, trade: Trade, actor: User | None, **extra: Any) -> None:
     emit(
         event_type,
         aggregate=trade,
@@ -597,7 +597,7 @@ def trade_branches_select(
 # --- cancellation ---------------------------------------------------------------------------------
 
 
-def reverse_undelivered(trade: Trade, actor: Any, *, quantity_kg: Decimal | None = None) -> Decimal:
+def reverse_undelivered(trade: Trade, actor: User | None, *, quantity_kg: Decimal | None = None) -> Decimal:
     """Give back what the trade holds and has not delivered (or `quantity_kg` of it): the sold
     quantity to available, the requirement's fulfilment. Lock order: availability, requirement
     (the caller holds the trade and releases or resizes the exposure in between)."""
