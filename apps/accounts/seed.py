@@ -23,12 +23,39 @@ def _staff_email(organization_code: str, role: str) -> str:
 
 
 def _upsert_user(
-    *, email: str | None = None, mobile: str | None = None, password: str | None = None, **fields: Any
+    *,
+    email: str | None = None,
+    mobile: str | None = None,
+    password: str | None = None,
+    full_name: str,
+    user_type: str,
+    organization: Organization | None,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    is_verified: bool = False,
 ) -> User:
     lookup: dict[str, str | None] = {"email": email} if email else {"mobile": mobile}
     user = User.objects.filter(**lookup).first()
+    fields: dict[str, Any] = {
+        "full_name": full_name,
+        "user_type": user_type,
+        "organization": organization,
+        "is_staff": is_staff,
+        "is_superuser": is_superuser,
+        "is_verified": is_verified,
+    }
     if user is None:
-        user = user_create(email=email, mobile=mobile, password=password, **fields)
+        user = user_create(
+            email=email,
+            mobile=mobile,
+            password=password,
+            full_name=full_name,
+            user_type=user_type,
+            organization_id=organization.pk if organization else None,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+            is_verified=is_verified,
+        )
     else:
         for key, value in fields.items():
             setattr(user, key, value)

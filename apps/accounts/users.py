@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,11 +15,32 @@ from apps.events.emit import emit
 
 
 def user_create(
-    *, actor: User | None = None, email: str | None = None, password: str | None = None, **fields: Any
+    *,
+    actor: User | None = None,
+    user_type: str,
+    organization_id: UUID | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+    password: str | None = None,
+    full_name: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    is_verified: bool = False,
 ) -> User:
-    """Create a user (validated by the model and its constraints) and emit accounts.user.created."""
+    """Create a user (validated by the model and its constraints) and emit accounts.user.created.
+    Without a password the user signs in by OTP only (an unusable password)."""
     with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password, **fields)
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            user_type=user_type,
+            organization_id=organization_id,
+            mobile=mobile,
+            full_name=full_name,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+            is_verified=is_verified,
+        )
         user_record_created(user=user, actor=actor)
     return user
 

@@ -255,7 +255,7 @@ def _applicant(organization: Any, demo: DemoPartner) -> User:
             mobile=demo.mobile,
             full_name=demo.owner_name,
             user_type=UserType.EXTERNAL,
-            organization=organization,
+            organization_id=organization.pk,
             is_verified=True,
         )
     return user

@@ -59,7 +59,7 @@ def world():
     organization_update(organization_id=org_b.id, name="Beta Cotton Mills")
     w["b_updated"] = OutboxEvent.objects.get(organization_id=org_b.id)
     w["external_a"] = user_create(
-        user_type=UserType.EXTERNAL, organization=org_a, mobile="+919811100001", full_name="Ravi Patel"
+        user_type=UserType.EXTERNAL, organization_id=org_a.id, mobile="+919811100001", full_name="Ravi Patel"
     )
     w["external_created"] = OutboxEvent.objects.get(aggregate_id=str(w["external_a"].id))
     w["a_thing"] = emit_committed("test.bale.graded", aggregate_id="bale-1", organization_id=org_a.id)
