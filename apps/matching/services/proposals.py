@@ -869,7 +869,12 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
 
 def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
     """The shared columns with `invited` answered for this buyer: the invitations of the
-    RESTRICTED offers are read once per candidate set (one query), then looked up per buyer."""
+    RESTRICTED offers are read once per candidate set (one query), then looked up per buyer,
+    and the buyer's copy kept with the set (a sweep's requirements share their buyers)."""
+    key = ("invited for", buyer_id)
+    if key in cands.cache:
+        mine: Candidates = cands.cache[key]
+        return mine
     if "invitations" not in cands.cache:
         restricted = [cands.ids[i] for i in np.flatnonzero(cands.visibility == 1)]
         invitations: dict[UUID, list[int]] = defaultdict(list)
@@ -884,4 +889,5 @@ def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
         cands.cache["invitations"] = invitations
     invited = np.zeros(len(cands), dtype=bool)
     invited[cands.cache["invitations"].get(buyer_id, [])] = True
-    return dataclasses.replace(cands, invited=invited)
+    mine = cands.cache[key] = dataclasses.replace(cands, invited=invited)
+    return mine
