@@ -871,7 +871,7 @@ def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
     """The shared columns with `invited` answered for this buyer: the invitations of the
     RESTRICTED offers are read once per candidate set (one query), then looked up per buyer,
     and the buyer's copy kept with the set (a sweep's requirements share their buyers)."""
-    key = ("invited for", buyer_id)
+    key = f"invited for:{buyer_id}"
     if key in cands.cache:
         mine: Candidates = cands.cache[key]
         return mine
