@@ -47,6 +47,7 @@ from django.utils import timezone
 from apps.commodities.models import Commodity
 from apps.commodities.quality import parse_number
 from apps.commodities.schedules import price_adjustment
+from apps.core.collector import old_objects_frozen
 from apps.core.sql import server_bound_cursor
 from apps.events.emit import PendingEvent, emit_many
 from apps.matching import events
@@ -834,7 +835,11 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
     upsert, one withdrawal UPDATE, one outbox INSERT). Returns the number of pairs evaluated.
     The shared columns may be a moment old by the last block: the kept offers' state is read
     again under lock, and any other change since emitted its own event, whose run follows."""
-    wanted = sorted({_as_uuid(pk, "requirement_id") for pk in requirement_ids}, key=str)
+    with old_objects_frozen():  # full collections would re-scan the whole process (core.collector)
+        return _match_bulk(sorted({_as_uuid(pk, "requirement_id") for pk in requirement_ids}, key=str))
+
+
+def _match_bulk(wanted: list[UUID]) -> int:
     rows = Requirement.objects.filter(pk__in=wanted).values_list(
         "pk", "organization_id", "commodity_id", "status", "spec"
     )
@@ -876,10 +881,12 @@ def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
         mine: Candidates = cands.cache[key]
         return mine
     if "invitations" not in cands.cache:
-        restricted = [cands.ids[i] for i in np.flatnonzero(cands.visibility == 1)]
+        # Only the RESTRICTED rows by id (not every row's: hashing 50,000 UUIDs cost more than
+        # the query).
+        index = {cands.ids[i]: int(i) for i in np.flatnonzero(cands.visibility == 1)}
+        restricted = list(index)
         invitations: dict[UUID, list[int]] = defaultdict(list)
         if restricted:
-            index = cands.index_of()
             through = Availability.invited_partners.through
             rows = through.objects.filter(availability_id__in=restricted).values_list(
                 "availability_id", "businesspartner_id"
