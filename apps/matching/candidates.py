@@ -136,9 +136,14 @@ class Candidates:
                 _, first, codes = np.unique(np.asarray(ranks, dtype=np.int64), return_index=True, return_inverse=True)
                 self.cache[key] = ([column[i] for i in first], codes.astype(np.int64).reshape(len(self)))
             else:
+                # UUIDs keyed by their integer, hashed and compared in C (a UUID's own __hash__
+                # and __eq__ are Python methods: two calls per row of a 50,000-row column).
+                keys = [v.int if isinstance(v, UUID) else v for v in column]
                 index: dict[Any, int] = {}
-                codes = np.fromiter((index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(self))
-                self.cache[key] = (list(index), codes)
+                codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(self))
+                # Codes are numbered in order of first appearance: each code's first row holds its value.
+                _, first = np.unique(codes, return_index=True)
+                self.cache[key] = ([column[i] for i in first], codes)
         values, codes = self.cache[key]
         return values, codes
 

@@ -64,7 +64,12 @@ class MatchProposal(BaseModel):
     )
     buyer = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+", db_index=False)
     seller = models.ForeignKey("partners.BusinessPartner", on_delete=models.PROTECT, related_name="+", db_index=False)
-    commodity = models.ForeignKey("commodities.Commodity", on_delete=models.PROTECT, related_name="+")
+    # Nor on these two (issue 12: the sweep writes tens of thousands of rows, and the two were a
+    # fifth of its upsert's time): nothing reads proposals by creation time, and by commodity
+    # only within an organization (match_desk_idx); a commodity's deletion (PROTECT, a platform
+    # admin's rare act) scans the table for its proposals instead.
+    created_at = models.DateTimeField(auto_now_add=True)
+    commodity = models.ForeignKey("commodities.Commodity", on_delete=models.PROTECT, related_name="+", db_index=False)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.ACTIVE)
     score = models.DecimalField(max_digits=7, decimal_places=6)

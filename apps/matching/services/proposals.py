@@ -33,18 +33,21 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import models, transaction
 from django.db.models import Count, JSONField
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from apps.commodities.models import Commodity
 from apps.commodities.quality import parse_number
 from apps.commodities.schedules import price_adjustment
+from apps.core.collector import old_objects_frozen
 from apps.core.sql import server_bound_cursor
 from apps.events.emit import PendingEvent, emit_many
 from apps.matching import events
@@ -65,6 +68,7 @@ from apps.matching.models import (
     MatchingSettings,
     MatchProposal,
     ProposalStatus,
+    new_token,
 )
 from apps.matching.payloads import side_payload
 from apps.matching.pricing import explanation_of
@@ -77,6 +81,7 @@ LOCK_MARGIN = 5
 SWEEP_BLOCK = 50  # requirements per transaction of requirements_match_bulk
 OUTRANKED = "outranked"  # the withdrawal reason of a pair that passes but fell out of the top N
 SCORE_PLACES = Decimal("0.000001")
+KM_PLACES = Decimal("0.001")
 PRICE_PLACES = Decimal("0.0001")
 
 
@@ -136,15 +141,26 @@ def score_requirement(view: RequirementView, ctx: Context, cands: Candidates) ->
 # --- the write ------------------------------------------------------------------------------------
 
 
-def _explain(scored: Scored, offer: Any, view: RequirementView, ctx: Context) -> tuple[Decimal, dict[str, Any]]:
+def _explain(
+    offer: dict[str, Any],
+    view: RequirementView,
+    ctx: Context,
+    distance: Decimal | None,
+    reported: dict[UUID, str],
+) -> tuple[Decimal, dict[str, Any]]:
     """The exact adjusted price per kg and its explanation (commodities.schedules). Lots of the
     same quality on the same basis are priced once per context (`ctx.priced`: the schedule
-    version and rate unit are the context's, so the answer holds while it does)."""
+    version and rate unit are the context's, so the answer holds while it does); `reported`
+    keeps each offer's schedule values for the run (an offer kept by many requirements of a
+    sweep block is read once)."""
     raw: Decimal = offer["price_per_kg"]
     explanation: dict[str, Any] = {"raw_price_per_kg": str(raw), "rate_unit_factor": str(ctx.rate_factor)}
     adjustment = Decimal(0)
     if ctx.schedule is not None:
-        key = _priced_key(offer["quality"], view, ctx)
+        values = reported.get(offer["id"])
+        if values is None:
+            values = reported[offer["id"]] = _reported(offer["quality"], ctx)
+        key = f"{view.basis_per_rate_unit}|{values}"
         # One read of the shared memo (another thread's run may clear it between two).
         entry = ctx.priced.get(key)
         if entry is None:
@@ -160,8 +176,7 @@ def _explain(scored: Scored, offer: Any, view: RequirementView, ctx: Context) ->
         explanation["schedule"] = None
         explanation["note"] = f"{ctx.commodity.code} has no active premium/discount schedule: ranked on the raw price."
     freight = Decimal(0)
-    if ctx.freight_per_kg_km is not None and scored.distance_km == scored.distance_km:  # not NaN
-        distance = Decimal(repr(scored.distance_km)).quantize(Decimal("0.001"))
+    if ctx.freight_per_kg_km is not None and distance is not None:
         freight = ctx.freight_per_kg_km * distance
         explanation["freight"] = {
             "per_kg_km": str(ctx.freight_per_kg_km),
@@ -173,9 +188,10 @@ def _explain(scored: Scored, offer: Any, view: RequirementView, ctx: Context) ->
     return adjusted, explanation
 
 
-def _priced_key(quality: dict[str, Any], view: RequirementView, ctx: Context) -> str:
-    """What `price_adjustment` depends on: the basis and the values of the schedule's parameters
-    at their reporting precision (so 29.04 and 29.0 mm, both 29.0 as reported, price once)."""
+def _reported(quality: dict[str, Any], ctx: Context) -> str:
+    """What `price_adjustment` depends on besides the basis: the values of the schedule's
+    parameters at their reporting precision (so 29.04 and 29.0 mm, both 29.0 as reported, price
+    once)."""
     assert ctx.schedule is not None
     reported = []
     for code, (decimals, _) in sorted(ctx.schedule.parameters.items()):
@@ -184,7 +200,7 @@ def _priced_key(quality: dict[str, Any], view: RequirementView, ctx: Context) ->
         if value is not None:
             value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
         reported.append(f"{code}={value}")
-    return f"{view.basis_per_rate_unit}|{'|'.join(reported)}"
+    return "|".join(reported)
 
 
 _UPDATED_ON_CONFLICT = (
@@ -194,34 +210,36 @@ _UPDATED_ON_CONFLICT = (
 )  # fmt: skip
 
 
-def _upsert_sql() -> tuple[str, list[str], set[str]]:
-    """The upsert statement, the attribute of each of its array parameters, the JSON ones."""
+def _upsert_sql() -> str:
+    """The upsert statement: its one parameter is the rows as a JSON array of objects keyed by
+    column, read as MatchProposal's row type (json_populate_recordset: each value through its
+    column's input function, JSON objects and arrays into the jsonb columns as they are)."""
     table = MatchProposal._meta.db_table
-    fields = list(MatchProposal._meta.concrete_fields)
-    columns = ", ".join(f.column for f in fields)
-    # One array per column, typed as the column is (varchar(n) and numeric(p, s) as their base
-    # types, which the INSERT casts to the column's), JSON as its text.
-    arrays = ", ".join("%b::" + _array_type(f) + "[]" for f in fields)
-    names = ", ".join(f.column for f in fields)
+    columns = ", ".join(f.column for f in MatchProposal._meta.concrete_fields)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED_ON_CONFLICT)
     proposed_at = (
         f"proposed_at = CASE WHEN {table}.status = 'WITHDRAWN' THEN EXCLUDED.proposed_at ELSE {table}.proposed_at END"
     )
-    values = ", ".join(f"u.{f.column}::jsonb" if isinstance(f, JSONField) else f"u.{f.column}" for f in fields)
-    sql = (
+    return (
         f"INSERT INTO {table} ({columns}) "  # noqa: S608 (model names)
-        f"SELECT {values} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) ORDER BY u.n "
+        f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json) WITH ORDINALITY AS u "
+        "ORDER BY u.ordinality "
         f"ON CONFLICT (requirement_id, availability_id) DO UPDATE SET {updates}, {proposed_at} "
         "RETURNING requirement_id, availability_id, id, token, proposed_at"
     )
-    return sql, [f.attname for f in fields], {f.attname for f in fields if isinstance(f, JSONField)}
 
 
-def _array_type(field: Any) -> str:
+def _json_value(field: Any) -> Any:
+    """How the upsert's JSON document carries a value of `field`: ids, decimals and times as
+    their text (each column's input function reads it back exactly), JSON as it is (as the
+    JSONField writes it: json.dumps, no encoder), the rest (text, integers) as they are."""
     if isinstance(field, JSONField):
-        return "text"
-    db_type: str = field.db_type(connection)
-    return {"varchar": "text", "numeric": "numeric"}.get(db_type.split("(")[0], db_type)
+        return None
+    if isinstance(field, models.DateTimeField):
+        return datetime.isoformat
+    if isinstance(field, (models.UUIDField, models.DecimalField, models.ForeignKey)):
+        return str
+    return None
 
 
 def _upsert(rows: list[MatchProposal]) -> None:
@@ -231,25 +249,38 @@ def _upsert(rows: list[MatchProposal]) -> None:
     inserted meanwhile keeps its token."""
     if not rows:
         return
-    sql, attnames, json_fields = _upsert_sql()
-    # The instances hold every value already (_rows sets the times): one array per column, the
-    # attribute as is, JSON as the JSONField writes it (json.dumps, no encoder), rather than
-    # each field's pre_save and get_db_prep_save per row. One array parameter per column, bound
-    # on the server: Django's client-side cursor would quote every value (the explanations'
-    # JSON character by character) into the statement in Python; binary (%b), so no text array
-    # escapes each element in Python either.
-    params = [
-        [json.dumps(getattr(row, name)) for row in rows]
-        if name in json_fields
-        else [getattr(row, name) for row in rows]
-        for name in attnames
-    ]
+    # The instances hold every value already (_rows sets the times): one JSON document of them,
+    # written by one json.dumps (C) and read by the database, rather than each field's pre_save
+    # and get_db_prep_save per row, or one array per column that psycopg dumps element by
+    # element in Python. Bound on the server (Django's client-side cursor would quote the
+    # document into the statement in Python).
+    fields = [(f.column, f.attname, _json_value(f)) for f in MatchProposal._meta.concrete_fields]
+    document = []
+    for row in rows:
+        values = vars(row)  # the attributes themselves (no descriptor per field)
+        item = {}
+        for column, attname, convert in fields:
+            value = values[attname]
+            item[column] = value if convert is None or value is None else convert(value)
+        document.append(item)
     with server_bound_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_upsert_sql(), [json.dumps(document)])
         stored = {(r, a): rest for r, a, *rest in cursor.fetchall()}
     for row in rows:
         row.id, row.token, row.proposed_at = stored[(row.requirement_id, row.availability_id)]
         row._state.adding = False
+
+
+def _proposal(values: dict[str, Any]) -> MatchProposal:
+    """A new (unsaved) MatchProposal holding `values`, one per concrete field (by attname):
+    what `MatchProposal(**values)` builds, without the constructor's per-field work (defaults,
+    descriptors, init signals; MatchProposal has no init receivers and these values are ids and
+    plain values, no related objects). A sweep builds tens of thousands of rows, and the keyword
+    constructor cost more than their upsert."""
+    proposal = MatchProposal.__new__(MatchProposal)
+    proposal.__dict__.update(values)
+    proposal._state = ModelState()
+    return proposal
 
 
 def _rows(
@@ -260,56 +291,67 @@ def _rows(
     existing: dict[tuple[UUID, UUID], MatchProposal],
     offers: dict[UUID, dict[str, Any]],
     requirements: dict[UUID, dict[str, Any]],
+    reported: dict[UUID, str] | None = None,
 ) -> tuple[list[MatchProposal], list[MatchProposal], list[MatchProposal]]:
     """The rows of the kept pairs, to upsert (exact prices and explanations for these only):
-    (new or reactivated, score changed, all kept) proposals."""
+    (new or reactivated, score changed, all kept) proposals. `reported`: the run's memo of each
+    offer's schedule values (`_explain`)."""
     now = timezone.now()
     rows: list[MatchProposal] = []
     new: list[MatchProposal] = []
     changed: list[MatchProposal] = []
     weights = ctx.weights.as_json()
+    schedule_id = ctx.schedule.schedule_id if ctx.schedule else None
+    schedule_version = ctx.schedule.version if ctx.schedule else None
+    if reported is None:
+        reported = {}
     for pair in sorted(pairs, key=lambda p: (str(p.requirement_id), str(p.availability_id))):
         view = views[pair.requirement_id]
         offer = offers[pair.availability_id]
-        adjusted, explanation = _explain(pair, offer, view, ctx)
+        distance = None if pair.distance_km != pair.distance_km else Decimal(repr(pair.distance_km)).quantize(KM_PLACES)
+        adjusted, explanation = _explain(offer, view, ctx, distance, reported)
         before = existing.get((pair.requirement_id, pair.availability_id))
         score = Decimal(repr(pair.score)).quantize(SCORE_PLACES)
-        row = MatchProposal(
-            organization_id=view.organization_id,
-            requirement_id=pair.requirement_id,
-            availability_id=pair.availability_id,
-            buyer_id=pair.buyer_id,
-            seller_id=pair.seller_id,
-            commodity_id=view.commodity_id,
-            status=ProposalStatus.ACTIVE,
-            score=score,
-            components=pair.components,
-            weights_version=ctx.weights.version,
-            weights=weights,
-            schedule_id=ctx.schedule.schedule_id if ctx.schedule else None,
-            schedule_version=ctx.schedule.version if ctx.schedule else None,
-            raw_price_per_kg=offer["price_per_kg"],
-            adjusted_price_per_kg=adjusted,
-            distance_km=None
-            if pair.distance_km != pair.distance_km
-            else Decimal(repr(pair.distance_km)).quantize(Decimal("0.001")),
-            risk_result=RISK_NAMES[1] if pair.warned else RISK_NAMES[0],
-            explanation=explanation,
-            filters_passed=pair.filters,
-            proposed_at=now,
-            scored_at=now,
-            withdrawn_at=None,
-            withdrawn_reason="",
+        if before is None:
+            pk, token, proposed_at = uuid4(), new_token(), now
+        else:
+            pk, token = before.id, before.token
+            proposed_at = before.proposed_at if before.status == ProposalStatus.ACTIVE else now
+        row = _proposal(
+            {
+                "id": pk,
+                "created_at": now,
+                "updated_at": now,
+                "organization_id": view.organization_id,
+                "requirement_id": pair.requirement_id,
+                "availability_id": pair.availability_id,
+                "buyer_id": pair.buyer_id,
+                "seller_id": pair.seller_id,
+                "commodity_id": view.commodity_id,
+                "token": token,
+                "status": ProposalStatus.ACTIVE,
+                "score": score,
+                "components": pair.components,
+                "weights_version": ctx.weights.version,
+                "weights": weights,
+                "schedule_id": schedule_id,
+                "schedule_version": schedule_version,
+                "raw_price_per_kg": offer["price_per_kg"],
+                "adjusted_price_per_kg": adjusted,
+                "distance_km": distance,
+                "risk_result": RISK_NAMES[1] if pair.warned else RISK_NAMES[0],
+                "explanation": explanation,
+                "filters_passed": pair.filters,
+                "proposed_at": proposed_at,
+                "scored_at": now,
+                "withdrawn_at": None,
+                "withdrawn_reason": "",
+                # For the events: the offer's and the requirement's public facts.
+                "_offer": offer,
+                "_requirement": requirements[pair.requirement_id],
+            }
         )
-        row.created_at = row.updated_at = now
-        if before is not None:
-            row.id, row.token = before.id, before.token
-            if before.status == ProposalStatus.ACTIVE:
-                row.proposed_at = before.proposed_at
         rows.append(row)
-        # For the events: the offer's and the requirement's public facts.
-        row._offer = offer  # type: ignore[attr-defined]
-        row._requirement = requirements[pair.requirement_id]  # type: ignore[attr-defined]
         if before is None or before.status != ProposalStatus.ACTIVE:
             new.append(row)
         elif before.score != score:
@@ -520,6 +562,7 @@ def _match_requirements(
     results: dict[UUID, RunResult] = {}
     rows: list[MatchProposal] = []
     pending: list[PendingEvent] = []
+    reported: dict[UUID, str] = {}
     for plan in plans:
         view = plan.view
         pairs = [p for p in plan.pairs if p.availability_id in offers] if view.id in locked else []
@@ -531,6 +574,7 @@ def _match_requirements(
             existing=existing[view.id],
             offers=offers,
             requirements=locked,
+            reported=reported,
         )
         rows += kept
         kept_pairs = {(p.requirement_id, p.availability_id) for p in pairs}
@@ -791,7 +835,11 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
     upsert, one withdrawal UPDATE, one outbox INSERT). Returns the number of pairs evaluated.
     The shared columns may be a moment old by the last block: the kept offers' state is read
     again under lock, and any other change since emitted its own event, whose run follows."""
-    wanted = sorted({_as_uuid(pk, "requirement_id") for pk in requirement_ids}, key=str)
+    with old_objects_frozen():  # full collections would re-scan the whole process (core.collector)
+        return _match_bulk(sorted({_as_uuid(pk, "requirement_id") for pk in requirement_ids}, key=str))
+
+
+def _match_bulk(wanted: list[UUID]) -> int:
     rows = Requirement.objects.filter(pk__in=wanted).values_list(
         "pk", "organization_id", "commodity_id", "status", "spec"
     )
@@ -826,12 +874,19 @@ def requirements_match_bulk(*, requirement_ids: Iterable[UUID]) -> int:
 
 def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
     """The shared columns with `invited` answered for this buyer: the invitations of the
-    RESTRICTED offers are read once per candidate set (one query), then looked up per buyer."""
+    RESTRICTED offers are read once per candidate set (one query), then looked up per buyer,
+    and the buyer's copy kept with the set (a sweep's requirements share their buyers)."""
+    key = f"invited for:{buyer_id}"
+    if key in cands.cache:
+        mine: Candidates = cands.cache[key]
+        return mine
     if "invitations" not in cands.cache:
-        restricted = [cands.ids[i] for i in np.flatnonzero(cands.visibility == 1)]
+        # Only the RESTRICTED rows by id (not every row's: hashing 50,000 UUIDs cost more than
+        # the query).
+        index = {cands.ids[i]: int(i) for i in np.flatnonzero(cands.visibility == 1)}
+        restricted = list(index)
         invitations: dict[UUID, list[int]] = defaultdict(list)
         if restricted:
-            index = cands.index_of()
             through = Availability.invited_partners.through
             rows = through.objects.filter(availability_id__in=restricted).values_list(
                 "availability_id", "businesspartner_id"
@@ -841,4 +896,5 @@ def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:
         cands.cache["invitations"] = invitations
     invited = np.zeros(len(cands), dtype=bool)
     invited[cands.cache["invitations"].get(buyer_id, [])] = True
-    return dataclasses.replace(cands, invited=invited)
+    mine = cands.cache[key] = dataclasses.replace(cands, invited=invited)
+    return mine

@@ -14,7 +14,7 @@ from apps.events.models import OutboxEvent
 from apps.matching.models import MatchProposal, MatchSweep, ProposalStatus
 from apps.matching.services.proposals import availability_match, requirement_match
 from apps.matching.services.sweep import matching_sweep
-from apps.matching.tests.test_engine import need, offer, per_kg
+from apps.matching.tests.test_engine import need, offer, per_kg, town
 from apps.partners.models import BusinessPartner, PartnerStatus
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
 
@@ -41,6 +41,20 @@ def test_a_changed_score_updates_the_same_row_and_emits_updated_to_both_sides(co
     assert (again.pk, again.token, again.proposed_at) == (first.pk, first.token, first.proposed_at)
     assert again.score > first.score
     assert (_events("matching.match.updated", buyer), _events("matching.match.updated", seller)) == (1, 1)
+
+
+def test_the_stored_row_holds_exactly_what_the_runs_proposal_says(cotton, buyer, seller):
+    requirement = need(buyer, cotton, points=[("Coimbatore", "50")])
+    offer(seller, cotton, location=town("Tiruppur"))
+
+    kept = requirement_match(requirement_id=requirement.pk).kept[0]
+
+    stored = MatchProposal.objects.get()
+    assert kept._state.adding is False
+    assert {f.attname: getattr(stored, f.attname) for f in MatchProposal._meta.concrete_fields} == {
+        f.attname: getattr(kept, f.attname) for f in MatchProposal._meta.concrete_fields
+    }
+    assert stored.distance_km is not None
 
 
 def test_an_unchanged_rerun_writes_no_event(cotton, buyer, seller):
