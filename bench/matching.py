@@ -205,6 +205,7 @@ def run(*, quick: bool) -> dict[str, Any]:
     from apps.matching.handlers import on_availability_event
     from apps.matching.models import MatchProposal
     from apps.matching.services.proposals import requirement_match, requirements_match_bulk
+    from apps.tradedesk.inputs import UnitFactor, per_kg
     from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
     from apps.tradedesk.services.availabilities import availability_approve
 
@@ -298,6 +299,12 @@ def run(*, quick: bool) -> dict[str, Any]:
                     copy = Availability.objects.get(pk=template.pk)
                     copy.pk = None
                     copy.number = f"AV/BENCH/L{n:05d}"
+                    # Each copy a little cheaper than the one before (100 per price unit), so it
+                    # outranks the earlier copies and the template: identical copies tie on score,
+                    # and at 50,000 offers a tie was broken against a new copy's random id, which
+                    # then made nobody's top N and proposed nothing.
+                    copy.price = template.price - Decimal(100) * (n + 1)
+                    copy.price_per_kg = per_kg(copy.price, UnitFactor.stored(copy.price_unit, copy.price_unit_factor))
                     copy.status = AvailabilityStatus.PENDING_APPROVAL
                     copy.save()
                     desk = User.objects.get(pk=desk.pk)  # fresh permission cache
