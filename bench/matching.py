@@ -33,6 +33,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import numpy as np
 from django.db import transaction
@@ -205,7 +206,6 @@ def run(*, quick: bool) -> dict[str, Any]:
     from apps.matching.handlers import on_availability_event
     from apps.matching.models import MatchProposal
     from apps.matching.services.proposals import requirement_match, requirements_match_bulk
-    from apps.tradedesk.inputs import UnitFactor, per_kg
     from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
     from apps.tradedesk.services.availabilities import availability_approve
 
@@ -297,15 +297,14 @@ def run(*, quick: bool) -> dict[str, Any]:
                 register_sink(SINK_NAME, fan_out)
                 for n in range(approvals):
                     copy = Availability.objects.get(pk=template.pk)
-                    copy.pk = None
                     copy.number = f"AV/BENCH/L{n:05d}"
-                    # Each copy a little cheaper than the one before (100 per price unit), so it
-                    # outranks the earlier copies and the template: identical copies tie on score,
-                    # and at 50,000 offers a tie was broken against a new copy's random id, which
-                    # then made nobody's top N and proposed nothing.
-                    copy.price = template.price - Decimal(100) * (n + 1)
-                    copy.price_per_kg = per_kg(copy.price, UnitFactor.stored(copy.price_unit, copy.price_unit_factor))
+                    # Identical copies tie with the template and each other on score, and ties go
+                    # to the lowest id: a copy with a random id made nobody's top N in a 50,000-
+                    # offer market (and proposed nothing). This run's copies get the lowest ids,
+                    # each lower than the one before (the top N fills with earlier copies).
+                    copy.pk = UUID(int=(int(RUN_TAG[:8], 16) << 16) + 0xFFFF - n)
                     copy.status = AvailabilityStatus.PENDING_APPROVAL
+                    copy._state.adding = True  # an INSERT, not an UPDATE of the template
                     copy.save()
                     desk = User.objects.get(pk=desk.pk)  # fresh permission cache
                     availability_approve(actor=desk, availability_id=copy.pk, note="bench")
