@@ -12,7 +12,9 @@ every filter on the arrays either way, so the prefilter only ever removes rows t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,7 +24,7 @@ from uuid import UUID
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.commodities.models import Commodity, ParameterKind
@@ -155,6 +157,13 @@ class Candidates:
         return index
 
 
+_VIEW_FIELDS = (
+    "id", "organization_id", "partner_id", "commodity_id", "variety_id", "min_kg", "max_kg",
+    "max_price_per_kg", "preferred_price_per_kg", "price_unit_id", "preferred_price", "max_price",
+    "delivery_from", "delivery_until", "visibility", "spec", "status",
+)  # fmt: skip
+
+
 def requirement_view(
     requirement: Requirement,
     commodity: Commodity,
@@ -165,53 +174,145 @@ def requirement_view(
     """The view of a requirement with its delivery locations, invited partners and buyer loaded
     (prefetched ones cost nothing). The spec is cleaned again (Decimals from its JSON).
     `insiders`: the buyers' insider ids already read in this run (a query per buyer, not per
-    requirement), filled as it goes."""
-    today = today or timezone.localdate()
-    partner: BusinessPartner = requirement.partner
+    requirement), filled as it goes. `requirement_views` builds the same views for many
+    requirements without model instances."""
+    row = {name: getattr(requirement, name if name != "id" else "pk") for name in _VIEW_FIELDS}
+    points = [
+        (point.location.latitude, point.location.longitude, point.radius_km, point.location.city)
+        for point in requirement.delivery_locations.all()
+    ]
+    # Only a RESTRICTED requirement reads its invitations (one query unless prefetched).
+    invited = (
+        frozenset(p.pk for p in requirement.invited_partners.all())
+        if requirement.visibility == Visibility.RESTRICTED
+        else frozenset()
+    )
+    spec = validate_spec(commodity, requirement.spec or {})
     if insiders is None:
         insiders = {}
+    return _view(
+        row,
+        commodity=commodity,
+        partner=requirement.partner,
+        points=points,
+        invited=invited,
+        spec=spec,
+        insiders=insiders,
+        today=today or timezone.localdate(),
+    )
+
+
+def requirement_views(
+    requirements: QuerySet[Requirement],
+    *,
+    commodity_of: Callable[[UUID, UUID], Commodity],
+    insiders: dict[UUID, frozenset[UUID]] | None = None,
+) -> dict[UUID, RequirementView]:
+    """`requirement_view` of every requirement of the queryset, by id, read as plain rows: the
+    requirements, their delivery points and (RESTRICTED ones') invitations in one query each,
+    the buyers once each, every distinct spec cleaned once. An offer's run reads every open
+    requirement of its commodity (thousands), where model instances and their prefetches cost
+    more than the matching. `commodity_of(organization_id, commodity_id)`: the run's commodity
+    (with its rate unit and parameters) of a requirement."""
+    today = timezone.localdate()
+    if insiders is None:
+        insiders = {}
+    rows = list(requirements.values(*_VIEW_FIELDS))
+    if not rows:
+        return {}
+    ids = requirements.values("pk")
+    points: dict[UUID, list[tuple[Any, Any, Any, Any]]] = defaultdict(list)
+    located = (
+        RequirementDeliveryLocation.objects.filter(requirement_id__in=ids)
+        .order_by("requirement_id", "pk")
+        .values_list("requirement_id", "location__latitude", "location__longitude", "radius_km", "location__city")
+    )
+    for requirement_id, *point in located:
+        points[requirement_id].append(tuple(point))  # type: ignore[arg-type]
+    invited: dict[UUID, set[UUID]] = defaultdict(set)
+    if any(row["visibility"] == Visibility.RESTRICTED for row in rows):
+        through = Requirement.invited_partners.through
+        pairs = through.objects.filter(
+            requirement_id__in=requirements.filter(visibility=Visibility.RESTRICTED).values("pk")
+        ).values_list("requirement_id", "businesspartner_id")
+        for requirement_id, partner_id in pairs:
+            invited[requirement_id].add(partner_id)
+    partners = BusinessPartner.objects.in_bulk({row["partner_id"] for row in rows})
+    specs: dict[tuple[UUID, str], dict[str, dict[str, Any]]] = {}
+    views = {}
+    for row in rows:
+        commodity = commodity_of(row["organization_id"], row["commodity_id"])
+        spec_key = (commodity.pk, json.dumps(row["spec"] or {}, sort_keys=True))
+        if spec_key not in specs:
+            specs[spec_key] = validate_spec(commodity, row["spec"] or {})
+        views[row["id"]] = _view(
+            row,
+            commodity=commodity,
+            partner=partners[row["partner_id"]],
+            points=points.get(row["id"], []),
+            invited=frozenset(invited.get(row["id"], ()))
+            if row["visibility"] == Visibility.RESTRICTED
+            else frozenset(),
+            # Shared by the requirements of one spec: nothing mutates a view's spec.
+            spec=specs[spec_key],
+            insiders=insiders,
+            today=today,
+        )
+    return views
+
+
+def _view(
+    row: dict[str, Any],
+    *,
+    commodity: Commodity,
+    partner: BusinessPartner,
+    points: list[tuple[Any, Any, Any, Any]],
+    invited: frozenset[UUID],
+    spec: dict[str, dict[str, Any]],
+    insiders: dict[UUID, frozenset[UUID]],
+    today: date,
+) -> RequirementView:
+    """A requirement's view from its fields (`_VIEW_FIELDS`), buyer, delivery points (latitude,
+    longitude, radius, city), invitations and cleaned spec."""
     if partner.pk not in insiders:
         insiders[partner.pk] = frozenset(insider_ids_of(partner))
-    preferred = requirement.preferred_price_per_kg
-    basis_per_kg = preferred if preferred is not None else requirement.max_price_per_kg
+    preferred = row["preferred_price_per_kg"]
+    basis_per_kg = preferred if preferred is not None else row["max_price_per_kg"]
     rate_factor = commodity.rate_unit.factor_to_kg
-    if requirement.price_unit_id == commodity.rate_unit_id:
-        basis = requirement.preferred_price if requirement.preferred_price is not None else requirement.max_price
+    if row["price_unit_id"] == commodity.rate_unit_id:
+        basis = row["preferred_price"] if row["preferred_price"] is not None else row["max_price"]
     else:
         basis = (basis_per_kg * rate_factor).quantize(Decimal("0.01"))
     refusal = trading_refusal(partner, "buy", today=today)
     return RequirementView(
-        id=requirement.pk,
-        organization_id=requirement.organization_id,
-        partner_id=requirement.partner_id,
-        commodity_id=requirement.commodity_id,
-        variety_id=requirement.variety_id,
-        min_kg=float(requirement.min_kg),
-        max_kg=float(requirement.max_kg),
-        max_price_per_kg=float(requirement.max_price_per_kg),
+        id=row["id"],
+        organization_id=row["organization_id"],
+        partner_id=row["partner_id"],
+        commodity_id=row["commodity_id"],
+        variety_id=row["variety_id"],
+        min_kg=float(row["min_kg"]),
+        max_kg=float(row["max_kg"]),
+        max_price_per_kg=float(row["max_price_per_kg"]),
         preferred_price_per_kg=None if preferred is None else float(preferred),
         basis_per_rate_unit=basis,
-        window_start=day_start(requirement.delivery_from),
-        window_end=day_start(requirement.delivery_until + timedelta(days=1)),
-        visibility=VISIBILITY_CODES[Visibility(requirement.visibility)],
-        # Only a RESTRICTED requirement reads its invitations (one query unless prefetched).
-        invited_ids=frozenset(p.pk for p in requirement.invited_partners.all())
-        if requirement.visibility == Visibility.RESTRICTED
-        else frozenset(),
-        spec=validate_spec(commodity, requirement.spec or {}),
+        window_start=day_start(row["delivery_from"]),
+        window_end=day_start(row["delivery_until"] + timedelta(days=1)),
+        visibility=VISIBILITY_CODES[Visibility(row["visibility"])],
+        invited_ids=invited,
+        spec=spec,
         delivery=tuple(
             DeliveryPoint(
-                latitude=float(point.location.latitude),
-                longitude=float(point.location.longitude),
-                radius_km=float(point.radius_km),
-                city=(point.location.city or "").strip().lower(),
+                latitude=float(latitude),
+                longitude=float(longitude),
+                radius_km=float(radius_km),
+                city=(city or "").strip().lower(),
             )
-            for point in requirement.delivery_locations.all()
+            for latitude, longitude, radius_km, city in points
         ),
         buyer_refusal=REFUSAL_REASONS.get(refusal) if refusal else None,
         insider_ids=insiders[partner.pk],
-        amount=(requirement.max_kg * requirement.max_price_per_kg).quantize(Decimal("0.01")),
-        status=requirement.status,
+        amount=(row["max_kg"] * row["max_price_per_kg"]).quantize(Decimal("0.01")),
+        status=row["status"],
     )
 
 
@@ -219,7 +320,10 @@ def requirements_for_matching(requirements: Any, *, invitations: bool = True) ->
     """A requirement queryset with what `requirement_view` reads, in a constant number of
     queries. Without `invitations` they are not prefetched: a run of one requirement saves the
     query unless the requirement is RESTRICTED (then requirement_view reads them)."""
-    points = Prefetch("delivery_locations", queryset=RequirementDeliveryLocation.objects.select_related("location"))
+    # In id order, as requirement_views reads them (a view's delivery tuple is a memo key).
+    points = Prefetch(
+        "delivery_locations", queryset=RequirementDeliveryLocation.objects.select_related("location").order_by("pk")
+    )
     # The commodity comes from the run's context, not from each requirement's row.
     queryset = requirements.select_related("partner").prefetch_related(points)
     return queryset.prefetch_related("invited_partners") if invitations else queryset

@@ -59,6 +59,7 @@ from apps.matching.candidates import (
     load_candidates,
     load_offer,
     requirement_view,
+    requirement_views,
     requirements_for_matching,
 )
 from apps.matching.engine import RISK_NAMES, Context, Evaluation, evaluate, matching_context, ranked
@@ -405,10 +406,25 @@ def _withdraw(
     for proposal in proposals:
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.withdrawn_at = now
+        proposal.updated_at = now
         proposal.withdrawn_reason = reasons.get(proposal.pk, "no_longer_matches")[:80]
         withdrawn.append(proposal)
     if withdrawn:
-        MatchProposal.objects.bulk_update(withdrawn, ["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+        # One statement, the reasons as an array beside the ids (bound on the server): an offer
+        # outranking hundreds of stored pairs withdraws them all, and bulk_update's CASE per row
+        # cost more than the rest of the run.
+        with server_bound_cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {MatchProposal._meta.db_table} AS p SET status = %s, withdrawn_at = %s, updated_at = %s, "  # noqa: S608 (table name from the model)
+                "withdrawn_reason = u.reason FROM unnest(%s::uuid[], %s::text[]) AS u(id, reason) WHERE p.id = u.id",
+                [
+                    ProposalStatus.WITHDRAWN.value,
+                    now,
+                    now,
+                    [p.pk for p in withdrawn],
+                    [p.withdrawn_reason for p in withdrawn],
+                ],
+            )
         for proposal in withdrawn:
             payload = {
                 "token": proposal.token,
@@ -520,33 +536,37 @@ def _match_requirements(
     `ctx` when they share one organization and commodity, `shared` the unfiltered candidate
     columns of that commodity (the sweep), else each loads its own (SQL prefilter). One upsert,
     one withdrawal UPDATE and one outbox INSERT for all of them."""
-    queryset = requirements_for_matching(
-        Requirement.objects.filter(pk__in=requirement_ids), invitations=len(requirement_ids) > 1
+    contexts: dict[tuple[UUID, UUID], Context] = {}
+
+    def context_of(organization_id: UUID, commodity_id: UUID) -> Context:
+        key = (organization_id, commodity_id)
+        if key not in contexts:
+            contexts[key] = ctx if ctx is not None else matching_context(organization_id, commodity_id)
+        return contexts[key]
+
+    statuses = dict(Requirement.objects.filter(pk__in=requirement_ids).values_list("pk", "status"))
+    views = requirement_views(
+        Requirement.objects.filter(pk__in=requirement_ids, status__in=MATCHABLE_REQUIREMENT_STATES),
+        commodity_of=lambda organization_id, commodity_id: context_of(organization_id, commodity_id).commodity,
+        insiders=ctx.insiders if ctx is not None else {},
     )
-    requirements = {r.pk: r for r in queryset}
     existing: dict[UUID, dict[tuple[UUID, UUID], MatchProposal]] = defaultdict(dict)
     for key, proposal in _proposals_of(requirement_id__in=requirement_ids).items():
         existing[key[0]][key] = proposal
     stale: dict[UUID, list[MatchProposal]] = defaultdict(list)
     reasons: dict[UUID, str] = {}
     plans: list[_Plan] = []
-    contexts: dict[tuple[UUID, UUID], Context] = {}
     for requirement_id in requirement_ids:
-        requirement = requirements.get(requirement_id)
+        view = views.get(requirement_id)
         active = [p for p in existing[requirement_id].values() if p.status == ProposalStatus.ACTIVE]
-        if requirement is None or requirement.status not in MATCHABLE_REQUIREMENT_STATES:
-            reason = "requirement_gone" if requirement is None else f"requirement_{requirement.status.lower()}"
+        if view is None:
+            status = statuses.get(requirement_id)
+            reason = "requirement_gone" if status is None else f"requirement_{status.lower()}"
             stale[requirement_id] = active
             reasons.update({p.pk: reason for p in active})
             continue
-        run_ctx = ctx
-        if run_ctx is None:
-            key = (requirement.organization_id, requirement.commodity_id)
-            if key not in contexts:
-                contexts[key] = matching_context(requirement.organization_id, requirement.commodity_id)
-            run_ctx = contexts[key]
+        run_ctx = context_of(view.organization_id, view.commodity_id)
         commodity = run_ctx.commodity
-        view = requirement_view(requirement, commodity, insiders=run_ctx.insiders)
         if shared is not None:
             cands = _invited_for(shared, view.partner_id)
         else:
@@ -590,11 +610,12 @@ def _match_requirements(
     by_requirement: dict[UUID, list[MatchProposal]] = defaultdict(list)
     for proposal in withdrawn:
         by_requirement[proposal.requirement_id].append(proposal)
+    news: list[PendingEvent] = []
     for requirement_id in requirement_ids:
         result = results.setdefault(requirement_id, RunResult([], [], [], []))
         result.withdrawn = by_requirement[requirement_id]
-        pending += _run_events(result.proposed, result.updated)
-    _emit_run(pending)
+        news += _run_events(result.proposed, result.updated)
+    _emit_run(news + pending)  # the news first (availability_match says why)
     return results
 
 
@@ -674,14 +695,15 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
             return RunResult([], [], withdrawn, [])
         ctx = matching_context(availability.organization_id, availability.commodity_id)
         commodity = ctx.commodity
-        requirements = requirements_for_matching(
+        views = requirement_views(
             Requirement.objects.filter(
                 organization_id=availability.organization_id,
                 commodity_id=availability.commodity_id,
                 status__in=MATCHABLE_REQUIREMENT_STATES,
-            ).order_by("id")
+            ).order_by("id"),
+            commodity_of=lambda organization_id, commodity_id: commodity,
+            insiders=ctx.insiders,
         )
-        views = {r.pk: requirement_view(r, commodity, insiders=ctx.insiders) for r in requirements}
         codes: set[str] = set()
         for view in views.values():
             codes |= ctx.quality_codes(view.spec)
@@ -698,25 +720,25 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
 
         # Each requirement's other stored proposals, best first: does the pair make its top N?
         was_active = {p.requirement_id: p for p in active}
-        others = _stored_ranking(set(passing) | set(was_active), exclude=availability_id)
+        others = _stored_ranking(set(passing) | set(was_active), exclude=availability_id, top_n=ctx.top_n)
         pairs: list[Scored] = []
         outranked: list[UUID] = []
         refill: list[UUID] = []
         for requirement_id in sorted(set(passing) | set(was_active), key=str):
             pair, before = passing.get(requirement_id), was_active.get(requirement_id)
-            ranking = others.get(requirement_id, [])
-            if before is not None and len(ranking) >= ctx.top_n - 1:
+            ranking = others.get(requirement_id, _Ranking())
+            if before is not None and ranking.count >= ctx.top_n - 1:
                 sinks = pair is None or pair.score < float(before.components.get("total", before.score))
                 if sinks and try_lock_posting_run("requirement", requirement_id):
                     refill.append(requirement_id)  # matched again in full below
                     continue
             if pair is None:
                 continue
-            if len(ranking) < ctx.top_n:
+            if ranking.count < ctx.top_n:
                 pairs.append(pair)
-            elif (-pair.score, str(availability_id)) < ranking[ctx.top_n - 1][0]:
+            elif (-pair.score, str(availability_id)) < ranking.from_nth[0][0]:
                 pairs.append(pair)
-                outranked += [proposal_id for _, proposal_id in ranking[ctx.top_n - 1 :]]
+                outranked += [proposal_id for _, proposal_id in ranking.from_nth]
 
         offers = _lock_offers([availability_id])
         locked = _lock_requirements(p.requirement_id for p in pairs)
@@ -747,7 +769,9 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
         )
         reasons.update({p.pk: OUTRANKED for p in displaced})
         withdrawn, pending = _withdraw([*stale, *displaced], reasons)
-        _emit_run(pending + _run_events(new, changed))
+        # The news first: the relay delivers in outbox order, and an offer outranking hundreds of
+        # stored pairs would otherwise make its buyers wait behind every withdrawal.
+        _emit_run(_run_events(new, changed) + pending)
         mine = [p for p in withdrawn if p.availability_id == availability_id]
         for requirement_id in refill:
             again = _match_requirements([requirement_id])[requirement_id]
@@ -758,22 +782,52 @@ def availability_match(*, availability_id: UUID | str) -> RunResult:  # noqa: C9
     return RunResult(new, changed, mine, sorted(kept, key=lambda p: (-p.score, str(p.requirement_id))))
 
 
-def _stored_ranking(requirement_ids: set[UUID], *, exclude: UUID) -> dict[UUID, list[tuple[tuple[float, str], UUID]]]:
-    """Each requirement's ACTIVE proposals but `exclude`'s, best first: ((-score, offer id as
-    text), proposal id), the order requirement_match ranks in (the float score it stored)."""
-    ranking: dict[UUID, list[tuple[tuple[float, str], UUID]]] = defaultdict(list)
+_RANKING_SQL = """
+SELECT requirement_id, availability_id, id, value, rank, count FROM (
+    SELECT requirement_id, availability_id, id, value,
+           row_number() OVER (PARTITION BY requirement_id ORDER BY value DESC, availability_id) AS rank,
+           count(*) OVER (PARTITION BY requirement_id) AS count
+    FROM (
+        SELECT requirement_id, availability_id, id,
+               coalesce((components ->> 'total')::float8, score::float8) AS value
+        FROM {table}
+        WHERE requirement_id = ANY(%s) AND status = %s AND availability_id <> %s
+    ) AS active
+) AS ranked
+WHERE rank >= %s OR rank = 1
+"""
+
+
+@dataclass
+class _Ranking:
+    """A requirement's ACTIVE proposals but the offer's own: how many, and those from the N-th
+    best on, best first, as ((-score, offer id as text), proposal id)."""
+
+    count: int = 0
+    from_nth: list[tuple[tuple[float, str], UUID]] = dataclasses.field(default_factory=list)
+
+
+def _stored_ranking(requirement_ids: set[UUID], *, exclude: UUID, top_n: int) -> dict[UUID, _Ranking]:
+    """Each requirement's ranking (`_Ranking`) in requirement_match's order: the float score it
+    stored (its components' total), then the offer id. Ranked by the database, which returns
+    only the rows from the N-th on (an offer's run asks for thousands of requirements' top N,
+    and reading them all cost more than the run's matching). UUIDs order as their text does,
+    and the stored total reads back as the same double (jsonb keeps its digits)."""
+    ranking: dict[UUID, _Ranking] = defaultdict(_Ranking)
     if not requirement_ids:
         return ranking
-    rows = (
-        MatchProposal.objects.filter(requirement_id__in=requirement_ids, status=ProposalStatus.ACTIVE)
-        .exclude(availability_id=exclude)
-        .values_list("requirement_id", "availability_id", "pk", "components__total", "score")
-    )
-    for requirement_id, offer_id, pk, total, score in rows:
-        value = float(total) if total is not None else float(score)
-        ranking[requirement_id].append(((-value, str(offer_id)), pk))
-    for entries in ranking.values():
-        entries.sort()
+    with server_bound_cursor() as cursor:
+        cursor.execute(
+            _RANKING_SQL.format(table=MatchProposal._meta.db_table),
+            [sorted(requirement_ids, key=str), ProposalStatus.ACTIVE.value, exclude, top_n],
+        )
+        rows = cursor.fetchall()
+    rows.sort(key=lambda row: (row[0], row[4]))
+    for requirement_id, offer_id, pk, value, rank, count in rows:
+        entry = ranking[requirement_id]
+        entry.count = count
+        if rank >= top_n:
+            entry.from_nth.append(((-value, str(offer_id)), pk))
     return ranking
 
 
