@@ -144,11 +144,19 @@ def delete_outbox_rows() -> int:
         return execute("DELETE FROM events_outboxevent WHERE aggregate_type LIKE %s AND aggregate_id LIKE %s", params)
 
 
-def vacuum_outbox() -> None:
-    """Keep the dead tuples of one benchmark from slowing the next (autocommit: no transaction)."""
+def vacuum(*tables: str) -> None:
+    """VACUUM (ANALYZE) the tables (autocommit: no transaction): the dead tuples of earlier
+    rounds or runs must not slow the timed part. Autovacuum may be off (it was on the machine
+    these figures come from), and then nothing else removes them: 276,000 dead proposals made
+    each empty lookup of a sweep block take 110 ms."""
     with contextlib.suppress(Exception), connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) events_outboxevent")
-        cursor.execute("VACUUM (ANALYZE) events_handlerrun")
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+
+
+def vacuum_outbox() -> None:
+    """Keep the dead tuples of one benchmark from slowing the next."""
+    vacuum("events_outboxevent", "events_handlerrun")
 
 
 # --- Organizations and users ------------------------------------------------------------------

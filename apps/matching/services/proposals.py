@@ -211,19 +211,40 @@ _UPDATED_ON_CONFLICT = (
 )  # fmt: skip
 
 
+# The JSON columns whose values many rows share (the weights of the run, the filters of a
+# context, the schedule's line-by-line explanation of lots priced alike): each distinct value is
+# sent once and every row names it by its place (`_upsert`).
+_SHARED_COLUMNS = ("weights", "filters_passed")
+
+
 def _upsert_sql() -> str:
-    """The upsert statement: its one parameter is the rows as a JSON array of objects keyed by
-    column, read as MatchProposal's row type (json_populate_recordset: each value through its
-    column's input function, JSON objects and arrays into the jsonb columns as they are)."""
+    """The upsert statement. Parameters: the rows as a JSON array of objects keyed by column,
+    read as MatchProposal's row type (json_populate_recordset: each value through its column's
+    input function); the distinct shared JSON values as one array; and, per row, the place in it
+    of its weights, its filters and its explanation's schedule (the explanation's own keys come
+    with the row). jsonb keeps no key order, so `row || {"schedule": ...}` is the object the
+    whole explanation was."""
     table = MatchProposal._meta.db_table
-    columns = ", ".join(f.column for f in MatchProposal._meta.concrete_fields)
+    names = [f.column for f in MatchProposal._meta.concrete_fields]
+    columns = ", ".join(names)
+    values = {name: f"u.{name}" for name in names}
+    values["weights"] = "shared.doc -> (r.weights - 1)"
+    values["filters_passed"] = "shared.doc -> (r.filters - 1)"
+    values["explanation"] = (
+        "u.explanation || jsonb_build_object('schedule', CASE WHEN r.schedule = 0 THEN 'null'::jsonb "
+        "ELSE shared.doc -> (r.schedule - 1) END)"
+    )
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED_ON_CONFLICT)
     proposed_at = (
         f"proposed_at = CASE WHEN {table}.status = 'WITHDRAWN' THEN EXCLUDED.proposed_at ELSE {table}.proposed_at END"
     )
     return (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608 (model names)
-        f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json) WITH ORDINALITY AS u "
+        "WITH shared AS MATERIALIZED (SELECT %s::jsonb AS doc) "  # noqa: S608 (model names)
+        f"INSERT INTO {table} ({columns}) "
+        f"SELECT {', '.join(values[name] for name in names)} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) WITH ORDINALITY AS u "
+        "JOIN unnest(%s::int[], %s::int[], %s::int[]) WITH ORDINALITY AS r(weights, filters, schedule, n) "
+        "ON r.n = u.ordinality CROSS JOIN shared "
         "ORDER BY u.ordinality "
         f"ON CONFLICT (requirement_id, availability_id) DO UPDATE SET {updates}, {proposed_at} "
         "RETURNING requirement_id, availability_id, id, token, proposed_at"
@@ -254,18 +275,43 @@ def _upsert(rows: list[MatchProposal]) -> None:
     # written by one json.dumps (C) and read by the database, rather than each field's pre_save
     # and get_db_prep_save per row, or one array per column that psycopg dumps element by
     # element in Python. Bound on the server (Django's client-side cursor would quote the
-    # document into the statement in Python).
-    fields = [(f.column, f.attname, _json_value(f)) for f in MatchProposal._meta.concrete_fields]
+    # document into the statement in Python). The shared JSON values go once each (a sweep
+    # block's 1,000 rows carried the same weights, filters and schedule explanations 1,000
+    # times, and turning them into jsonb row by row was most of the statement's time).
+    fields = [
+        (f.column, f.attname, _json_value(f))
+        for f in MatchProposal._meta.concrete_fields
+        if f.attname not in _SHARED_COLUMNS
+    ]
+    shared: list[Any] = []
+    places: dict[int, int] = {}  # id() of a shared object -> its place, from 1
+
+    def place(value: Any) -> int:
+        # By identity: the run's rows hold the same objects (the context's weights and filters,
+        # the priced lots' explanations), and equal ones sent twice are only a little longer.
+        key = id(value)
+        if key not in places:
+            shared.append(value)
+            places[key] = len(shared)
+        return places[key]
+
     document = []
+    weights, filters, schedules = [], [], []
     for row in rows:
         values = vars(row)  # the attributes themselves (no descriptor per field)
         item = {}
         for column, attname, convert in fields:
             value = values[attname]
             item[column] = value if convert is None or value is None else convert(value)
+        explanation = dict(item["explanation"])
+        schedule = explanation.pop("schedule", None)
+        item["explanation"] = explanation
         document.append(item)
+        weights.append(place(values["weights"]))
+        filters.append(place(values["filters_passed"]))
+        schedules.append(0 if schedule is None else place(schedule))
     with server_bound_cursor() as cursor:
-        cursor.execute(_upsert_sql(), [json.dumps(document)])
+        cursor.execute(_upsert_sql(), [json.dumps(shared), json.dumps(document), weights, filters, schedules])
         stored = {(r, a): rest for r, a, *rest in cursor.fetchall()}
     for row in rows:
         row.id, row.token, row.proposed_at = stored[(row.requirement_id, row.availability_id)]

@@ -6,6 +6,7 @@ withdrawals in the outbox."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,12 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.commodities.models import Commodity
+from apps.commodities.tests.factories import exchange_schedule
 from apps.events.models import OutboxEvent
 from apps.matching.candidates import requirement_view, requirement_views, requirements_for_matching
 from apps.matching.models import MatchingSettings, MatchProposal, ProposalStatus
-from apps.matching.services.proposals import _stored_ranking, availability_match, requirement_match
+from apps.matching.services.proposals import (
+    _stored_ranking,
+    availability_match,
+    requirement_match,
+    requirements_match_bulk,
+)
 from apps.matching.tests.factories import distinct_partner, proposal
-from apps.matching.tests.test_engine import need, offer, per_kg
+from apps.matching.tests.test_engine import need, offer, per_kg, town
 from apps.partners.models import BusinessPartner, PartnerStatus
 from apps.tradedesk.models import Requirement, Visibility
 from apps.tradedesk.tests import factories as desk
@@ -148,3 +155,54 @@ def test_an_outranking_offer_withdraws_in_one_statement_and_its_news_come_first(
         per_kg(Decimal("58500"))
         == MatchProposal.objects.get(availability=best, requirement=requirements[0]).raw_price_per_kg
     )
+
+
+@pytest.mark.parametrize("with_schedule", [True, False])
+def test_the_upsert_stores_each_rows_json_as_the_run_built_it(organization, cotton, buyer, seller, with_schedule):
+    """The upsert sends the weights, filters and schedule explanations once each and every row
+    names its own: what is stored must be each row's own values, with freight and without a
+    schedule too."""
+    if with_schedule:
+        exchange_schedule(cotton)
+    MatchingSettings.objects.create(organization=organization, freight_per_kg_km=Decimal("0.002"), enforce_radius=False)
+    qualities = [
+        {"staple_length": "28.2", "micronaire": "4.85", "strength": "29.5"},
+        {"staple_length": "29.5", "micronaire": "4.2", "strength": "30.5"},
+        {"staple_length": "28.2", "micronaire": "4.85", "strength": "29.5"},
+    ]
+    for n, quality in enumerate(qualities):
+        offer(
+            seller, cotton, candy=str(58000 + 100 * n), quality=quality, location=town(["Rajkot", "Akola", "Rajkot"][n])
+        )
+    requirements = [
+        need(buyer, cotton, spec={}, points=[("Coimbatore", "50")]),
+        need(buyer, cotton, spec={}, preferred="59000"),
+    ]
+
+    results = requirements_match_bulk(requirement_ids=[r.pk for r in requirements])
+
+    assert results == 2 * 3
+    stored = {p.pk: p for p in MatchProposal.objects.all()}
+    assert len(stored) == 6
+    kept = [p for r in requirements for p in requirement_match(requirement_id=r.pk).kept]
+    assert {p.pk for p in kept} == set(stored)
+    schedules = set()
+    for mine in kept:
+        row = stored[mine.pk]
+        assert (row.explanation, row.weights, row.filters_passed, row.components) == (
+            mine.explanation,
+            mine.weights,
+            mine.filters_passed,
+            mine.components,
+        )
+        assert row.explanation["adjusted_price_per_kg"] == str(row.adjusted_price_per_kg)
+        schedules.add(json.dumps(row.explanation["schedule"], sort_keys=True))
+    if with_schedule:
+        assert len(schedules) == 4  # two qualities at two bases
+        assert all(json.loads(text)["lines"] for text in schedules)
+    else:
+        assert schedules == {"null"}
+        assert {row.explanation["note"] for row in stored.values()} == {
+            "COTTON has no active premium/discount schedule: ranked on the raw price."
+        }
+    assert {row.explanation["freight"]["per_kg_km"] for row in stored.values() if row.distance_km} == {"0.002000"}
