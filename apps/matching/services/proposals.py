@@ -28,10 +28,12 @@ counterparty (api.matches.side_payload: region, rating band, quantity, prices, q
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,7 +41,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import numpy as np
-from django.db import models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Count, JSONField
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -80,6 +82,8 @@ TOP_NEW_PER_SIDE = 5
 # under lock leaves its place to the next.
 LOCK_MARGIN = 5
 SWEEP_BLOCK = 50  # requirements per transaction of requirements_match_bulk
+# The sweep writes its blocks in a thread of its own while it scores the next (_BlockWriter).
+SWEEP_WRITER = True
 OUTRANKED = "outranked"  # the withdrawal reason of a pair that passes but fell out of the top N
 SCORE_PLACES = Decimal("0.000001")
 KM_PLACES = Decimal("0.001")
@@ -575,6 +579,16 @@ class _Plan:
     pairs: list[Scored]
 
 
+@dataclass
+class _Scoring:
+    """Requirements scored for a run: the status of each (None: gone), the plan of each open one,
+    and the stamp of each (`_stamps`) read before them."""
+
+    statuses: dict[UUID, str]
+    plans: dict[UUID, _Plan]
+    stamps: dict[UUID, str]
+
+
 def _match_requirements(
     requirement_ids: list[UUID], *, ctx: Context | None = None, shared: Candidates | None = None
 ) -> dict[UUID, RunResult]:
@@ -582,6 +596,42 @@ def _match_requirements(
     `ctx` when they share one organization and commodity, `shared` the unfiltered candidate
     columns of that commodity (the sweep), else each loads its own (SQL prefilter). One upsert,
     one withdrawal UPDATE and one outbox INSERT for all of them."""
+    return _write(requirement_ids, _score(requirement_ids, ctx=ctx, shared=shared, stamped=False))
+
+
+# A requirement's stamp: the row versions (xmin and ctid, as engine._STAMP_SQL) of everything its
+# view is read from: the requirement, its buyer, its delivery locations and its invitations. Any
+# change to one of them changes the text.
+_STAMPS_SQL = """
+SELECT r.id, r.xmin::text || r.ctid::text || '|' || p.xmin::text || p.ctid::text || '|' ||
+       coalesce((SELECT string_agg(l.id::text || l.xmin::text || l.ctid::text, ',' ORDER BY l.id)
+                 FROM {location} l WHERE l.requirement_id = r.id), '') || '|' ||
+       coalesce((SELECT string_agg(i.id::text || i.xmin::text || i.ctid::text, ',' ORDER BY i.id)
+                 FROM {invited} i WHERE i.requirement_id = r.id), '')
+FROM {requirement} r JOIN {partner} p ON p.id = r.partner_id
+WHERE r.id = ANY(%s)
+"""
+
+
+def _stamps(requirement_ids: list[UUID]) -> dict[UUID, str]:
+    from apps.partners.models import BusinessPartner
+    from apps.tradedesk.models import RequirementDeliveryLocation
+
+    sql = _STAMPS_SQL.format(
+        requirement=Requirement._meta.db_table,
+        partner=BusinessPartner._meta.db_table,
+        location=RequirementDeliveryLocation._meta.db_table,
+        invited=Requirement.invited_partners.through._meta.db_table,
+    )
+    with server_bound_cursor() as cursor:
+        cursor.execute(sql, [requirement_ids])
+        return dict(cursor.fetchall())
+
+
+def _score(requirement_ids: list[UUID], *, ctx: Context | None, shared: Candidates | None, stamped: bool) -> _Scoring:
+    """Read and score the requirements (no lock, no write). With `stamped`, each one's stamp is
+    read first: a requirement whose stamp differs when its run writes (under its lock) is scored
+    again there (`_rescore_changed`)."""
     contexts: dict[tuple[UUID, UUID], Context] = {}
 
     def context_of(organization_id: UUID, commodity_id: UUID) -> Context:
@@ -590,26 +640,18 @@ def _match_requirements(
             contexts[key] = ctx if ctx is not None else matching_context(organization_id, commodity_id)
         return contexts[key]
 
+    # Stamps before the rows they stamp: a change committed in between makes the write re-score.
+    stamps = _stamps(requirement_ids) if stamped else {}
     statuses = dict(Requirement.objects.filter(pk__in=requirement_ids).values_list("pk", "status"))
     views = requirement_views(
         Requirement.objects.filter(pk__in=requirement_ids, status__in=MATCHABLE_REQUIREMENT_STATES),
         commodity_of=lambda organization_id, commodity_id: context_of(organization_id, commodity_id).commodity,
         insiders=ctx.insiders if ctx is not None else {},
     )
-    existing: dict[UUID, dict[tuple[UUID, UUID], MatchProposal]] = defaultdict(dict)
-    for key, proposal in _proposals_of(requirement_id__in=requirement_ids).items():
-        existing[key[0]][key] = proposal
-    stale: dict[UUID, list[MatchProposal]] = defaultdict(list)
-    reasons: dict[UUID, str] = {}
-    plans: list[_Plan] = []
+    plans: dict[UUID, _Plan] = {}
     for requirement_id in requirement_ids:
         view = views.get(requirement_id)
-        active = [p for p in existing[requirement_id].values() if p.status == ProposalStatus.ACTIVE]
         if view is None:
-            status = statuses.get(requirement_id)
-            reason = "requirement_gone" if status is None else f"requirement_{status.lower()}"
-            stale[requirement_id] = active
-            reasons.update({p.pk: reason for p in active})
             continue
         run_ctx = context_of(view.organization_id, view.commodity_id)
         commodity = run_ctx.commodity
@@ -621,7 +663,46 @@ def _match_requirements(
         # A few beyond the top N: an offer found gone under lock leaves its place to the next.
         top = ranked(evaluation, cands.ids, run_ctx.top_n + LOCK_MARGIN)
         pairs = [_scored(view, cands, evaluation, i, run_ctx) for i in top]
-        plans.append(_Plan(view, commodity, run_ctx, cands, evaluation, pairs))
+        plans[requirement_id] = _Plan(view, commodity, run_ctx, cands, evaluation, pairs)
+    return _Scoring(statuses, plans, stamps)
+
+
+def _rescore_changed(requirement_ids: list[UUID], scoring: _Scoring, *, ctx: Context, shared: Candidates) -> _Scoring:
+    """`scoring` with the requirements whose stamp changed since it was read scored again (the
+    caller holds their run locks, so what it reads now stays until its commit). The shared
+    columns are copied without their memo: another thread may be scoring with them."""
+    now = _stamps(requirement_ids)
+    changed = [pk for pk in requirement_ids if now.get(pk) != scoring.stamps.get(pk)]
+    if not changed:
+        return scoring
+    again = _score(changed, ctx=ctx, shared=dataclasses.replace(shared, cache={}), stamped=False)
+    plans = {pk: plan for pk, plan in scoring.plans.items() if pk not in changed}
+    plans.update(again.plans)
+    statuses = {pk: status for pk, status in scoring.statuses.items() if pk not in changed}
+    statuses.update(again.statuses)
+    return _Scoring(statuses, plans, now)
+
+
+def _write(requirement_ids: list[UUID], scoring: _Scoring) -> dict[UUID, RunResult]:
+    """Store the scored runs (the caller holds the requirements' run locks, in its transaction):
+    the kept offers and requirements locked and checked, one upsert, one withdrawal UPDATE, one
+    outbox INSERT."""
+    existing: dict[UUID, dict[tuple[UUID, UUID], MatchProposal]] = defaultdict(dict)
+    for key, proposal in _proposals_of(requirement_id__in=requirement_ids).items():
+        existing[key[0]][key] = proposal
+    stale: dict[UUID, list[MatchProposal]] = defaultdict(list)
+    reasons: dict[UUID, str] = {}
+    plans: list[_Plan] = []
+    for requirement_id in requirement_ids:
+        plan = scoring.plans.get(requirement_id)
+        if plan is None:
+            active = [p for p in existing[requirement_id].values() if p.status == ProposalStatus.ACTIVE]
+            status = scoring.statuses.get(requirement_id)
+            reason = "requirement_gone" if status is None else f"requirement_{status.lower()}"
+            stale[requirement_id] = active
+            reasons.update({p.pk: reason for p in active})
+            continue
+        plans.append(plan)
 
     offers = _lock_offers(p.availability_id for plan in plans for p in plan.pairs)
     locked = _lock_requirements(plan.view.id for plan in plans)
@@ -962,14 +1043,69 @@ def _match_bulk(wanted: list[UUID]) -> int:
                 requirement_view(first, commodity), commodity, quality_codes=codes, prefilter=False
             )
         ids = [pk for pk, _, _ in members]
-        for start in range(0, len(ids), SWEEP_BLOCK):
-            block = ids[start : start + SWEEP_BLOCK]
-            with transaction.atomic():
-                lock_posting_runs("requirement", block)
-                results = _match_requirements(block, ctx=ctx, shared=shared)
-            if shared is not None:
-                scored += len(shared) * sum(1 for pk in block if pk in open_ids and results[pk].kept is not None)
+        blocks = [ids[start : start + SWEEP_BLOCK] for start in range(0, len(ids), SWEEP_BLOCK)]
+        if shared is None or connection.in_atomic_block or not SWEEP_WRITER:
+            # Inline: each block scored and written under its locks (inside a caller's
+            # transaction a thread's connection could not see the caller's rows).
+            for block in blocks:
+                with transaction.atomic():
+                    lock_posting_runs("requirement", block)
+                    _match_requirements(block, ctx=ctx, shared=shared)
+        else:
+            with _BlockWriter() as writer:
+                for block in blocks:
+                    scoring = _score(block, ctx=ctx, shared=shared, stamped=True)
+                    writer.submit(_write_block, block, scoring, ctx, shared)
+        if shared is not None:
+            scored += len(shared) * len(open_ids)
     return scored
+
+
+def _write_block(block: list[UUID], scoring: _Scoring, ctx: Context, shared: Candidates) -> None:
+    """One sweep block's transaction in the writer's thread: the block's run locks, the
+    requirements changed since they were scored scored again, then the write."""
+    with transaction.atomic():
+        lock_posting_runs("requirement", block)
+        _write(block, _rescore_changed(block, scoring, ctx=ctx, shared=shared))
+
+
+class _BlockWriter:
+    """One thread writing a sweep's scored blocks in order, each in its own transaction on the
+    thread's own database connection, while the caller scores the next block. Scoring is Python
+    in this process, writing is mostly the database server's work: on two cores the two overlap
+    (the sweep's blocks had spent most of their time waiting for the server). At most one block
+    is in flight, so blocks commit in order, and a block's error stops the sweep as it did
+    inline. The requirements are scored before their locks are taken: a requirement changed in
+    between is scored again under its lock (`_rescore_changed`)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-sweep")
+        self._pending: Future[None] | None = None
+
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
+        self.wait()
+        # The caller's context (request id, log context) goes with the block.
+        self._pending = self._pool.submit(contextvars.copy_context().run, write, *args)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _BlockWriter:
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            elif self._pending is not None:
+                # Failing already: let the block in flight end (its own error, if any, is the
+                # lesser news) before the thread's connection is closed.
+                self._pending.exception()
+        finally:
+            self._pool.submit(connections.close_all).result()
+            self._pool.shutdown()
 
 
 def _invited_for(cands: Candidates, buyer_id: UUID) -> Candidates:

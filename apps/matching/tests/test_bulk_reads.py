@@ -206,3 +206,25 @@ def test_the_upsert_stores_each_rows_json_as_the_run_built_it(organization, cott
             "COTTON has no active premium/discount schedule: ranked on the raw price."
         }
     assert {row.explanation["freight"]["per_kg_km"] for row in stored.values() if row.distance_km} == {"0.002000"}
+
+
+def test_the_candidate_query_leaves_the_planner_settings_as_it_found_them(cotton, buyer, seller):
+    """load_candidates reads the prefiltered offers with a cached page's cost (its index range),
+    and sets the transaction's random_page_cost back after that one statement."""
+    from django.db import connection
+
+    from apps.matching.candidates import load_candidates
+    from apps.matching.engine import matching_context
+
+    offer(seller, cotton)
+    requirement = need(buyer, cotton)
+    ctx = matching_context(requirement.organization_id, cotton.pk)
+    view = requirement_view(
+        requirements_for_matching(Requirement.objects.filter(pk=requirement.pk)).get(), ctx.commodity
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL random_page_cost = 3.5")
+        cands = load_candidates(view, ctx.commodity, quality_codes=ctx.quality_codes(view.spec))
+        cursor.execute("SELECT current_setting('random_page_cost')")
+        assert cursor.fetchone()[0] == "3.5"
+    assert len(cands) == 1
