@@ -15,6 +15,7 @@ import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -557,25 +558,26 @@ def load_candidates(
         ranks=prefilter,
     )
     params.update({f"q{i}": code for i, code in enumerate(codes)})
-    with connection.cursor() as cursor:
-        if prefilter and connection.in_atomic_block:
-            # The index range (`availability_market_idx` up to the price bound) is the plan this
-            # query is written for. With the default random_page_cost (4, a spinning disk's) the
-            # planner, expecting a handful of rows, flipped between it and a scan of every offer
-            # of the organization from one ANALYZE to the next: 55-116 ms against 34 ms for the
-            # range at 50,000 offers, all pages cached. For this statement only, the cost of a
-            # cached page read (set_config local to the transaction, set back after).
-            cursor.execute(
-                "SELECT current_setting('random_page_cost'), set_config('random_page_cost', %s, true)",
-                [CACHED_PAGE_COST],
-            )
-            before = cursor.fetchone()[0]
+    if not prefilter:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [before])
-        else:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        return _columns(rows, numeric, grades)
+    # The index range (`availability_market_idx` up to the price bound) is the plan this query is
+    # written for. With the default random_page_cost (4, a spinning disk's) the planner, expecting
+    # a handful of rows, flipped between it and a scan of every offer of the organization from one
+    # ANALYZE to the next: 55-116 ms against 34 ms for the range at 50,000 offers, all pages
+    # cached. For this statement only, the cost of a cached page read (set_config local to the
+    # transaction, set back after; a transaction of its own when the caller has none).
+    outer = nullcontext() if connection.in_atomic_block else transaction.atomic()
+    with outer, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('random_page_cost'), set_config('random_page_cost', %s, true)", [CACHED_PAGE_COST]
+        )
+        before = cursor.fetchone()[0]
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [before])
     return _columns(rows, numeric, grades)
 
 
