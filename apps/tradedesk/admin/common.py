@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
@@ -95,12 +96,38 @@ def parameters_table(values: dict[str, Any] | None, commodity: Any) -> str:
     return key_value_table(rows)
 
 
+_PROBE_MARKER = "\x1fstate-code-probe"
+
+
+def state_codes_present(queryset: QuerySet[Any], codes: list[str]) -> set[str]:
+    """Which of `codes` some row of `queryset` has as its `state_code`: one statement, a UNION
+    ALL of `(<queryset> AND state_code = %s LIMIT 1)`, each an index probe. The probe is the
+    ORM's SQL for one code, compiled once and repeated with each code as its parameter (38
+    querysets built and compiled by the ORM cost 5 ms a page, the statement itself 1 ms); the
+    answer is held equal to the ORM's `SELECT DISTINCT` by test_admin_big_lists.py."""
+    if not codes or queryset.query.is_empty():
+        return set()
+    probe = queryset.order_by().filter(state_code=_PROBE_MARKER).values_list("state_code", flat=True)[:1]
+    sql, params = probe.query.sql_with_params()
+    where = [index for index, param in enumerate(params) if param == _PROBE_MARKER]
+    if len(where) != 1:  # not the query this expects: the ORM's way
+        probes = [queryset.order_by().filter(state_code=c).values_list("state_code", flat=True)[:1] for c in codes]
+        return set(probes[0].union(*probes[1:], all=True))
+    statement = " UNION ALL ".join([f"({sql})"] * len(codes))
+    values: list[Any] = []
+    for code in codes:
+        values.extend(code if index == where[0] else param for index, param in enumerate(params))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        return {row[0] for row in cursor.fetchall()}
+
+
 class StateCodeFilter(admin.SimpleListFilter):
     """By the posting's state code, offering the codes the staff member's postings hold, as
     Django's filter on the field did; but where Django reads every posting for them (`SELECT
     DISTINCT state_code`: 55 ms at 200,000 postings, on every page of the list), this asks
-    once for each state whether one of them is there (one statement, a UNION of one-row index
-    probes on (state_code, organization)). A code outside the gazetteer's states (none is
+    once for each state whether one of them is there (`state_codes_present`: one statement of
+    one-row index probes on (state_code, organization)). A code outside the gazetteer's states (none is
     written: the code comes from the location) is not offered, but `?state_code=` still filters
     by it; a blank one is offered as "(none)"."""
 
@@ -108,10 +135,7 @@ class StateCodeFilter(admin.SimpleListFilter):
     parameter_name = "state_code"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        scoped = model_admin.get_queryset(request).order_by()
-        codes = [state.code for state in STATES] + [""]
-        probes = [scoped.filter(state_code=code).values_list("state_code", flat=True)[:1] for code in codes]
-        present = set(probes[0].union(*probes[1:], all=True))
+        present = state_codes_present(model_admin.get_queryset(request), [s.code for s in STATES] + [""])
         return [(code, code or "(none)") for code in sorted(present)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:

@@ -18,6 +18,7 @@ from django.test import Client
 from apps.accounts.tests.factories import UserFactory
 from apps.core import admin as core_admin
 from apps.core.admin import EstimatedCountPaginator, big_list_rows
+from apps.core.india import STATES
 from apps.partners.models import BusinessPartner, DocumentStatus, DocumentType, OnboardingApplication
 from apps.partners.tests import factories as partner_factories
 from apps.tradedesk.models import Availability
@@ -227,6 +228,24 @@ def test_the_state_filter_offers_the_states_of_the_organizations_postings(
     scoped = Availability.objects.filter(organization=seller.organization_id)
     assert [code for code, _ in spec.lookup_choices] == sorted(set(scoped.values_list("state_code", flat=True)))
     assert _listed(client, POSTINGS, queue="all", state_code="MH") == [str(maharashtra.pk)]
+
+
+def test_the_states_present_are_the_orms_distinct_states_in_every_scope(seller, cotton, foreign_partner):
+    from apps.tradedesk.admin.common import state_codes_present
+
+    for code in ("GJ", "MH", "", "GJ"):
+        factories.availability(seller, cotton, state_code=code)
+    factories.availability(foreign_partner, cotton, state_code="TN")
+    codes = [state.code for state in STATES] + [""]
+
+    for queryset in (
+        Availability.objects.filter(organization=seller.organization_id),  # staff
+        Availability.objects.all(),  # a platform admin
+        Availability.objects.filter(organization=seller.organization_id, partner=foreign_partner),  # nothing
+    ):
+        assert state_codes_present(queryset, codes) == set(queryset.values_list("state_code", flat=True).distinct())
+    assert state_codes_present(Availability.objects.none(), codes) == set()
+    assert state_codes_present(Availability.objects.all(), ["GJ", "KA"]) == {"GJ"}
 
 
 def test_the_requirement_list_has_the_same_state_filter(buyer, cotton, desk_manager):
