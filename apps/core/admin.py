@@ -256,6 +256,18 @@ class BigListChangeList(ChangeList):
     def url_for_result(self, result: Any) -> str:
         return self._row_url_template.replace(_PK_PLACEHOLDER, str(quote(getattr(result, self.pk_attname))), 1)
 
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.result_list = self.page_queryset(self.result_list)
+
+    def page_queryset(self, queryset: Any) -> Any:
+        """The rows of the page as they are read: only the admin's `list_page_fields` when it
+        names them (a posting or partner row has 40-odd columns, JSON among them; building 100
+        of each cost 10-15 ms of the page, the columns shown need a dozen). Subclasses add
+        their joins and prefetches before calling this."""
+        fields = getattr(self.model_admin, "list_page_fields", None)
+        return queryset.only(*fields) if fields else queryset
+
 
 def big_list_rows(cl: ChangeList) -> list[ResultList]:
     """Django's `admin_list.results(cl)` for a BigListChangeList without list_editable: the same
@@ -376,6 +388,10 @@ class BigListAdminMixin:
     third of the rest). What the page shows and does is Django's."""
 
     paginator: ClassVar[type] = EstimatedCountPaginator
+    # The fields a page of the list reads (its columns, its rows' links and `__str__`, with
+    # `relation__field` for what a join brings); None reads every field. A field missing here is
+    # a query a row: each list's test holds its queries the same for one row and for several.
+    list_page_fields: tuple[str, ...] | None = None
     show_full_result_count = False
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:

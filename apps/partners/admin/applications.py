@@ -196,11 +196,9 @@ class ApplicationChangeList(BigListChangeList):
     """The documents' states of the page's applications (the summary column) in one query a
     page, not one a row."""
 
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        self.result_list = self.result_list.prefetch_related(
-            Prefetch("documents", queryset=PartnerDocument.objects.only("id", "application_id", "status"))
-        )
+    def page_queryset(self, queryset: Any) -> Any:
+        documents = PartnerDocument.objects.only("id", "application_id", "status")
+        return super().page_queryset(queryset.prefetch_related(Prefetch("documents", queryset=documents)))
 
 
 @admin.register(OnboardingApplication)

@@ -134,6 +134,15 @@ class BusinessPartnerAdmin(
         "credit_limit_inr",
     )
     list_display_links = ("code", "legal_name")
+    list_page_fields = (
+        "code",
+        "legal_name",
+        "status",
+        "kyc_status",
+        "kyc_expires_on",
+        "risk_category",
+        "credit_limit",
+    )
     list_filter = ("status", "kyc_status", KycExpiryFilter, "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
     ordering = ("code",)  # with the pk Django adds: the (organization, code) unique index, then a sort of ties

@@ -119,6 +119,22 @@ class AvailabilityAdmin(ExportActionMixin, PostingAdmin):
         "expires_at",
     )
     list_filter = (AvailabilityQueueFilter, "status", "commodity", "visibility", StateCodeFilter)
+    list_page_fields = (
+        "number",
+        "partner__code",
+        "partner__legal_name",
+        "commodity",
+        "variety",
+        "status",
+        "quantity",
+        "quantity_unit",
+        "available_kg",
+        "price_per_kg",
+        "price_unit",
+        "state_code",
+        "expires_at",
+        "created_at",
+    )
     list_select_related = (  # type: ignore[assignment]
         "partner",
         "commodity",

@@ -149,11 +149,11 @@ class PostingChangeList(BigListChangeList):
     8-12 ms of planning (the join order search) on every page, more than running it; the
     export and the actions keep `list_select_related`'s joins."""
 
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        related = self.model_admin.get_list_select_related(request)
+    def page_queryset(self, queryset: Any) -> Any:
+        related = self.model_admin.list_select_related
         prefetched = [name for name in related if name != "partner"] if isinstance(related, list | tuple) else []
-        self.result_list = self.result_list.select_related(None).select_related("partner").prefetch_related(*prefetched)
+        queryset = queryset.select_related(None).select_related("partner").prefetch_related(*prefetched)
+        return super().page_queryset(queryset)
 
 
 class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):

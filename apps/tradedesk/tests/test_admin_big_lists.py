@@ -272,3 +272,37 @@ def test_the_search_indexes_keep_no_pending_list():
         options = dict(cursor.fetchall())
 
     assert options == {name: ["fastupdate=off"] for name in names}
+
+
+# --- a page reads what it shows: the same queries for one row as for several ------------------
+
+
+def _queries(client: Client, url: str, params: dict[str, str]) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_a_page_of_postings_costs_the_same_queries_for_one_row_as_for_many(seller, buyer, cotton, desk_manager):
+    client = _login(desk_manager)
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    one = [_queries(client, POSTINGS, params) for params in ({"queue": "all"}, {"q": "AV/2026"})]
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
+    factories.availability(seller, cotton, number="AV/2026-27/000003", variety=None)
+
+    assert [_queries(client, POSTINGS, params) for params in ({"queue": "all"}, {"q": "AV/2026"})] == one
+    assert len(_listed(client, POSTINGS, queue="all")) == 3
+
+
+def test_a_page_of_partners_costs_the_same_queries_for_one_row_as_for_many(organization):
+    client = _everything(organization)
+    partner_factories.approved_partner(organization, legal_name="First Cotton Company")
+    one = [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})]
+    partner_factories.approved_partner(organization, legal_name="Second Cotton Company")
+    partner_factories.approved_partner(organization, legal_name="Third Cotton Company")
+
+    assert [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})] == one
+    assert len(_listed(client, PARTNERS, q="Cotton")) == 3
