@@ -240,9 +240,11 @@ class BusinessPartner(BaseModel):
             models.Index(fields=["kyc_status", "kyc_expires_on"], name="partner_kyc_expiry_idx"),
             models.Index(fields=["pan"], name="partner_pan_idx"),
             # The back office's search (UPPER(field) LIKE '%...%' over the admin's search_fields), one
-            # trigram index per field so an OR of them is a BitmapOr, not a scan (issue 15).
+            # trigram index per field so an OR of them is a BitmapOr, not a scan (issue 15). fastupdate
+            # off: a search never reads a pending list of unmerged entries (up to 4 MB an index; it
+            # was 2-10 ms an index, 30 ms for the five, at 200,000 partners).
             *(
-                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"partner_{field}_trgm")
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"partner_{field}_trgm", fastupdate=False)
                 for field in ("code", "legal_name", "trade_name", "pan", "gstin")
             ),
         ]
@@ -379,8 +381,12 @@ class OnboardingApplication(BaseModel):
         indexes = [
             models.Index(fields=["organization", "state", "route"], name="application_queue_idx"),
             *(  # the back office's search, as BusinessPartner's
-                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"application_{field}_trgm")
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"application_{field}_trgm", fastupdate=False)
                 for field in ("legal_name", "trade_name", "pan", "gstin")
+            ),
+            # The back office's queue in its order (latest submitted first): a page is an index range.
+            models.Index(
+                fields=["organization", "-submitted_at", "-created_at", "-id"], name="application_org_recent_idx"
             ),
         ]
 

@@ -19,7 +19,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
-from apps.core.admin import ServiceActionsMixin
+from apps.core.admin import BigListAdminMixin, ServiceActionsMixin
 from apps.core.formatting import indian_number, key_value_table, state_badge
 from apps.partners.admin.groups import GROUP_ACTIONS, GroupActionsMixin
 from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
@@ -113,7 +113,13 @@ ACTION_PERMISSIONS = {
 
 @admin.register(BusinessPartner)
 class BusinessPartnerAdmin(
-    ExportActionMixin, GroupActionsMixin, KycActionsMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin
+    ExportActionMixin,
+    GroupActionsMixin,
+    KycActionsMixin,
+    BigListAdminMixin,
+    ServiceActionsMixin,
+    DjangoObjectActions,
+    admin.ModelAdmin,
 ):
     resource_classes = [PartnerResource]
     formats = [CSV, XLSX]
@@ -128,10 +134,18 @@ class BusinessPartnerAdmin(
         "credit_limit_inr",
     )
     list_display_links = ("code", "legal_name")
+    list_page_fields = (
+        "code",
+        "legal_name",
+        "status",
+        "kyc_status",
+        "kyc_expires_on",
+        "risk_category",
+        "credit_limit",
+    )
     list_filter = ("status", "kyc_status", KycExpiryFilter, "entity_class", "risk_category")
     search_fields = ("code", "legal_name", "trade_name", "pan", "gstin")
-    show_full_result_count = False  # no unfiltered COUNT(*) next to a search (issue 15)
-    ordering = ("code",)
+    ordering = ("code",)  # with the pk Django adds: the (organization, code) unique index, then a sort of ties
     inlines = [MembershipInline, BranchInline, VehicleInline, PartnerDocumentInline]
     readonly_fields = [field.name for field in BusinessPartner._meta.fields] + [
         "status_badge",

@@ -26,6 +26,7 @@ from apps.core.formatting import indian_number, quantity_text, trimmed_number
 from apps.tradedesk.admin.common import (
     PostingAdmin,
     ReadOnlyInline,
+    StateCodeFilter,
     entered_price,
     entered_quantity,
     parameters_table,
@@ -117,7 +118,23 @@ class AvailabilityAdmin(ExportActionMixin, PostingAdmin):
         "state_code",
         "expires_at",
     )
-    list_filter = (AvailabilityQueueFilter, "status", "commodity", "visibility", "state_code")
+    list_filter = (AvailabilityQueueFilter, "status", "commodity", "visibility", StateCodeFilter)
+    list_page_fields = (
+        "number",
+        "partner__code",
+        "partner__legal_name",
+        "commodity",
+        "variety",
+        "status",
+        "quantity",
+        "quantity_unit",
+        "available_kg",
+        "price_per_kg",
+        "price_unit",
+        "state_code",
+        "expires_at",
+        "created_at",
+    )
     list_select_related = (  # type: ignore[assignment]
         "partner",
         "commodity",

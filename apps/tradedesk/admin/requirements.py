@@ -16,7 +16,14 @@ from import_export.formats.base_formats import CSV, XLSX
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.formatting import indian_number, trimmed_number
-from apps.tradedesk.admin.common import PostingAdmin, ReadOnlyInline, entered_price, parameters_table, per_candy
+from apps.tradedesk.admin.common import (
+    PostingAdmin,
+    ReadOnlyInline,
+    StateCodeFilter,
+    entered_price,
+    parameters_table,
+    per_candy,
+)
 from apps.tradedesk.errors import RequirementNotFound
 from apps.tradedesk.models import Requirement, RequirementDeliveryLocation
 from apps.tradedesk.resources import RequirementResource
@@ -53,7 +60,7 @@ class RequirementAdmin(ExportActionMixin, PostingAdmin):
         "state_code",
         "valid_until",
     )
-    list_filter = ("status", "commodity", "urgency", "visibility", "state_code")
+    list_filter = ("status", "commodity", "urgency", "visibility", StateCodeFilter)
     list_select_related = (  # type: ignore[assignment]
         "partner",
         "commodity",

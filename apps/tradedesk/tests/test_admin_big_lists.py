@@ -1,0 +1,308 @@
+"""The back office's big lists (issue 15): postings, partners and applications at hundreds of
+thousands of rows. What staff see and can do is unchanged (the same rows, cells, links, filters,
+search and organization scope); what changed is how each page is made: a count that stops at
+EXACT_COUNT_UP_TO and is then an estimate labelled "about", the state filter asking per state,
+rows built once a column, GIN indexes without a pending list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.admin import ModelAdmin, site
+from django.contrib.admin.templatetags.admin_list import results
+from django.contrib.admin.views.main import ChangeList
+from django.db import connection
+from django.test import Client
+
+from apps.accounts.tests.factories import UserFactory
+from apps.core import admin as core_admin
+from apps.core.admin import EstimatedCountPaginator, big_list_rows
+from apps.core.india import STATES
+from apps.partners.models import BusinessPartner, DocumentStatus, DocumentType, OnboardingApplication
+from apps.partners.tests import factories as partner_factories
+from apps.tradedesk.models import Availability
+from apps.tradedesk.tests import factories
+
+pytestmark = pytest.mark.django_db
+
+POSTINGS = "/admin/tradedesk/availability/"
+PARTNERS = "/admin/partners/businesspartner/"
+APPLICATIONS = "/admin/partners/onboardingapplication/"
+
+
+def _login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _everything(organization: Any) -> Client:
+    """Staff of `organization` holding every capability (the lists still scope to it)."""
+    return _login(UserFactory(organization=organization, is_superuser=True))
+
+
+def _listed(client: Client, url: str, **params: str) -> list[str]:
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return [str(obj.pk) for obj in response.context["cl"].result_list]
+
+
+# --- the search and the scope ----------------------------------------------------------------
+
+
+def test_a_posting_is_found_by_a_fragment_of_its_sellers_name_and_of_its_number(
+    seller, buyer, cotton, desk_manager, foreign_partner
+):
+    mine = factories.availability(seller, cotton, number="AV/2026-27/004711")
+    factories.availability(buyer, cotton, number="AV/2026-27/004712")
+    foreign = factories.availability(foreign_partner, cotton, number="AV/2026-27/004711")
+    client = _login(desk_manager)
+
+    assert _listed(client, POSTINGS, q="ajkot Ginn") == [str(mine.pk)]
+    assert _listed(client, POSTINGS, q="04711") == [str(mine.pk)]
+    assert str(foreign.pk) not in _listed(client, POSTINGS, q=foreign_partner.legal_name[2:9])
+
+
+def test_staff_of_another_organization_find_none_of_its_postings_partners_or_applications(
+    seller, cotton, other_organization
+):
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    application = partner_factories.application(seller.owner, legal_name="Visible Only Mills")
+    client = _everything(other_organization)
+
+    assert _listed(client, POSTINGS, queue="all") == []
+    assert _listed(client, POSTINGS, q="Rajkot") == []
+    assert _listed(client, POSTINGS, q="000001") == []
+    assert _listed(client, PARTNERS) == []
+    assert _listed(client, PARTNERS, q=seller.code) == []
+    assert _listed(client, APPLICATIONS, q="Visible Only") == []
+    assert _listed(_everything(seller.organization), APPLICATIONS, q="Visible Only") == [str(application.pk)]
+
+
+# --- the count: exact up to a limit, then an estimate that says so -----------------------------
+
+
+def test_a_list_counts_exactly_up_to_the_limit(seller, cotton, desk_manager, monkeypatch):
+    monkeypatch.setattr(core_admin, "EXACT_COUNT_UP_TO", 3)
+    for _ in range(3):
+        factories.availability(seller, cotton)
+
+    response = _login(desk_manager).get(POSTINGS, {"queue": "all"})
+
+    cl = response.context["cl"]
+    assert (cl.result_count, cl.paginator.estimated, cl.paginator.count_text) == (3, False, "3")
+    assert "(estimated)" not in response.content.decode()
+    assert "3 availabilities" in response.content.decode()
+
+
+def test_past_the_limit_the_count_is_an_estimate_labelled_about(seller, cotton, desk_manager, monkeypatch):
+    monkeypatch.setattr(core_admin, "EXACT_COUNT_UP_TO", 3)
+    for _ in range(5):
+        factories.availability(seller, cotton)
+
+    response = _login(desk_manager).get(POSTINGS, {"queue": "all"})
+
+    cl = response.context["cl"]
+    page = response.content.decode()
+    assert cl.paginator.estimated is True
+    assert cl.result_count >= 4  # never below the rows it counted (3 + 1)
+    assert cl.paginator.count_text == f"about {cl.result_count:,}"
+    assert f"about {cl.result_count:,} availabilities (estimated)" in page
+    assert f"about {cl.result_count:,} results (estimated)" in page  # the search bar's line
+    assert len(cl.result_list) == 5  # the page itself is the real rows
+
+
+def test_a_search_past_the_limit_says_about_n_results(seller, cotton, desk_manager, monkeypatch):
+    monkeypatch.setattr(core_admin, "EXACT_COUNT_UP_TO", 2)
+    for n in range(4):
+        factories.availability(seller, cotton, number=f"AV/2026-27/00009{n}")
+
+    response = _login(desk_manager).get(POSTINGS, {"q": "00009"})
+
+    cl = response.context["cl"]
+    assert cl.paginator.estimated is True
+    assert f"{cl.paginator.count_text} results (estimated)" in response.content.decode()
+    assert sorted(str(a.number) for a in cl.result_list) == [f"AV/2026-27/00009{n}" for n in range(4)]
+
+
+def test_an_estimated_count_never_hides_a_page(seller, cotton, monkeypatch):
+    monkeypatch.setattr(core_admin, "EXACT_COUNT_UP_TO", 2)
+    for _ in range(5):
+        factories.availability(seller, cotton)
+    monkeypatch.setattr(core_admin, "planner_row_estimate", lambda queryset: 1)  # a low estimate
+    paginator = EstimatedCountPaginator(Availability.objects.order_by("created_at", "id"), 2)
+
+    assert (paginator.count, paginator.estimated) == (3, True)
+    assert len(paginator.page(3).object_list) == 1  # past the estimate's last page
+    assert len(paginator.page(4).object_list) == 0
+
+
+def test_two_significant_digits():
+    assert [core_admin._two_significant(n) for n in (7, 42, 1001, 49928, 200004)] == [7, 42, 1000, 50000, 200000]
+
+
+# --- the rows: Django's cells, built once a column --------------------------------------------
+
+
+def _django_rows(cl: Any, monkeypatch: Any) -> list[list[str]]:
+    """The rows Django's own ChangeList and checkbox would render for the same page."""
+    monkeypatch.setattr(cl, "preserved_filters", cl._row_filters)
+    monkeypatch.setattr(cl, "url_for_result", ChangeList.url_for_result.__get__(cl))
+    monkeypatch.setattr(type(cl.model_admin), "action_checkbox", ModelAdmin.action_checkbox)
+    return [list(row) for row in results(cl)]
+
+
+@pytest.mark.parametrize("params", [{"queue": "all"}, {"q": "AV/2026"}, {"q": "Rajkot", "_popup": "1"}])
+def test_a_page_of_postings_is_the_html_django_renders(seller, buyer, cotton, desk_manager, monkeypatch, params):
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
+    factories.availability(seller, cotton, number="AV/2026-27/000003", variety=None)
+    cl = _login(desk_manager).get(POSTINGS, params).context["cl"]
+
+    ours = [list(row) for row in big_list_rows(cl)]
+
+    assert len(ours) == (2 if params.get("q") == "Rajkot" else 3)
+    assert ours == _django_rows(cl, monkeypatch)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "Mills"}])
+def test_pages_of_partners_and_applications_are_the_html_django_renders(seller, buyer, monkeypatch, params):
+    client = _everything(seller.organization)
+    partner_factories.application(seller.owner, legal_name='Quote "&" <Mills>', state="SUBMITTED")
+    for url in (PARTNERS, APPLICATIONS):
+        cl = client.get(url, {**params, "queue": "all"} if url == APPLICATIONS else params).context["cl"]
+
+        ours = [list(row) for row in big_list_rows(cl)]
+
+        assert ours
+        assert ours == _django_rows(cl, monkeypatch)
+        monkeypatch.undo()
+
+
+def test_the_action_checkbox_is_djangos(seller):
+    seller.legal_name = 'Shree <b>"Rajkot"</b> & Sons'
+    partner_admin = site._registry[BusinessPartner]
+
+    assert partner_admin.action_checkbox(seller) == ModelAdmin.action_checkbox(partner_admin, seller)
+
+
+def test_the_applications_page_reads_its_documents_in_one_query(organization, django_assert_num_queries):
+    from apps.accounts.tests.factories import ExternalUserFactory
+
+    client = _everything(organization)
+
+    def page_queries(applications: int) -> int:
+        for _ in range(applications):
+            application = partner_factories.application(ExternalUserFactory(organization=organization))
+            partner_factories.document(application, DocumentType.PAN_CARD)
+            partner_factories.document(application, DocumentType.GST_CERTIFICATE, status=DocumentStatus.VERIFIED)
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(APPLICATIONS, {"queue": "all"})
+        assert "1 pending, 1 verified" in response.content.decode()
+        return len(queries.captured_queries)
+
+    assert page_queries(1) == page_queries(3)
+    assert OnboardingApplication.objects.filter(organization=organization).count() == 4
+
+
+# --- the state filter ------------------------------------------------------------------------
+
+
+def test_the_state_filter_offers_the_states_of_the_organizations_postings(
+    seller, cotton, desk_manager, foreign_partner
+):
+    factories.availability(seller, cotton, state_code="GJ")
+    maharashtra = factories.availability(seller, cotton, state_code="MH")
+    factories.availability(seller, cotton, state_code="")
+    factories.availability(foreign_partner, cotton, state_code="TN")  # another organization's
+    client = _login(desk_manager)
+
+    response = client.get(POSTINGS, {"queue": "all"})
+    (spec,) = [s for s in response.context["cl"].filter_specs if getattr(s, "parameter_name", None) == "state_code"]
+
+    assert spec.lookup_choices == [("", "(none)"), ("GJ", "GJ"), ("MH", "MH")]
+    # The same as Django's own filter on the field read (every posting of the organization).
+    scoped = Availability.objects.filter(organization=seller.organization_id)
+    assert [code for code, _ in spec.lookup_choices] == sorted(set(scoped.values_list("state_code", flat=True)))
+    assert _listed(client, POSTINGS, queue="all", state_code="MH") == [str(maharashtra.pk)]
+
+
+def test_the_states_present_are_the_orms_distinct_states_in_every_scope(seller, cotton, foreign_partner):
+    from apps.tradedesk.admin.common import state_codes_present
+
+    for code in ("GJ", "MH", "", "GJ"):
+        factories.availability(seller, cotton, state_code=code)
+    factories.availability(foreign_partner, cotton, state_code="TN")
+    codes = [state.code for state in STATES] + [""]
+
+    for queryset in (
+        Availability.objects.filter(organization=seller.organization_id),  # staff
+        Availability.objects.all(),  # a platform admin
+        Availability.objects.filter(organization=seller.organization_id, partner=foreign_partner),  # nothing
+    ):
+        assert state_codes_present(queryset, codes) == set(queryset.values_list("state_code", flat=True).distinct())
+    assert state_codes_present(Availability.objects.none(), codes) == set()
+    assert state_codes_present(Availability.objects.all(), ["GJ", "KA"]) == {"GJ"}
+
+
+def test_the_requirement_list_has_the_same_state_filter(buyer, cotton, desk_manager):
+    factories.requirement(buyer, cotton)  # TN
+    response = _login(desk_manager).get("/admin/tradedesk/requirement/")
+
+    assert response.status_code == 200
+    (spec,) = [s for s in response.context["cl"].filter_specs if getattr(s, "parameter_name", None) == "state_code"]
+    assert spec.lookup_choices == [("TN", "TN")]
+
+
+# --- the indexes -----------------------------------------------------------------------------
+
+
+def test_the_search_indexes_keep_no_pending_list():
+    names = [
+        "availability_number_trgm",
+        "requirement_number_trgm",
+        *(f"partner_{f}_trgm" for f in ("code", "legal_name", "trade_name", "pan", "gstin")),
+        *(f"application_{f}_trgm" for f in ("legal_name", "trade_name", "pan", "gstin")),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [names])
+        options = dict(cursor.fetchall())
+
+    assert options == {name: ["fastupdate=off"] for name in names}
+
+
+# --- a page reads what it shows: the same queries for one row as for several ------------------
+
+
+def _queries(client: Client, url: str, params: dict[str, str]) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_a_page_of_postings_costs_the_same_queries_for_one_row_as_for_many(seller, buyer, cotton, desk_manager):
+    client = _login(desk_manager)
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    one = [_queries(client, POSTINGS, params) for params in ({"queue": "all"}, {"q": "AV/2026"})]
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
+    factories.availability(seller, cotton, number="AV/2026-27/000003", variety=None)
+
+    assert [_queries(client, POSTINGS, params) for params in ({"queue": "all"}, {"q": "AV/2026"})] == one
+    assert len(_listed(client, POSTINGS, queue="all")) == 3
+
+
+def test_a_page_of_partners_costs_the_same_queries_for_one_row_as_for_many(organization):
+    client = _everything(organization)
+    partner_factories.approved_partner(organization, legal_name="First Cotton Company")
+    one = [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})]
+    partner_factories.approved_partner(organization, legal_name="Second Cotton Company")
+    partner_factories.approved_partner(organization, legal_name="Third Cotton Company")
+
+    assert [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})] == one
+    assert len(_listed(client, PARTNERS, q="Cotton")) == 3
