@@ -2,7 +2,8 @@
 and withdraw proposals whose pair no longer passes, catching whatever an event did not (a lost
 hint, a change made outside the services, a weights or schedule version switched on).
 
-- requirements and offers updated since the watermark: re-matched;
+- requirements and offers updated since the watermark: re-matched (the requirements in bulk from
+  BULK_FROM of them on);
 - partners updated since the watermark: their postings re-matched;
 - ACTIVE proposals whose requirement is no longer open or whose offer is no longer ACTIVE with
   something available: their posting re-matched (which withdraws them);
@@ -34,6 +35,9 @@ from apps.partners.models import BusinessPartner
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
 
 SWEEP_NAME = "matching"
+# From this many changed requirements on, the sweep matches them in bulk (requirements_match_bulk:
+# the commodity's offers loaded once) rather than one by one (each its own prefiltered query).
+BULK_FROM = 20
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,14 @@ def _sweep(*, full: bool) -> SweepResult:
         )
         requirement_ids += list(stale.values_list("requirement_id", flat=True))
         availability_ids += list(stale.values_list("availability_id", flat=True))
-        for requirement_id in sorted(set(requirement_ids), key=str):
-            requirement_match(requirement_id=requirement_id)
+        changed = sorted(set(requirement_ids), key=str)
+        if len(changed) >= BULK_FROM:
+            # Many at once (a busy market, a sweep after downtime): every offer of each
+            # commodity loaded once and shared, blocks written while the next is scored.
+            pairs = requirements_match_bulk(requirement_ids=changed)
+        else:
+            for requirement_id in changed:
+                requirement_match(requirement_id=requirement_id)
         for availability_id in sorted(set(availability_ids), key=str):
             availability_match(availability_id=availability_id)
         for partner_id in sorted(set(partner_ids), key=str):

@@ -4,6 +4,7 @@ proposals; the sweep catches what no event announced."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from apps.events.models import OutboxEvent
 from apps.matching.models import MatchProposal, MatchSweep, ProposalStatus
 from apps.matching.services.proposals import availability_match, requirement_match
-from apps.matching.services.sweep import matching_sweep
+from apps.matching.services.sweep import BULK_FROM, matching_sweep
 from apps.matching.tests.test_engine import need, offer, per_kg, town
 from apps.partners.models import BusinessPartner, PartnerStatus
 from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
@@ -143,6 +144,36 @@ def test_a_full_sweep_scores_every_open_requirement_against_every_active_offer(c
 
     assert result.pairs_scored == 12
     assert MatchProposal.objects.filter(status=ProposalStatus.ACTIVE).count() == 12
+
+
+def test_many_changed_requirements_are_swept_in_bulk_with_the_proposals_one_by_one_would_store(
+    cotton, buyer, seller, monkeypatch
+):
+    from apps.matching.services import sweep as sweep_module
+
+    lots = [offer(seller, cotton, candy=str(59000 + 100 * n)) for n in range(3)]
+    requirements = [need(buyer, cotton, max_candy=str(59050 + 100 * (n % 3)), preferred=None) for n in range(BULK_FROM)]
+    MatchSweep.objects.create(name="matching", last_swept_at=timezone.now() - timedelta(minutes=1))
+    bulk: list[int] = []
+    real = sweep_module.requirements_match_bulk
+    monkeypatch.setattr(
+        sweep_module,
+        "requirements_match_bulk",
+        lambda *, requirement_ids: bulk.append(len(requirement_ids)) or real(requirement_ids=requirement_ids),
+    )
+
+    result = matching_sweep()
+
+    assert bulk == [BULK_FROM]
+    assert (result.requirements, result.pairs_scored) == (BULK_FROM, BULK_FROM * 3)
+    swept = sorted(MatchProposal.objects.values_list("requirement_id", "availability_id", "score"))
+    # Offer n fits the requirements whose maximum is above its price: 1, 2 or 3 of them.
+    assert len(swept) == sum(1 + n % 3 for n in range(BULK_FROM))
+    MatchProposal.objects.all().delete()
+    for requirement in requirements:
+        requirement_match(requirement_id=requirement.pk)
+    assert sorted(MatchProposal.objects.values_list("requirement_id", "availability_id", "score")) == swept
+    assert {p[1] for p in swept} == {lot.pk for lot in lots}
 
 
 def test_the_sweep_is_a_periodic_task_and_its_task_runs_it():
