@@ -150,9 +150,10 @@ class PostingChangeList(BigListChangeList):
     export and the actions keep `list_select_related`'s joins."""
 
     def page_queryset(self, queryset: Any) -> Any:
+        joined = self.model_admin.partner_fields
         related = self.model_admin.list_select_related
-        prefetched = [name for name in related if name != "partner"] if isinstance(related, list | tuple) else []
-        queryset = queryset.select_related(None).select_related("partner").prefetch_related(*prefetched)
+        prefetched = [name for name in related if name not in joined] if isinstance(related, list | tuple) else []
+        queryset = queryset.select_related(None).select_related(*joined).prefetch_related(*prefetched)
         return super().page_queryset(queryset)
 
 
@@ -163,6 +164,9 @@ class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, 
     actionable_states: tuple[str, ...] = ()
     not_found: type[NotFound] = NotFound
     list_select_related = ("partner", "commodity", "variety")
+    # The posting's parties (a trade has two: buyer and seller): joined on a page, and matched by
+    # code or legal name in the partner table first when searching.
+    partner_fields: tuple[str, ...] = ("partner",)
     search_fields = ("number", "partner__code", "partner__legal_name", "variety__name", "commodity__name")
     search_help_text = (
         "A posting's number, its partner's code or legal name, or its variety or commodity (any part of them)."
@@ -200,19 +204,18 @@ class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, 
                     :PARTNER_MATCHES_MAX
                 ]
             )
-            # Varieties and commodities are small master tables: matched first like the partners.
-            variety_ids = list(
-                Variety.objects.filter(name__icontains=term).values_list("pk", flat=True)[:PARTNER_MATCHES_MAX]
-            )
-            commodity_ids = list(
-                Commodity.objects.filter(name__icontains=term).values_list("pk", flat=True)[:PARTNER_MATCHES_MAX]
-            )
-            queryset = queryset.filter(
-                Q(number__icontains=term)
-                | Q(partner_id__in=partner_ids)
-                | Q(variety_id__in=variety_ids)
-                | Q(commodity_id__in=commodity_ids)
-            )
+            matches = Q(number__icontains=term)
+            for name in self.partner_fields:
+                matches |= Q(**{f"{name}_id__in": partner_ids})
+            # Varieties and commodities are small master tables: matched first like the partners
+            # (where the screen searches them).
+            if "variety__name" in self.search_fields:
+                variety_ids = Variety.objects.filter(name__icontains=term).values_list("pk", flat=True)
+                matches |= Q(variety_id__in=list(variety_ids[:PARTNER_MATCHES_MAX]))
+            if "commodity__name" in self.search_fields:
+                commodity_ids = Commodity.objects.filter(name__icontains=term).values_list("pk", flat=True)
+                matches |= Q(commodity_id__in=list(commodity_ids[:PARTNER_MATCHES_MAX]))
+            queryset = queryset.filter(matches)
         return queryset, False
 
     @admin.display(description="Status", ordering="status")

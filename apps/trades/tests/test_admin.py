@@ -45,6 +45,18 @@ def test_the_desk_reads_a_trade_with_its_badge_transcript_and_history(deal, desk
 
 
 @pytest.mark.django_db
+def test_the_desk_finds_a_trade_by_number_and_by_either_partys_code_or_name(deal, desk_manager):
+    trade = _trade(deal)
+    desk = _login(desk_manager)
+
+    for term in (trade.number[-4:], deal.buyer.code, deal.seller.legal_name[2:10].lower()):
+        found = desk.get(CHANGELIST, {"q": term})
+        assert found.status_code == 200, term
+        assert list(found.context["cl"].result_list) == [trade], term
+    assert list(desk.get(CHANGELIST, {"q": "no such party"}).context["cl"].result_list) == []
+
+
+@pytest.mark.django_db
 def test_the_desk_cancels_from_the_admin_with_a_reason(deal, desk_manager):
     trade = _trade(deal)
     desk = _login(desk_manager)
