@@ -150,7 +150,7 @@ class PostingChangeList(BigListChangeList):
     export and the actions keep `list_select_related`'s joins."""
 
     def page_queryset(self, queryset: Any) -> Any:
-        joined = self.model_admin.partner_fields
+        joined: tuple[str, ...] = getattr(self.model_admin, "partner_fields", ("partner",))
         related = self.model_admin.list_select_related
         prefetched = [name for name in related if name not in joined] if isinstance(related, list | tuple) else []
         queryset = queryset.select_related(None).select_related(*joined).prefetch_related(*prefetched)
