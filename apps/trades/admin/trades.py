@@ -68,6 +68,7 @@ class TradeAdmin(PostingAdmin):
     list_filter = ("status", "tax_kind", "commodity", "reverse_charge")
     list_select_related = ("buyer", "seller", "commodity", "commodity__rate_unit", "variety", "quantity_unit")  # type: ignore[assignment]
     partner_fields = ("buyer", "seller")
+    search_help_text = "A trade's number, or its buyer's or seller's code or legal name (any part of them)."
     search_fields = (  # type: ignore[assignment]
         "number",
         "buyer__code",

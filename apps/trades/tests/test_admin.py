@@ -53,7 +53,9 @@ def test_the_desk_finds_a_trade_by_number_and_by_either_partys_code_or_name(deal
         found = desk.get(CHANGELIST, {"q": term})
         assert found.status_code == 200, term
         assert list(found.context["cl"].result_list) == [trade], term
-    assert list(desk.get(CHANGELIST, {"q": "no such party"}).context["cl"].result_list) == []
+    none = desk.get(CHANGELIST, {"q": "no such party"})
+    assert list(none.context["cl"].result_list) == []
+    assert "or its buyer&#x27;s or seller&#x27;s code or legal name" in none.content.decode()  # the search's help
 
 
 @pytest.mark.django_db
