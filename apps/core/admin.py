@@ -271,7 +271,7 @@ class BigListChangeList(ChangeList):
 
 def big_list_rows(cl: ChangeList) -> list[ResultList]:
     """Django's `admin_list.results(cl)` for a BigListChangeList without list_editable: the same
-    cells, the same HTML (held equal by apps/core/tests/test_big_list.py), but each column's
+    cells, the same HTML (held equal by apps/tradedesk/tests/test_admin_big_lists.py), but each column's
     field, method, CSS class and link worked out once a page instead of once a cell (Django's
     `lookup_field` raises and catches FieldDoesNotExist for every cell of a computed column; a
     100-row page of postings spent 25 ms in it, now about half). Anything else is Django's."""

@@ -75,7 +75,8 @@ from apps.matching.models import (
 )
 from apps.matching.payloads import side_payload
 from apps.matching.pricing import explanation_of
-from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement
+from apps.partners.models import BusinessPartner
+from apps.tradedesk.models import Availability, AvailabilityStatus, Requirement, RequirementDeliveryLocation
 
 TOP_NEW_PER_SIDE = 5
 # How many offers beyond its top N a requirement's run scores exactly and locks: one found gone
@@ -614,9 +615,6 @@ WHERE r.id = ANY(%s)
 
 
 def _stamps(requirement_ids: list[UUID]) -> dict[UUID, str]:
-    from apps.partners.models import BusinessPartner
-    from apps.tradedesk.models import RequirementDeliveryLocation
-
     sql = _STAMPS_SQL.format(
         requirement=Requirement._meta.db_table,
         partner=BusinessPartner._meta.db_table,
