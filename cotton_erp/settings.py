@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.body_limit.BodyLimitMiddleware",  # before anything reads a body
+    "apps.core.middleware.AdminQueryGuardMiddleware",  # before an admin list reads its filters
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

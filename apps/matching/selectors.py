@@ -4,6 +4,7 @@ anything else answers 404 (`match_not_found`)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -46,10 +47,15 @@ def proposals_visible_to(user: User) -> QuerySet[MatchProposal]:
     )
 
 
+TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def proposal_for_token(*, user: User, token: str) -> MatchProposal:
     """The proposal behind a match token, if the caller's partner is its buyer or seller or the
     caller is staff of its organization (or a platform admin); else MatchNotFound (404)."""
-    if not isinstance(token, str) or not token or len(token) > 64:
+    # Tokens are secrets.token_urlsafe text: anything else is no token (and a NUL would reach
+    # PostgreSQL as an error, not a miss).
+    if not isinstance(token, str) or not TOKEN_TEXT.fullmatch(token):
         raise MatchNotFound()
     proposal = (
         proposals_visible_to(user)

@@ -116,7 +116,7 @@ def test_the_token_view_shows_the_other_side_only_as_region_band_quantity_prices
 
 
 def test_a_token_of_another_partner_or_organization_or_an_unknown_one_answers_404(
-    authenticate, pair, organization, foreign_partner, other_org_desk_manager, api_client
+    authenticate, pair, organization, foreign_partner, other_org_desk_manager, api_client, buyer
 ):
     stranger = distinct_partner(organization, "Guntur Cotton Traders")
     token = pair["proposal"].token
@@ -124,8 +124,9 @@ def test_a_token_of_another_partner_or_organization_or_an_unknown_one_answers_40
     for user in (stranger.owner, foreign_partner.owner, other_org_desk_manager):
         response = authenticate(user).get(f"{MATCHES}{token}")
         assert (response.status_code, response.json()["code"]) == (404, "match_not_found")
-    response = authenticate(stranger.owner).get(f"{MATCHES}not-a-token")
-    assert (response.status_code, response.json()["code"]) == (404, "match_not_found")
+    for odd in ("not-a-token", "%00", f"{token[:8]}%00", "a%20b", "%C3%A9t%C3%A9", "x" * 65, f"{token}%0A"):
+        response = authenticate(buyer.owner).get(f"{MATCHES}{odd}")
+        assert (response.status_code, response.json()["code"]) == (404, "match_not_found"), odd
     assert authenticate(stranger.owner).get(MATCHES).json()["results"] == []
     api_client.credentials()
     assert api_client.get(f"{MATCHES}{token}").status_code == 401

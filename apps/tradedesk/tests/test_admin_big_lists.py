@@ -306,3 +306,26 @@ def test_a_page_of_partners_costs_the_same_queries_for_one_row_as_for_many(organ
 
     assert [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})] == one
     assert len(_listed(client, PARTNERS, q="Cotton")) == 3
+
+
+# --- hostile query strings -------------------------------------------------------------------
+
+
+def test_a_nul_in_an_admin_query_answers_400_and_the_list_still_works(seller, cotton, desk_manager):
+    """PostgreSQL refuses NUL in text: a crafted filter value was a 500 from the database on any
+    list (core.middleware.AdminQueryGuardMiddleware)."""
+    factories.availability(seller, cotton, state_code="GJ")
+    client = _everything(seller.organization)
+
+    for url, params in [
+        (PARTNERS, {"status__exact": "\x00"}),
+        (POSTINGS, {"state_code": "\x00ZZ", "queue": "all"}),
+        (POSTINGS, {"q": "Raj\x00kot", "queue": "all"}),
+        ("/admin/tradedesk/requirement/", {"state\x00code": "GJ"}),
+        ("/admin/trades/trade/", {"q": "\x00"}),
+    ]:
+        response = client.get(url, params)
+        assert (response.status_code, response.content) == (400, b"A query parameter contains a NUL character."), url
+    assert len(_listed(client, POSTINGS, state_code="GJ", queue="all")) == 1
+    assert _listed(client, POSTINGS, state_code="ZZ", queue="all") == []
+    assert client.get(PARTNERS, {"status__exact": "ACTIVE"}).status_code == 200
