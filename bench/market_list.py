@@ -215,9 +215,36 @@ def _query_counts(client: Client, kinds: dict[str, list[str]]) -> dict[str, Any]
 def _market_sql(client: Client, url: str) -> str:
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    market = [q["sql"] for q in queries.captured_queries if 'FROM "tradedesk_availability"' in q["sql"]]
+    market = [
+        q["sql"] for q in queries.captured_queries if 'FROM "tradedesk_availability"' in _statement_text(q["sql"])
+    ]
     require(len(market) == 1, f"{len(market)} market queries for {url}")
     return market[0]
+
+
+# A page read as a prepared statement (core.sql.execute_prepared) is one round trip: the plan
+# cache mode for it, the PREPARE the first time, then EXECUTE. Its plan is the EXECUTE's, under
+# the same setting.
+PREPARED_ROUND_TRIP = "SELECT set_config('plan_cache_mode'"
+
+
+def _statement_text(sql: str) -> str:
+    """The text of what `sql` runs: itself, or the prepared statement it executes (this session's)."""
+    if not sql.startswith(PREPARED_ROUND_TRIP):
+        return sql
+    name = sql.split(";\n")[-1].removeprefix("EXECUTE ").split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        row = cursor.fetchone()
+    require(row is not None, f"no prepared statement {name} in this session")
+    return str(row[0])
+
+
+def _explained(sql: str, options: str) -> str:
+    if not sql.startswith(PREPARED_ROUND_TRIP):
+        return f"EXPLAIN ({options}) {sql}"
+    statements = sql.split(";\n")
+    return f"{statements[0]};\nEXPLAIN ({options}) {statements[-1]}"
 
 
 def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -228,9 +255,13 @@ def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _explain(sql: str) -> dict[str, Any]:
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+        cursor.execute(_explained(sql, "ANALYZE, BUFFERS, FORMAT JSON"))
+        while cursor.nextset():
+            pass
         (plan,) = cursor.fetchone()
-        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}")
+        cursor.execute(_explained(sql, "ANALYZE, COSTS OFF, TIMING OFF"))
+        while cursor.nextset():
+            pass
         text = [row[0] for row in cursor.fetchall()]
     plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
     nodes = list(_plan_nodes(plan["Plan"]))

@@ -148,6 +148,10 @@ if DB_POOL:
         # A request waits this long for a free connection, then answers 503 database_busy.
         "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
     }
+# The market's pages run as prepared statements with a generic plan, at most this many per
+# connection (core.sql.execute_prepared, issue 15); 0 runs them as plain statements (needed behind
+# a pooler that does not keep a session per client, such as PgBouncer in transaction mode).
+SQL_PREPARED_STATEMENTS = env.int("SQL_PREPARED_STATEMENTS", default=32)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

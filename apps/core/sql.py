@@ -1,15 +1,23 @@
 """SQL pieces built from the ORM's own field handling, for the few writes that must be one
-statement (a row lock held only inside it, issue 15), and a cursor binding its parameters on the
-server, for the writes of many rows in one statement (issue 12)."""
+statement (a row lock held only inside it, issue 15), a cursor binding its parameters on the
+server, for the writes of many rows in one statement (issue 12), and a hot read run as a prepared
+statement with a generic plan (issue 15)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from django.db import connection
+import psycopg.errors
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -67,3 +75,113 @@ def server_bound_cursor() -> Iterator[CursorWrapper]:
         yield cursor
     finally:
         raw.close()
+
+
+# --- a hot read as a prepared statement with a generic plan (issue 15) ---------------------------
+
+# Of a market page's 3 ms in PostgreSQL, parsing and planning the statement were about half: its
+# text is long (the JSON of each row is written by the statement) and the availability table has
+# many indexes and statistics to weigh. A prepared statement with a generic plan is parsed and
+# planned once per connection. Every value is written into its text as a literal except the few
+# named `bound` (the clock, the viewer's partner, the cursor's position), so the one plan is made
+# for the organization, filters and page size it serves, from their statistics; left to itself
+# PostgreSQL kept planning each execution (its generic estimate for `expires_at > $1` is a third
+# of the rows, which made the generic plan look dearer than the custom ones). The generic plan is
+# asked for (plan_cache_mode) for that one statement only: set_config(..., true) lasts the
+# implicit transaction of the one round trip (inside a transaction block of the caller's, the
+# setting is left as it is, which lets PostgreSQL choose, so nothing leaks into the rest of it).
+# The text is the registry's key; each connection keeps at most SQL_PREPARED_STATEMENTS of them
+# (the least recently used is deallocated in the same round trip). The round trip starts with a
+# SELECT, which django-pghistory's context wrapper leaves as it is.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+class _Registry:
+    """The prepared statements of one database connection: statement text -> name, least
+    recently used first; names are never reused on a connection (a statement whose round trip
+    failed is forgotten, whatever became of it on the server)."""
+
+    def __init__(self) -> None:
+        self.names: OrderedDict[str, str] = OrderedDict()
+        self.counter = 0
+
+
+_REGISTRIES: weakref.WeakKeyDictionary[Any, _Registry] = weakref.WeakKeyDictionary()
+_REGISTRIES_LOCK = threading.Lock()  # connections of a process's threads share the mapping
+
+
+def _registry() -> _Registry:
+    raw = connection.connection
+    with _REGISTRIES_LOCK:
+        registry = _REGISTRIES.get(raw)
+        if registry is None:
+            registry = _REGISTRIES[raw] = _Registry()
+    return registry
+
+
+def _prepared_text(
+    cursor: CursorWrapper, sql: str, params: Mapping[str, Any], bound: Sequence[str]
+) -> tuple[str, list[str]]:
+    """`sql` with the `bound` placeholders as $1, $2, ... (in order of first use) and every other
+    value written in as psycopg quotes it; and the bound names in their $ order."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in bound:
+            return match.group(0)
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    numbered = _PLACEHOLDER.sub(number, sql)
+    inline = {name: value for name, value in params.items() if name not in order}
+    # mogrify: psycopg's own quoting, the same the client-side cursor applies to every statement.
+    return cursor.cursor.mogrify(numbered, inline), order
+
+
+def execute_prepared(cursor: CursorWrapper, sql: str, params: Mapping[str, Any], *, bound: Sequence[str]) -> None:
+    """Run the read `sql` (`%(name)s` placeholders, values in `params`) as a prepared statement of
+    this connection with a generic plan, leaving `cursor` on its rows. Plain execution when
+    SQL_PREPARED_STATEMENTS is 0. `bound` names the values that vary between executions of the
+    same page; they must be compared with columns (their types are inferred from them)."""
+    if settings.SQL_PREPARED_STATEMENTS <= 0:
+        cursor.execute(sql, params)
+        return
+    text, order = _prepared_text(cursor, sql, params, bound)
+    values = [params[name] for name in order]
+    try:
+        _execute_prepared(cursor, text, values)
+    except DatabaseError as exc:
+        # The server no longer has it (DEALLOCATE ALL or DISCARD ALL by someone else): prepared
+        # again, once, where no transaction of the caller's was spoilt by the failure.
+        if not isinstance(exc.__cause__, psycopg.errors.InvalidSqlStatementName) or connection.in_atomic_block:
+            raise
+        # What else it still has is unknown: every statement is prepared anew (new names).
+        _registry().names.clear()
+        _execute_prepared(cursor, text, values)
+    # The rows are the last result (django-pghistory's wrapper may have moved there already).
+    while cursor.nextset():
+        pass
+
+
+def _execute_prepared(cursor: CursorWrapper, text: str, values: list[Any]) -> None:
+    registry = _registry()
+    mode = "current_setting('plan_cache_mode')" if connection.in_atomic_block else "'force_generic_plan'"
+    statements = [f"SELECT set_config('plan_cache_mode', {mode}, true)"]
+    name = registry.names.get(text)
+    if name is None:
+        while len(registry.names) >= settings.SQL_PREPARED_STATEMENTS:
+            statements.append(f"DEALLOCATE {registry.names.popitem(last=False)[1]}")
+        registry.counter += 1
+        name = f"cotton_{hashlib.blake2b(text.encode(), digest_size=6).hexdigest()}_{registry.counter}"
+        statements.append(f"PREPARE {name} AS {text.replace('%', '%%')}")
+    placeholders = ", ".join(["%s"] * len(values))
+    statements.append(f"EXECUTE {name}({placeholders})" if values else f"EXECUTE {name}")
+    try:
+        cursor.execute(";\n".join(statements), values)
+    except Exception:
+        registry.names.pop(text, None)
+        raise
+    registry.names[text] = name
+    registry.names.move_to_end(text)

@@ -65,6 +65,7 @@ from apps.accounts.models import User, UserType
 from apps.commodities.models import Commodity, ParameterKind, TradeTerm, Unit, Variety
 from apps.core.errors import PermissionDenied
 from apps.core.india import STATES_BY_CODE
+from apps.core.sql import execute_prepared
 from apps.organizations.errors import FieldInvalid
 from apps.partners.caller import caller_partner
 from apps.partners.models import RiskCategory
@@ -362,7 +363,10 @@ def quality_parameter_kinds(codes: list[str], *, commodity: str | None) -> dict[
         params["commodity"] = UUID(commodity) if which == "id" else commodity
     kinds: dict[str, set[str]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_PARAMETER_KINDS_SQL.format(commodity=_PARAMETER_OF_COMMODITY[which]), params)
+        # Prepared, each set of codes its own statement (filters repeat: a page, then the next).
+        execute_prepared(
+            cursor, _PARAMETER_KINDS_SQL.format(commodity=_PARAMETER_OF_COMMODITY[which]), params, bound=()
+        )
         for code, kind in cursor.fetchall():
             kinds.setdefault(code, set()).add(kind)
     return kinds
@@ -893,7 +897,10 @@ class MarketAvailabilityPage:
         head, tail = _ROW_HALVES[staff]
         sql = _RAW_AVAILABILITY_PAGE.format(head=head, tail=tail, page=page, direction=self.direction)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            # Parsed and planned once per connection (core.sql.execute_prepared): what varies
+            # between two reads of the same page is the clock, the viewer's partner and the
+            # cursor's position.
+            execute_prepared(cursor, sql, params, bound=("now", "partner_id", "position"))
             rows = cursor.fetchall()
         return [MarketPageRow(position, _row_text(head, quality, tail)) for position, head, quality, tail in rows]
 

@@ -137,6 +137,49 @@ def test_a_cursor_walk_through_the_api_pages_as_the_orm_does(authenticate, posti
     assert back == expected[: len(expected) - len(last_page)]  # every page before the last, walking back
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_api_reads_pages_by_one_prepared_statement_with_a_generic_plan(
+    authenticate, postings, organization, buyer
+):
+    """The view's own path (no transaction around it, the audit context's SQL wrapper on): the
+    pages are what the ORM lists, each page size and cursor direction one prepared statement of
+    the connection, planned once (generic plans only), and the same walk again prepares nothing."""
+    connection.close()  # a connection with no statement of an earlier test
+    client = authenticate(buyer.owner)
+    viewer = market.MarketViewer(organization_id=organization.pk, partner_id=buyer.pk)
+    expected = availability_rows(
+        list(market.market_availability_rows(market.market_availabilities(viewer)).order_by("-created_at", "-id"))
+    )
+
+    def walk() -> list[dict[str, Any]]:
+        seen, url = [], "/api/v1/market/availabilities/?page_size=2"
+        while url:
+            body = client.get(url).json()
+            seen.extend(body["results"])
+            url = body["next"]
+        return seen
+
+    def statements() -> list[tuple[str, int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE name LIKE 'cotton\\_%%' ORDER BY name"
+            )
+            return cursor.fetchall()
+
+    assert walk() == expected
+    first = statements()
+    assert walk() == expected
+    again = statements()
+    # The first page and the pages after a cursor position: two statements for this viewer.
+    assert [name for name, _, _ in again] == [name for name, _, _ in first]
+    assert len(again) == 2
+    assert {custom for _, _, custom in again} == {0}
+    assert sum(generic for _, generic, _ in again) == 2 * sum(generic for _, generic, _ in first)
+    assert sum(generic for _, generic, _ in first) == (len(expected) + 1) // 2
+    connection.close()
+
+
 def test_a_forged_cursor_position_is_a_400_not_a_500(authenticate, postings, buyer):
     from base64 import b64encode
 
