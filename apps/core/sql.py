@@ -12,12 +12,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import psycopg.errors
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, models
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -185,3 +185,68 @@ def _execute_prepared(cursor: CursorWrapper, text: str, values: list[Any]) -> No
         raise
     registry.names[text] = name
     registry.names.move_to_end(text)
+
+
+# --- a row with its foreign keys' rows, read by a statement written once (issue 15) --------------
+
+
+class JoinedRead:
+    """What `Model.objects.select_related(*related)` reads for one row, as SQL written once: the
+    model's concrete columns and each related row's (a LEFT JOIN for a nullable key), so a hot
+    read can run as a prepared statement instead of compiling the ORM's query every call (the
+    reservation's read: about two thirds of a reservation's time). `sql(extra, where)` adds
+    expressions after the columns and the condition; `build(row)` makes the instances as the
+    ORM does (`from_db`, each column through its field's converters, related rows cached on the
+    instance, None for a null key) and returns them with the extra values. Tests hold the
+    instances equal to the ORM's."""
+
+    def __init__(self, model: type[Model], related: Sequence[str]) -> None:
+        quote = connection.ops.quote_name
+        self.model = model
+        self.parts: list[tuple[Any, type[Model], list[Any], str]] = [
+            (None, model, list(model._meta.concrete_fields), "t0")
+        ]
+        joins = []
+        for number, name in enumerate(related, start=1):
+            key = model._meta.get_field(name)
+            if not isinstance(key, models.ForeignKey):
+                raise TypeError(f"{model._meta.label}.{name} is not a foreign key")
+            target = cast(type[Model], key.related_model)
+            alias = f"t{number}"
+            join = "LEFT JOIN" if key.null else "JOIN"
+            joins.append(
+                f"{join} {quote(target._meta.db_table)} {alias} "
+                f"ON {alias}.{quote(key.target_field.column)} = t0.{quote(key.column)}"
+            )
+            self.parts.append((key, target, list(target._meta.concrete_fields), alias))
+        self.columns = ", ".join(
+            f"{alias}.{quote(field.column)}" for _, _, fields, alias in self.parts for field in fields
+        )
+        self.joins = "\n".join(joins)
+        self.table = f"{quote(model._meta.db_table)} t0"
+
+    def sql(self, *, extra: str, where: str) -> str:
+        """`extra`: expressions after the columns (t0 is the model's row); `where`: its condition."""
+        return f"SELECT {self.columns}, {extra}\nFROM {self.table}\n{self.joins}\nWHERE {where}"
+
+    def build(self, row: Sequence[Any]) -> tuple[Any, tuple[Any, ...]]:
+        position = 0
+        main: Any = None
+        for key, model, fields, alias in self.parts:
+            values = list(row[position : position + len(fields)])
+            position += len(fields)
+            for index, field in enumerate(fields):
+                expression = field.get_col(alias)
+                for convert in field.get_db_converters(connection) + connection.ops.get_db_converters(expression):
+                    values[index] = convert(values[index], expression, connection)
+            if key is None:
+                main = model.from_db(connection.alias, [field.attname for field in fields], values)
+                continue
+            pk_index = fields.index(model._meta.pk)
+            related = (
+                None
+                if values[pk_index] is None
+                else model.from_db(connection.alias, [field.attname for field in fields], values)
+            )
+            key.set_cached_value(main, related)
+        return main, tuple(row[position:])

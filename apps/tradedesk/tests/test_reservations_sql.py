@@ -272,3 +272,80 @@ def test_outside_a_transaction_the_statement_commits_alone_and_releases_the_row(
     thread.start()
     thread.join(timeout=30)
     assert seen == {"available_kg": Decimal("14000.000"), "rows": (1, 1)}
+
+
+def _read_orm(availability_id: Any, buyer_id: Any) -> Availability | None:
+    """The ORM read the prepared one replaced (select_related, the invitees' array, the buyer's
+    EXISTS), the reference `_read_for_reserving` is held to."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import Exists, OuterRef
+
+    invited = Availability.invited_partners.through.objects.filter(availability_id=OuterRef("pk"))
+    found = Availability.objects.select_related(
+        "commodity", "variety", "quantity_unit", "price_unit", "delivery_term"
+    ).annotate(invited_ids=ArraySubquery(invited.values("businesspartner_id")))
+    if buyer_id is not None:
+        buyer = BusinessPartner.objects.filter(pk=buyer_id, organization_id=OuterRef("organization_id"))
+        found = found.annotate(buyer_allowed=Exists(buyer.exclude(pk=OuterRef("partner_id"))))
+    return found.filter(pk=availability_id).first()
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [32, 0], ids=["prepared", "plain"])
+def test_the_read_for_reserving_is_the_orm_read(seller, buyer, foreign_partner, cotton, settings, prepared):
+    settings.SQL_PREPARED_STATEMENTS = prepared
+    from apps.commodities.models import TermKind
+    from apps.commodities.tests.factories import TradeTermFactory
+
+    plain = factories.availability(seller, cotton)  # no variety, no delivery term, no invitee
+    full = factories.availability(
+        seller,
+        cotton,
+        variety=cotton.varieties.get(code="SHANKAR-6"),
+        delivery_term=TradeTermFactory(kind=TermKind.DELIVERY, code="EX_GIN"),
+        quality={"staple_length": 29.5, "micronaire": 4.1, "note": "it's 50%"},
+    )
+    full.invited_partners.set([buyer, foreign_partner])
+    related = ("commodity", "variety", "quantity_unit", "price_unit", "delivery_term")
+    for availability in (plain, full):
+        for buyer_id in (buyer.pk, seller.pk, foreign_partner.pk, None):
+            expected = _read_orm(availability.pk, buyer_id)
+            read = services._read_for_reserving(availability.pk, buyer_id)
+            assert _fields(read) == _fields(expected)
+            assert read.quality == expected.quality
+            assert sorted(read.invited_ids) == sorted(expected.invited_ids)
+            assert read.buyer_allowed == (expected.buyer_allowed if buyer_id is not None else False)
+            for name in related:
+                mine, theirs = getattr(read, name), getattr(expected, name)  # cached: no query
+                assert (mine is None) == (theirs is None)
+                if theirs is not None:
+                    assert _fields(mine) == _fields(theirs)
+    # What each buyer may do, spelt out: another partner of the organization yes, the seller
+    # itself and a partner of another organization no.
+    assert services._read_for_reserving(full.pk, buyer.pk).buyer_allowed is True
+    assert services._read_for_reserving(full.pk, seller.pk).buyer_allowed is False
+    assert services._read_for_reserving(full.pk, foreign_partner.pk).buyer_allowed is False
+    assert sorted(services._read_for_reserving(full.pk, None).invited_ids) == sorted([buyer.pk, foreign_partner.pk])
+    assert services._read_for_reserving(plain.pk, None).variety is None
+
+
+@pytest.mark.django_db
+def test_the_read_for_reserving_reads_its_related_rows_in_one_query(seller, buyer, cotton, django_assert_num_queries):
+    availability = factories.availability(seller, cotton, variety=cotton.varieties.get(code="SHANKAR-6"))
+    with django_assert_num_queries(1):
+        read = services._read_for_reserving(availability.pk, buyer.pk)
+        codes = (read.commodity.code, read.variety.code, read.quantity_unit.code, read.price_unit.code)
+        assert read.delivery_term is None
+    assert codes == (cotton.code, "SHANKAR-6", availability.quantity_unit.code, availability.price_unit.code)
+
+
+@pytest.mark.django_db
+def test_an_unknown_availability_is_not_found_by_the_read(buyer):
+    import uuid
+
+    with pytest.raises(AvailabilityNotFound):
+        services._read_for_reserving(uuid.uuid4(), buyer.pk)
