@@ -6,9 +6,11 @@ rows built once a column, GIN indexes without a pending list."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin import ModelAdmin, site
 from django.contrib.admin.templatetags.admin_list import results
 from django.contrib.admin.views.main import ChangeList
@@ -178,6 +180,80 @@ def test_pages_of_partners_and_applications_are_the_html_django_renders(seller, 
         assert ours
         assert ours == _django_rows(cl, monkeypatch)
         monkeypatch.undo()
+
+
+def test_every_kind_of_cell_is_the_html_django_renders(organization, monkeypatch):
+    """The fast paths of big_list_rows (text as it is, a field's choice label, dates and times
+    formatted once a page) against Django's own cells, on columns of every kind: blank and
+    hostile text, choices, dates and datetimes (set, repeated and empty), a decimal, a foreign
+    key, and computed values of each type."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from django.utils.safestring import mark_safe
+
+    first = partner_factories.approved_partner(organization, legal_name='Quote "&" <Mills>')
+    second = partner_factories.approved_partner(organization, legal_name="Second Cotton Company")
+    third = partner_factories.approved_partner(organization, legal_name="Third Cotton Company")
+    moment = datetime(2026, 12, 7, 18, 30, 5, tzinfo=UTC)
+    BusinessPartner.objects.filter(pk=first.pk).update(
+        trade_name="  ", kyc_expires_on=date(2027, 3, 31), status_changed_at=moment, city="<Rajkot>"
+    )
+    BusinessPartner.objects.filter(pk=second.pk).update(kyc_expires_on=date(2027, 3, 31), status_changed_at=moment)
+    BusinessPartner.objects.filter(pk=third.pk).update(
+        kyc_expires_on=None, status_changed_at=None, master_partner=first
+    )
+    admin_class = type(site._registry[BusinessPartner])
+    computed = {
+        "blank_text": lambda self, obj: "   ",
+        "safe_text": lambda self, obj: mark_safe(f"<b>{obj.code}</b>"),
+        "hostile_text": lambda self, obj: "<script>&",
+        "a_datetime": lambda self, obj: obj.status_changed_at,
+        "a_date": lambda self, obj: obj.kyc_expires_on,
+        "a_number": lambda self, obj: Decimal("1234.5"),
+        "nothing": lambda self, obj: None,
+        "a_flag": admin.display(boolean=True)(lambda self, obj: obj.kyc_expires_on is not None),
+    }
+    for name, method in computed.items():
+        monkeypatch.setattr(admin_class, name, method, raising=False)
+    monkeypatch.setattr(admin_class, "list_page_fields", None)
+    monkeypatch.setattr(
+        admin_class,
+        "list_display",
+        (
+            *("code", "legal_name", "trade_name", "city", "status", "risk_category", "kyc_expires_on"),
+            *("status_changed_at", "credit_limit", "master_partner", *computed),
+        ),
+    )
+    cl = _everything(organization).get(PARTNERS).context["cl"]
+
+    ours = [list(row) for row in big_list_rows(cl)]
+
+    assert len(ours) == 3
+    assert ours == _django_rows(cl, monkeypatch)
+    assert '<td class="field-trade_name">-</td>' in ours[0]  # blank text: the empty value
+    assert '<td class="field-city">&lt;Rajkot&gt;</td>' in ours[0]
+
+
+def test_the_rows_are_written_as_the_templates_own_loop_writes_them(seller, buyer, cotton, desk_manager):
+    """`results_html` (the page's rows joined in Python) against change_list_results.html's own
+    loop over the same rows."""
+    from django.template.loader import get_template
+
+    from apps.core.templatetags.big_list import big_list_context
+
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
+    cl = _login(desk_manager).get(POSTINGS, {"queue": "all"}).context["cl"]
+    context = big_list_context(cl)
+    template = get_template("admin/change_list_results.html")
+
+    joined = template.render(context)
+    looped = template.render({**context, "results_html": None})
+
+    assert context["results_html"]
+    assert joined == looped
+    assert joined.count("<tr>") == 3  # the header's and the two rows'
 
 
 def test_the_action_checkbox_is_djangos(seller):
