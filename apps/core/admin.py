@@ -462,8 +462,9 @@ class BigListAdminMixin:
 
     def action_checkbox(self, obj: Any) -> SafeString:
         # The HTML of Django's CheckboxInput for ModelAdmin.action_checkbox, without its template.
-        label = format_html(_("Select this object for an action - {}"), str(obj))
+        # The label is format_html's: the translated sentence with the object's text escaped in it.
+        label = _("Select this object for an action - {}").format(html.escape(str(obj)))
         return SafeString(
             f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{_escaped(str(obj.pk))}"'
-            f' class="action-select" aria-label="{_escaped(label)}">'
+            f' class="action-select" aria-label="{label}">'
         )

@@ -15,6 +15,8 @@ from django.contrib.admin import ModelAdmin, site
 from django.contrib.admin.templatetags.admin_list import results
 from django.contrib.admin.views.main import ChangeList
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.test import Client
 
 from apps.accounts.tests.factories import UserFactory
@@ -64,6 +66,33 @@ def test_a_posting_is_found_by_a_fragment_of_its_sellers_name_and_of_its_number(
     assert _listed(client, POSTINGS, q="ajkot Ginn") == [str(mine.pk)]
     assert _listed(client, POSTINGS, q="04711") == [str(mine.pk)]
     assert str(foreign.pk) not in _listed(client, POSTINGS, q=foreign_partner.legal_name[2:9])
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["Rajkot", "ajkot Ginn", "04711", "Shankar", "cotton", "AV/2026 Rajkot", '"Ginning Private"', "no such thing"],
+)
+def test_the_posting_search_finds_what_djangos_own_search_finds(seller, buyer, cotton, foreign_partner, term):
+    """The partner, variety and commodity matched first (one statement), then the postings: the
+    same postings as Django's search over the same `search_fields` with its joins."""
+    from django.test import RequestFactory
+
+    factories.availability(seller, cotton, number="AV/2026-27/004711")
+    factories.availability(buyer, cotton, number="AV/2026-27/004712", variety=cotton.varieties.get(code="SHANKAR-6"))
+    factories.availability(seller, cotton, number="AV/2026-27/004713", variety=None)
+    factories.availability(foreign_partner, cotton, number="AV/2026-27/004714")
+    posting_admin = site._registry[Availability]
+    request = RequestFactory().get(POSTINGS)
+    request.user = UserFactory(organization=seller.organization, is_superuser=True)
+    scoped = posting_admin.get_queryset(request)
+
+    ours, _ = posting_admin.get_search_results(request, scoped, term)
+    djangos, _ = ModelAdmin.get_search_results(posting_admin, request, scoped, term)
+
+    assert sorted(str(pk) for pk in ours.values_list("pk", flat=True)) == sorted(
+        {str(pk) for pk in djangos.values_list("pk", flat=True)}
+    )
+    assert ours.exists() is (term != "no such thing")
 
 
 def test_staff_of_another_organization_find_none_of_its_postings_partners_or_applications(
@@ -318,6 +347,10 @@ def test_the_states_present_are_the_orms_distinct_states_in_every_scope(seller, 
         Availability.objects.filter(organization=seller.organization_id),  # staff
         Availability.objects.all(),  # a platform admin
         Availability.objects.filter(organization=seller.organization_id, partner=foreign_partner),  # nothing
+        # A literal percent sign in the SQL (`%%`) and values on both sides of the probe's own.
+        Availability.objects.alias(percent=RawSQL("strpos(number || '%%', '%%')", ()))
+        .filter(percent__gt=0, organization=seller.organization_id)
+        .filter(Q(partner=seller) | Q(number__contains="%")),
     ):
         assert state_codes_present(queryset, codes) == set(queryset.values_list("state_code", flat=True).distinct())
     assert state_codes_present(Availability.objects.none(), codes) == set()
