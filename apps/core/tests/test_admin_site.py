@@ -21,7 +21,7 @@ def _request(organization):
 
 
 def test_the_admin_site_is_the_back_offices():
-    assert isinstance(admin.site._wrapped if hasattr(admin.site, "_wrapped") else admin.site, BackOfficeSite)
+    assert isinstance(admin.site, BackOfficeSite)
     assert admin.site.enable_nav_sidebar is False
 
 
