@@ -2,7 +2,7 @@
 sidebar built only when a page shows it.
 
 Every admin page's context (`each_context`) holds `available_apps`, the apps and models the
-staff member may see, with their URLs: 4 ms a page at this project's 60-odd admins. Only the
+staff member may see, with their URLs: 4 ms a page at this project's 43 admins. Only the
 navigation sidebar reads it, and this site has none (cotton_erp/urls.py), so it is built when a
 template first reads it (never, on a list). The home page's and an app's own list
 (`index`, `app_index`) are built as Django builds them.

@@ -7,11 +7,18 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.test import RequestFactory
+from django.urls import reverse
 
 from apps.accounts.tests.factories import UserFactory
 from apps.core.admin_site import BackOfficeSite
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _urlconf_loaded():
+    """cotton_erp/urls.py configures the site (titles, no sidebar) when it is first imported."""
+    reverse("admin:index")
 
 
 def _request(organization):
