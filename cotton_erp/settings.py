@@ -38,7 +38,7 @@ TESTING = env.bool("COTTON_TESTING", default=False)
 INSTALLED_APPS = [
     # Above django.contrib.admin, or its "Events" links on change pages are not rendered.
     "pghistory.admin",
-    "django.contrib.admin",
+    "apps.core.admin_config.BackOfficeAdminConfig",  # django.contrib.admin, its site apps.core.admin_site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -38,8 +38,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # Django's, not in the stubs
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
@@ -317,25 +320,85 @@ class _Column:
         self.nowrap_class = _class_attribute([first, "nowrap"])
         if not self.computed and isinstance(self.field, models.DateField | models.TimeField | models.ForeignKey):
             self.plain_class = self.nowrap_class
+        # A text value is shown as it is (blank: the empty value display) by a computed column
+        # that is not boolean, and by a text field without choices that is not a URL field
+        # (display_for_value's and display_for_field's own result); anything else: Django's way.
+        self.text_as_is = (self.computed and not self.boolean) or (
+            not self.computed
+            and isinstance(self.field, models.CharField | models.TextField)
+            and not isinstance(self.field, models.URLField)
+            and not getattr(self.field, "flatchoices", None)
+        )
+        # A DateTimeField or a DateField without choices: its value formatted as display_for_field does.
+        self.date_type: type | None = None
+        if not self.computed and not getattr(self.field, "flatchoices", None):
+            if isinstance(self.field, models.DateTimeField):
+                self.date_type = datetime.datetime
+            elif isinstance(self.field, models.DateField):
+                self.date_type = datetime.date
+        # A field with choices shows its choice's label: display_for_field's dict, built once a page.
+        self.choices: dict[Any, Any] | None = None
+        if not self.computed and getattr(self.field, "flatchoices", None):
+            try:
+                self.choices = dict(self.field.flatchoices)
+            except TypeError:  # list-like choices: Django's way
+                self.choices = None
+        self._dates: dict[Any, str] = {}
+        self._datetime_format: str | None = None
+        self._date_format: str | None = None
 
     def cell(self, cl: ChangeList, result: Any) -> SafeString:
         try:
             value = self.method(result) if self.method is not None else getattr(result, self.name)
         except ObjectDoesNotExist:
             return self._wrap(cl, result, self.missing_class, self.empty_value_display)
+        row_class = self.plain_class
+        if self.text_as_is and (type(value) is str or type(value) is SafeString):
+            # display_for_value/display_for_field of a text without choices: the text itself, or
+            # the empty value display when it is blank (the common case, without their checks).
+            result_repr = value if value.strip() else self.empty_value_display
+            return self._wrap(cl, result, row_class, result_repr)
         if isinstance(value, str) and value.strip() == "":
             value = ""
-        row_class = self.plain_class
         if self.computed:
-            result_repr = display_for_value(value, self.empty_value_display, self.boolean)
+            if type(value) is datetime.datetime and not self.boolean:
+                result_repr = self._datetime_text(value)
+            else:
+                result_repr = display_for_value(value, self.empty_value_display, self.boolean)
             if isinstance(value, datetime.date | datetime.time):
                 row_class = self.nowrap_class
         elif isinstance(self.field.remote_field, models.ManyToOneRel):
             related = getattr(result, self.field.name)
             result_repr = self.empty_value_display if related is None else related
+        elif self.choices is not None and (type(value) is str or type(value) is int):
+            result_repr = self.choices.get(value, self.empty_value_display)
+        elif self.date_type is datetime.datetime and type(value) is datetime.datetime:
+            result_repr = self._datetime_text(value)
+        elif self.date_type is datetime.date and type(value) is datetime.date:
+            result_repr = self._date_text(value)
         else:
             result_repr = display_for_field(value, self.field, self.empty_value_display, avoid_link=self.link)
         return self._wrap(cl, result, row_class, result_repr)
+
+    def _datetime_text(self, value: datetime.datetime) -> str:
+        """formats.localize(timezone.template_localtime(value)), as display_for_value and
+        display_for_field write a datetime, with the format looked up once a page and each
+        distinct value formatted once (a page often repeats a date)."""
+        text = self._dates.get(value)
+        if text is None:
+            if self._datetime_format is None:
+                self._datetime_format = get_format("DATETIME_FORMAT")
+            text = self._dates[value] = dateformat.format(template_localtime(value), self._datetime_format)
+        return text
+
+    def _date_text(self, value: datetime.date) -> str:
+        """formats.localize(value) of a date, as display_for_field writes a DateField's value."""
+        text = self._dates.get(value)
+        if text is None:
+            if self._date_format is None:
+                self._date_format = get_format("DATE_FORMAT")
+            text = self._dates[value] = dateformat.format(value, self._date_format)
+        return text
 
     def _wrap(self, cl: ChangeList, result: Any, row_class: Any, result_repr: Any) -> SafeString:
         # format_html's output, written directly (its lazy-string checks per argument were a
@@ -399,8 +462,9 @@ class BigListAdminMixin:
 
     def action_checkbox(self, obj: Any) -> SafeString:
         # The HTML of Django's CheckboxInput for ModelAdmin.action_checkbox, without its template.
-        label = format_html(_("Select this object for an action - {}"), str(obj))
+        # The label is format_html's: the translated sentence with the object's text escaped in it.
+        label = _("Select this object for an action - {}").format(html.escape(str(obj)))
         return SafeString(
             f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{_escaped(str(obj.pk))}"'
-            f' class="action-select" aria-label="{_escaped(label)}">'
+            f' class="action-select" aria-label="{label}">'
         )

@@ -7,6 +7,7 @@ coloured badge with its label rather than its code. One place, so every screen a
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -76,12 +77,22 @@ def quantity_text(value: Any, unit: str) -> str:
     return f"{trimmed_number(value)} {unit}".strip()
 
 
+# Each state's tone (the first tone listing it), for state_badge.
+_TONE_OF = {code: tone for tone, codes in reversed(_BADGE_TONES.items()) for code in codes}
+
+
 def state_badge(code: str | None, label: str | None = None) -> SafeString:
     """A small coloured label for a state: the human label, the code in the title."""
     if not code:
         return format_html("{}", "-")
-    tone = next((name for name, codes in _BADGE_TONES.items() if code in codes), "plain")
-    return format_html('<span class="bo-badge bo-{}" title="{}">{}</span>', tone, code, label or code)
+    tone = _TONE_OF.get(code, "plain")
+    # format_html's output written directly: this is in every row of the big admin lists.
+    return SafeString(f'<span class="bo-badge bo-{tone}" title="{_escaped(code)}">{_escaped(label or code)}</span>')
+
+
+def _escaped(value: Any) -> str:
+    """django.utils.html.conditional_escape without its lazy-string wrapper."""
+    return str(value.__html__()) if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def key_value_table(rows: list[tuple[str, str]]) -> SafeString:

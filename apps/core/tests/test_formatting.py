@@ -81,3 +81,18 @@ def test_key_value_table_escapes_its_cells() -> None:
 )
 def test_human_label_fixes_acronyms_and_trailing_digits(raw: str, expected: str) -> None:
     assert human_label(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [("ACTIVE", "Active"), ("PENDING", None), ("ODD", 'Odd "<b>" & co'), ("<x>", None), ("SUSPENDED", "Suspended")],
+)
+def test_state_badge_is_what_format_html_writes(code: str, label: str | None) -> None:
+    from django.utils.html import format_html
+
+    from apps.core.formatting import _BADGE_TONES
+
+    tone = next((name for name, codes in _BADGE_TONES.items() if code in codes), "plain")
+    expected = format_html('<span class="bo-badge bo-{}" title="{}">{}</span>', tone, code, label or code)
+
+    assert state_badge(code, label) == expected

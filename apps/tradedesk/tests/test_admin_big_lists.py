@@ -6,13 +6,17 @@ rows built once a column, GIN indexes without a pending list."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin import ModelAdmin, site
 from django.contrib.admin.templatetags.admin_list import results
 from django.contrib.admin.views.main import ChangeList
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.test import Client
 
 from apps.accounts.tests.factories import UserFactory
@@ -62,6 +66,33 @@ def test_a_posting_is_found_by_a_fragment_of_its_sellers_name_and_of_its_number(
     assert _listed(client, POSTINGS, q="ajkot Ginn") == [str(mine.pk)]
     assert _listed(client, POSTINGS, q="04711") == [str(mine.pk)]
     assert str(foreign.pk) not in _listed(client, POSTINGS, q=foreign_partner.legal_name[2:9])
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["Rajkot", "ajkot Ginn", "04711", "Shankar", "cotton", "AV/2026 Rajkot", '"Ginning Private"', "no such thing"],
+)
+def test_the_posting_search_finds_what_djangos_own_search_finds(seller, buyer, cotton, foreign_partner, term):
+    """The partner, variety and commodity matched first (one statement), then the postings: the
+    same postings as Django's search over the same `search_fields` with its joins."""
+    from django.test import RequestFactory
+
+    factories.availability(seller, cotton, number="AV/2026-27/004711")
+    factories.availability(buyer, cotton, number="AV/2026-27/004712", variety=cotton.varieties.get(code="SHANKAR-6"))
+    factories.availability(seller, cotton, number="AV/2026-27/004713", variety=None)
+    factories.availability(foreign_partner, cotton, number="AV/2026-27/004714")
+    posting_admin = site._registry[Availability]
+    request = RequestFactory().get(POSTINGS)
+    request.user = UserFactory(organization=seller.organization, is_superuser=True)
+    scoped = posting_admin.get_queryset(request)
+
+    ours, _ = posting_admin.get_search_results(request, scoped, term)
+    djangos, _ = ModelAdmin.get_search_results(posting_admin, request, scoped, term)
+
+    assert sorted(str(pk) for pk in ours.values_list("pk", flat=True)) == sorted(
+        {str(pk) for pk in djangos.values_list("pk", flat=True)}
+    )
+    assert ours.exists() is (term != "no such thing")
 
 
 def test_staff_of_another_organization_find_none_of_its_postings_partners_or_applications(
@@ -180,6 +211,80 @@ def test_pages_of_partners_and_applications_are_the_html_django_renders(seller, 
         monkeypatch.undo()
 
 
+def test_every_kind_of_cell_is_the_html_django_renders(organization, monkeypatch):
+    """The fast paths of big_list_rows (text as it is, a field's choice label, dates and times
+    formatted once a page) against Django's own cells, on columns of every kind: blank and
+    hostile text, choices, dates and datetimes (set, repeated and empty), a decimal, a foreign
+    key, and computed values of each type."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from django.utils.safestring import mark_safe
+
+    first = partner_factories.approved_partner(organization, legal_name='Quote "&" <Mills>')
+    second = partner_factories.approved_partner(organization, legal_name="Second Cotton Company")
+    third = partner_factories.approved_partner(organization, legal_name="Third Cotton Company")
+    moment = datetime(2026, 12, 7, 18, 30, 5, tzinfo=UTC)
+    BusinessPartner.objects.filter(pk=first.pk).update(
+        trade_name="  ", kyc_expires_on=date(2027, 3, 31), status_changed_at=moment, city="<Rajkot>"
+    )
+    BusinessPartner.objects.filter(pk=second.pk).update(kyc_expires_on=date(2027, 3, 31), status_changed_at=moment)
+    BusinessPartner.objects.filter(pk=third.pk).update(
+        kyc_expires_on=None, status_changed_at=None, master_partner=first
+    )
+    admin_class = type(site._registry[BusinessPartner])
+    computed = {
+        "blank_text": lambda self, obj: "   ",
+        "safe_text": lambda self, obj: mark_safe(f"<b>{obj.code}</b>"),
+        "hostile_text": lambda self, obj: "<script>&",
+        "a_datetime": lambda self, obj: obj.status_changed_at,
+        "a_date": lambda self, obj: obj.kyc_expires_on,
+        "a_number": lambda self, obj: Decimal("1234.5"),
+        "nothing": lambda self, obj: None,
+        "a_flag": admin.display(boolean=True)(lambda self, obj: obj.kyc_expires_on is not None),
+    }
+    for name, method in computed.items():
+        monkeypatch.setattr(admin_class, name, method, raising=False)
+    monkeypatch.setattr(admin_class, "list_page_fields", None)
+    monkeypatch.setattr(
+        admin_class,
+        "list_display",
+        (
+            *("code", "legal_name", "trade_name", "city", "status", "risk_category", "kyc_expires_on"),
+            *("status_changed_at", "credit_limit", "master_partner", *computed),
+        ),
+    )
+    cl = _everything(organization).get(PARTNERS).context["cl"]
+
+    ours = [list(row) for row in big_list_rows(cl)]
+
+    assert len(ours) == 3
+    assert ours == _django_rows(cl, monkeypatch)
+    assert '<td class="field-trade_name">-</td>' in ours[0]  # blank text: the empty value
+    assert '<td class="field-city">&lt;Rajkot&gt;</td>' in ours[0]
+
+
+def test_the_rows_are_written_as_the_templates_own_loop_writes_them(seller, buyer, cotton, desk_manager):
+    """`results_html` (the page's rows joined in Python) against change_list_results.html's own
+    loop over the same rows."""
+    from django.template.loader import get_template
+
+    from apps.core.templatetags.big_list import big_list_context
+
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
+    cl = _login(desk_manager).get(POSTINGS, {"queue": "all"}).context["cl"]
+    context = big_list_context(cl)
+    template = get_template("admin/change_list_results.html")
+
+    joined = template.render(context)
+    looped = template.render({**context, "results_html": None})
+
+    assert context["results_html"]
+    assert joined == looped
+    assert joined.count("<tr>") == 3  # the header's and the two rows'
+
+
 def test_the_action_checkbox_is_djangos(seller):
     seller.legal_name = 'Shree <b>"Rajkot"</b> & Sons'
     partner_admin = site._registry[BusinessPartner]
@@ -242,6 +347,10 @@ def test_the_states_present_are_the_orms_distinct_states_in_every_scope(seller, 
         Availability.objects.filter(organization=seller.organization_id),  # staff
         Availability.objects.all(),  # a platform admin
         Availability.objects.filter(organization=seller.organization_id, partner=foreign_partner),  # nothing
+        # A literal percent sign in the SQL (`%%`) and values on both sides of the probe's own.
+        Availability.objects.alias(percent=RawSQL("strpos(number || '%%', '%%')", ()))
+        .filter(percent__gt=0, organization=seller.organization_id)
+        .filter(Q(partner=seller) | Q(number__contains="%")),
     ):
         assert state_codes_present(queryset, codes) == set(queryset.values_list("state_code", flat=True).distinct())
     assert state_codes_present(Availability.objects.none(), codes) == set()
