@@ -46,7 +46,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
-from apps.core.formatting import indian_number
+from apps.core.formatting import escaped, indian_number
 
 
 class ServiceActionsMixin:
@@ -404,27 +404,22 @@ class _Column:
         # format_html's output, written directly (its lazy-string checks per argument were a
         # third of this function's time).
         if not self.link:
-            return SafeString(f"<td{row_class}>{_escaped(result_repr)}</td>")
+            return SafeString(f"<td{row_class}>{escaped(result_repr)}</td>")
         try:
             url = cl.url_for_result(result)
         except NoReverseMatch:
-            link_or_text = _escaped(result_repr)
+            link_or_text = escaped(result_repr)
         else:
             popup = ""
             if cl.is_popup:
                 attname = str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
-                popup = f' data-popup-opener="{_escaped(result.serializable_value(attname))}"'
-            link_or_text = f'<a href="{_escaped(url)}"{popup}>{_escaped(result_repr)}</a>'
+                popup = f' data-popup-opener="{escaped(result.serializable_value(attname))}"'
+            link_or_text = f'<a href="{escaped(url)}"{popup}>{escaped(result_repr)}</a>'
         return SafeString(f"<{self.table_tag}{row_class}>{link_or_text}</{self.table_tag}>")
 
 
 def _class_attribute(classes: list[str]) -> SafeString:
     return format_html(' class="{}"', " ".join(classes))
-
-
-def _escaped(value: Any) -> str:
-    """django.utils.html.conditional_escape without its lazy-string wrapper."""
-    return str(value.__html__()) if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def _columns(cl: ChangeList) -> list[_Column]:
@@ -465,6 +460,6 @@ class BigListAdminMixin:
         # The label is format_html's: the translated sentence with the object's text escaped in it.
         label = _("Select this object for an action - {}").format(html.escape(str(obj)))
         return SafeString(
-            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{_escaped(str(obj.pk))}"'
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{escaped(str(obj.pk))}"'
             f' class="action-select" aria-label="{label}">'
         )

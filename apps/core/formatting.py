@@ -87,11 +87,12 @@ def state_badge(code: str | None, label: str | None = None) -> SafeString:
         return format_html("{}", "-")
     tone = _TONE_OF.get(code, "plain")
     # format_html's output written directly: this is in every row of the big admin lists.
-    return SafeString(f'<span class="bo-badge bo-{tone}" title="{_escaped(code)}">{_escaped(label or code)}</span>')
+    return SafeString(f'<span class="bo-badge bo-{tone}" title="{escaped(code)}">{escaped(label or code)}</span>')
 
 
-def _escaped(value: Any) -> str:
-    """django.utils.html.conditional_escape without its lazy-string wrapper."""
+def escaped(value: Any) -> str:
+    """django.utils.html.conditional_escape without its lazy-string wrapper (it is called for
+    every cell of the big admin lists)."""
     return str(value.__html__()) if hasattr(value, "__html__") else html.escape(str(value))
 
 

@@ -12,6 +12,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, cast
 
 import psycopg
@@ -229,24 +230,35 @@ class JoinedRead:
         """`extra`: expressions after the columns (t0 is the model's row); `where`: its condition."""
         return f"SELECT {self.columns}, {extra}\nFROM {self.table}\n{self.joins}\nWHERE {where}"
 
+    @cached_property
+    def _converters(self) -> list[list[tuple[int, Any, list[Any]]]]:
+        """Per part, (index, column, converters) of its fields that have any (a JSONField's
+        from_db_value, say): worked out once, on first use, where a connection is at hand."""
+        found = []
+        for _, _, fields, alias in self.parts:
+            part = []
+            for index, field in enumerate(fields):
+                column = field.get_col(alias)
+                converters = field.get_db_converters(connection) + connection.ops.get_db_converters(column)
+                if converters:
+                    part.append((index, column, converters))
+            found.append(part)
+        return found
+
     def build(self, row: Sequence[Any]) -> tuple[Any, tuple[Any, ...]]:
         position = 0
         main: Any = None
-        for key, model, fields, alias in self.parts:
+        for (key, model, fields, _), converters in zip(self.parts, self._converters, strict=True):
             values = list(row[position : position + len(fields)])
             position += len(fields)
-            for index, field in enumerate(fields):
-                expression = field.get_col(alias)
-                for convert in field.get_db_converters(connection) + connection.ops.get_db_converters(expression):
-                    values[index] = convert(values[index], expression, connection)
+            for index, column, functions in converters:
+                for convert in functions:
+                    values[index] = convert(values[index], column, connection)
+            names = [field.attname for field in fields]
             if key is None:
-                main = model.from_db(connection.alias, [field.attname for field in fields], values)
-                continue
-            pk_index = fields.index(model._meta.pk)
-            related = (
-                None
-                if values[pk_index] is None
-                else model.from_db(connection.alias, [field.attname for field in fields], values)
-            )
-            key.set_cached_value(main, related)
+                main = model.from_db(connection.alias, names, values)
+            elif values[fields.index(model._meta.pk)] is None:
+                key.set_cached_value(main, None)
+            else:
+                key.set_cached_value(main, model.from_db(connection.alias, names, values))
         return main, tuple(row[position:])
