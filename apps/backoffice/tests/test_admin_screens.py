@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.partners.models import DocumentStatus, OnboardingApplication
 from apps.tradedesk.models import Availability, AvailabilityStatus
 from apps.tradedesk.services import availabilities as posting_services
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 
 APPLICATIONS = "/admin/partners/onboardingapplication/"
 AVAILABILITIES = "/admin/tradedesk/availability/"
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _pending(seller: Any, cotton: Any) -> Availability:
@@ -42,7 +36,7 @@ def _tools(response: Any) -> list[str]:
 def test_a_decided_application_offers_no_decision_and_says_why(
     submitted_application: OnboardingApplication, kyc_officer: Any
 ) -> None:
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
     url = f"{APPLICATIONS}{submitted_application.pk}/change/"
     undecided = client.get(url)
     assert _tools(undecided) == ["request_info"]
@@ -57,7 +51,7 @@ def test_a_decided_application_offers_no_decision_and_says_why(
 
 
 def test_an_active_partner_offers_suspend_and_block_not_reactivate(seller: Any, organization_admin: Any) -> None:
-    response = _login(organization_admin).get(f"/admin/partners/businesspartner/{seller.pk}/change/")
+    response = staff_client(organization_admin).get(f"/admin/partners/businesspartner/{seller.pk}/change/")
     tools = _tools(response)
     assert "suspend" in tools
     assert "block" in tools
@@ -67,7 +61,7 @@ def test_an_active_partner_offers_suspend_and_block_not_reactivate(seller: Any, 
 def test_documents_are_reviewed_inline_and_a_reject_without_reason_keeps_the_page(
     submitted_application: OnboardingApplication, kyc_officer: Any
 ) -> None:
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
     pan_card = submitted_application.documents.get(document_type="PAN_CARD")
     decide = f"{APPLICATIONS}{submitted_application.pk}/documents/{pan_card.pk}/decide/"
 
@@ -92,7 +86,7 @@ def test_a_refused_action_form_is_shown_again_with_the_input(
     availability = _pending(seller, cotton)
     seller.status = "SUSPENDED"
     seller.save(update_fields=["status"])
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     response = client.post(
         f"{AVAILABILITIES}{availability.pk}/actions/approve/", {"note": "looks fine", "_confirm": "Approve"}
     )
@@ -115,7 +109,7 @@ def test_bulk_approve_goes_through_the_service_and_reports_each_refusal(
             actor=desk_manager, partner_id=seller.pk, fields=factories.availability_fields(cotton)
         ).pk,
     )
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     response = client.post(
         AVAILABILITIES,
         {"action": "approve_selected", "_selected_action": [first.pk, second.pk, keyed_by_the_manager.pk]},
@@ -140,7 +134,7 @@ def test_postings_show_the_units_entered_and_export_as_csv(
 ) -> None:
     mine = factories.availability(seller, cotton)
     factories.availability(foreign_partner, cotton)
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     page = client.get(f"{AVAILABILITIES}{mine.pk}/change/").content.decode()
     assert "100 bale (17,000 kg)" in page
     assert "Rs 60,000.00 / candy (Rs 168.72 / kg)" in page
@@ -160,7 +154,7 @@ def test_the_timeline_says_who_changed_which_field_from_what_to_what(
     seller: Any, cotton: Any, financial_year: Any, desk_manager: Any, other_org_desk_manager: Any
 ) -> None:
     availability = _pending(seller, cotton)
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     approved = client.post(f"{AVAILABILITIES}{availability.pk}/actions/approve/", {"note": "", "_confirm": "Approve"})
     assert approved.status_code == 302
 
@@ -176,5 +170,5 @@ def test_the_timeline_says_who_changed_which_field_from_what_to_what(
     assert ("Status", "Pending approval", "Active") in [(c.label, c.old, c.new) for c in newest.changes]
     assert str(newest.when.utcoffset()) == "5:30:00"  # IST
 
-    assert _login(other_org_desk_manager).get(timeline_url).status_code == 404
+    assert staff_client(other_org_desk_manager).get(timeline_url).status_code == 404
     assert client.get("/admin/backoffice/timeline/tradedesk/availability/not-a-uuid/").status_code == 404

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from apps.accounts.tests.factories import ExternalUserFactory, SuperAdminFactory
 from apps.backoffice.queues import work_queues
 from apps.backoffice.tests.conftest import submitted
+from apps.core.tests.clients import staff_client
 from apps.events.emit import emit
 from apps.events.models import EventStatus, OutboxEvent
 from apps.partners.models import DocumentStatus
@@ -23,12 +23,6 @@ from apps.partners.tests.factories import gstin_check_char
 from apps.tradedesk.tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _identity(pan: str) -> dict[str, str]:
@@ -98,12 +92,12 @@ def test_the_admin_home_shows_the_same_counts_and_the_links_list_those_rows(
     desk: None, kyc_officer: Any, desk_manager: Any
 ) -> None:
     for user in (kyc_officer, desk_manager):
-        client = _login(user)
+        client = staff_client(user)
         home = client.get("/admin/")
         assert home.status_code == 200
         assert _page_counts(home.content.decode()) == _counts(user)
 
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     queue = next(q for q in work_queues(desk_manager) if q.key == "postings_to_approve")
     listed = client.get(queue.url)
     assert listed.status_code == 200
@@ -119,7 +113,7 @@ def test_the_onboarding_queue_opens_on_undecided_applications(
     for document in submitted_application.documents.all():
         document.status = DocumentStatus.VERIFIED
         document.save(update_fields=["status"])
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
     assert client.get("/admin/partners/onboardingapplication/").context["cl"].result_count == 1
     submitted_application.state = "REJECTED"
     submitted_application.save(update_fields=["state"])

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.partners.models import BusinessPartner, OnboardingApplication, PartnerMembership
 
 pytestmark = pytest.mark.django_db
@@ -15,16 +15,10 @@ def _action_url(app: OnboardingApplication, tool: str) -> str:
     return f"/admin/partners/onboardingapplication/{app.pk}/actions/{tool}/"
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def test_kyc_officer_verifies_documents_and_desk_manager_approves_in_the_admin(
     submitted_application: OnboardingApplication, kyc_officer: Any, desk_manager: Any
 ) -> None:
-    officer = _login(kyc_officer)
+    officer = staff_client(kyc_officer)
     assert officer.get("/admin/partners/onboardingapplication/?state__exact=SUBMITTED").status_code == 200
     assert officer.get(f"/admin/partners/onboardingapplication/{submitted_application.pk}/change/").status_code == 200
     for document in submitted_application.documents.all():
@@ -39,7 +33,7 @@ def test_kyc_officer_verifies_documents_and_desk_manager_approves_in_the_admin(
     assert "(permission_denied)" in response.content.decode()
     assert BusinessPartner.objects.count() == 0  # the officer lacks the capability and reviewed it
 
-    manager = _login(desk_manager)
+    manager = staff_client(desk_manager)
     response = manager.post(_action_url(submitted_application, "approve"), {"credit_limit": "250000", "note": "ok"})
 
     assert response.status_code == 302
@@ -52,7 +46,7 @@ def test_staff_of_another_organization_do_not_see_the_application(
     submitted_application: OnboardingApplication, other_org_staff: Any
 ) -> None:
     other_org_staff.user_permissions.add(Permission.objects.get(codename="view_onboardingapplication"))
-    client = _login(other_org_staff)
+    client = staff_client(other_org_staff)
 
     response = client.get(f"/admin/partners/onboardingapplication/{submitted_application.pk}/change/")
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.partners import events
 from apps.partners.models import BusinessPartner, PartnerAmendment
@@ -23,12 +23,6 @@ NEW_BANK = {
     "bank_ifsc": "HDFC0000123",
 }
 CHANGELIST = "/admin/partners/partneramendment/"
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _change_url(amendment: PartnerAmendment) -> str:
@@ -54,7 +48,7 @@ def bank_amendment(partner: Any, owner: Any) -> PartnerAmendment:
 def test_a_desk_manager_approves_a_bank_change_from_the_queue(
     bank_amendment: PartnerAmendment, partner: Any, desk_manager: Any
 ) -> None:
-    manager = _login(desk_manager)
+    manager = staff_client(desk_manager)
 
     queue = manager.get(CHANGELIST, {"status__exact": "PENDING", "kind__exact": "BANK"})
     assert queue.status_code == 200
@@ -92,7 +86,7 @@ def test_a_desk_manager_approves_a_bank_change_from_the_queue(
 def test_a_rejection_from_the_admin_needs_a_reason(
     bank_amendment: PartnerAmendment, partner: Any, director: Any
 ) -> None:
-    client = _login(director)
+    client = staff_client(director)
 
     form = client.post(_action_url(bank_amendment, "reject"), {"reason": ""})
     assert form.status_code == 200  # the form again, with its error
@@ -111,7 +105,7 @@ def test_a_rejection_from_the_admin_needs_a_reason(
 def test_a_kyc_officer_may_look_but_not_decide(
     bank_amendment: PartnerAmendment, partner: Any, kyc_officer: Any
 ) -> None:
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
     assert client.get(_change_url(bank_amendment)).status_code == 200
 
     response = client.post(_action_url(bank_amendment, "approve"), {"note": ""}, follow=True)
@@ -135,7 +129,7 @@ def test_the_desk_manager_who_keyed_an_amendment_is_told_another_must_approve(pa
         actor=desk_manager, partner_id=partner.pk, kind="CREDIT_LIMIT", new_values={"credit_limit": "9000000"}
     )
 
-    response = _login(desk_manager).post(_action_url(amendment, "approve"), {"note": ""}, follow=True)
+    response = staff_client(desk_manager).post(_action_url(amendment, "approve"), {"note": ""}, follow=True)
 
     assert (  # the form again, the refusal on it (issue 17)
         "The staff member who keyed an amendment cannot also decide it. (maker_checker_violation)"
@@ -155,7 +149,7 @@ def test_staff_of_another_organization_neither_see_nor_decide_the_amendment(
         kind="CREDIT_LIMIT",
         new_values={"credit_limit": "2000000"},
     )
-    client = _login(other_org_staff)
+    client = staff_client(other_org_staff)
 
     queue = client.get(CHANGELIST)
     assert list(queue.context["cl"].result_list) == [theirs]

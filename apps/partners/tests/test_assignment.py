@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from apps.accounts.tests.factories import ExternalUserFactory, UserFactory
 from apps.core.errors import PermissionDenied
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.organizations.errors import FieldInvalid
 from apps.partners import events, services
@@ -251,12 +251,6 @@ def test_a_draft_or_decided_application_cannot_be_assigned(
 # --- admin --------------------------------------------------------------------------------------
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def test_admin_assign_button_offers_the_organizations_staff_and_assigns(
     submitted_application: OnboardingApplication,
     desk_manager: Any,
@@ -264,7 +258,7 @@ def test_admin_assign_button_offers_the_organizations_staff_and_assigns(
     other_org_staff: Any,
 ) -> None:
     applicant = submitted_application.applicant
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     url = f"/admin/partners/onboardingapplication/{submitted_application.pk}/actions/assign_officer/"
 
     form = client.get(url)
@@ -284,7 +278,7 @@ def test_admin_assign_button_offers_the_organizations_staff_and_assigns(
 def test_admin_hides_the_assign_button_from_a_kyc_officer_and_refuses_the_action(
     submitted_application: OnboardingApplication, kyc_officer: Any, officer: Any
 ) -> None:
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
     url = f"/admin/partners/onboardingapplication/{submitted_application.pk}/actions/assign_officer/"
 
     page = client.get(f"/admin/partners/onboardingapplication/{submitted_application.pk}/change/")
@@ -304,7 +298,7 @@ def test_admin_assigned_to_me_filter(
         factories.document(other, doc_type)
     services.application_submit(applicant=other.applicant, application_id=other.pk)
     application_assign(actor=desk_manager, application_id=submitted_application.pk, officer_id=kyc_officer.pk)
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
 
     mine = client.get("/admin/partners/onboardingapplication/?assigned=me")
     nobody = client.get("/admin/partners/onboardingapplication/?assigned=nobody")

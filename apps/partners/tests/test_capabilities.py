@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.test import Client
 
 from apps.core.errors import DomainError
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.partners.capability_rules import derive_capabilities, trading_refusal
 from apps.partners.models import BusinessPartner, KycStatus, PartnerDocument, PartnerStatus
@@ -250,15 +250,9 @@ def test_only_staff_with_the_override_capability_of_the_organization_may_overrid
 # --- admin ---------------------------------------------------------------------------------------
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 @pytest.mark.django_db
 def test_the_admin_overrides_and_clears_capabilities(partner: BusinessPartner, director: Any) -> None:
-    client = _login(director)
+    client = staff_client(director)
     url = f"/admin/partners/businesspartner/{partner.pk}/actions/override_capabilities/"
     assert client.get(url).status_code == 200
 
@@ -276,7 +270,7 @@ def test_the_admin_overrides_and_clears_capabilities(partner: BusinessPartner, d
 @pytest.mark.django_db
 def test_the_admin_reports_a_refused_override_and_changes_nothing(partner: BusinessPartner, kyc_officer: Any) -> None:
     before = OutboxEvent.objects.filter(type=CHANGED).count()
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
 
     response = client.post(
         f"/admin/partners/businesspartner/{partner.pk}/actions/override_capabilities/",
@@ -291,7 +285,7 @@ def test_the_admin_reports_a_refused_override_and_changes_nothing(partner: Busin
 
 @pytest.mark.django_db
 def test_documents_of_the_partner_are_shown_on_its_admin_page(partner: BusinessPartner, kyc_officer: Any) -> None:
-    response = _login(kyc_officer).get(f"/admin/partners/businesspartner/{partner.pk}/change/")
+    response = staff_client(kyc_officer).get(f"/admin/partners/businesspartner/{partner.pk}/change/")
 
     assert response.status_code == 200
     assert PartnerDocument.objects.filter(partner=partner).count() == 3

@@ -7,15 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.partners.tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _url(document: Any) -> str:
@@ -24,7 +19,7 @@ def _url(document: Any) -> str:
 
 def test_the_kyc_officer_opens_a_submitted_document_from_the_application_page(submitted_application, kyc_officer):
     document = submitted_application.documents.order_by("document_type").first()
-    client = _login(kyc_officer)
+    client = staff_client(kyc_officer)
 
     page = client.get(f"/admin/partners/onboardingapplication/{submitted_application.pk}/change/")
     response = client.get(_url(document))
@@ -41,7 +36,7 @@ def test_the_kyc_officer_opens_a_submitted_document_from_the_application_page(su
 def test_staff_of_another_organization_get_404_and_anonymous_the_login(submitted_application, other_org_staff):
     document = submitted_application.documents.first()
 
-    assert _login(other_org_staff).get(_url(document)).status_code == 404
+    assert staff_client(other_org_staff).get(_url(document)).status_code == 404
     anonymous = Client().get(_url(document))
     assert (anonymous.status_code, anonymous["Location"].startswith("/admin/login/")) == (302, True)
 
@@ -49,7 +44,7 @@ def test_staff_of_another_organization_get_404_and_anonymous_the_login(submitted
 def test_a_partner_user_cannot_use_the_admin_view(partner, owner):
     document = partner.documents.first()
 
-    response = _login(owner).get(_url(document))
+    response = staff_client(owner).get(_url(document))
 
     assert response.status_code == 302  # not staff: sent to the admin login
 

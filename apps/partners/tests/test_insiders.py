@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from apps.core.errors import PermissionDenied
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.organizations.errors import FieldInvalid
 from apps.organizations.validators import gstin_check_char
@@ -538,12 +538,6 @@ def test_a_kyc_officer_cannot_set_a_group(organization: Any, partner: BusinessPa
 # --- admin --------------------------------------------------------------------------------------
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def _messages(response: Any) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
@@ -555,7 +549,7 @@ def test_admin_sets_master_and_group_and_shows_the_insiders(
     foreign_partner: BusinessPartner,
     director: Any,
 ) -> None:
-    client = _login(director)
+    client = staff_client(director)
     base = f"/admin/partners/businesspartner/{other_partner.pk}"
     form = client.get(f"{base}/actions/set_master_partner/")
     assert form.status_code == 200
@@ -585,7 +579,7 @@ def test_admin_refusal_is_reported_and_changes_nothing(
     partner: BusinessPartner, other_partner: BusinessPartner, third_partner: BusinessPartner, director: Any
 ) -> None:
     _link(other_partner, partner)
-    client = _login(director)
+    client = staff_client(director)
 
     response = client.post(
         f"/admin/partners/businesspartner/{partner.pk}/actions/set_master_partner/",
@@ -602,7 +596,7 @@ def test_the_corporate_group_admin_shows_only_the_staff_members_organization(
 ) -> None:
     mine = _group(organization, "Mine")
     theirs = _group(other_organization, "Theirs")
-    client = _login(director)
+    client = staff_client(director)
 
     listing = client.get("/admin/partners/corporategroup/")
 

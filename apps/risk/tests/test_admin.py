@@ -10,20 +10,14 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.risk.models import CreditAccount, ExposureStage, LimitChange
 from apps.risk.services.exposure import exposure_book
 from apps.risk.services.limits import credit_limit_set
 from apps.risk.tests.factories import set_credit
 
 pytestmark = pytest.mark.django_db
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _messages(response: Any) -> list[str]:
@@ -51,7 +45,7 @@ def test_the_dashboard_shows_bands_alerts_and_waiting_requests(
     _book(foreign_partner, "950000")  # another organization: not counted
     credit_limit_set(actor=risk_officer, partner_id=seller.pk, credit_limit="9000000", reason="Season")
 
-    response = _login(risk_officer).get("/admin/risk/creditaccount/dashboard/")
+    response = staff_client(risk_officer).get("/admin/risk/creditaccount/dashboard/")
 
     assert response.status_code == 200
     bands = {band["level"]: band["count"] for band in response.context["bands"]}
@@ -67,7 +61,7 @@ def test_the_credit_rows_are_scoped_and_show_the_breakdown_and_recommendation(
     set_credit(buyer, credit_limit=Decimal("1000000"), rating=Decimal("4.8"))
     set_credit(foreign_partner, credit_limit=Decimal("1000000"))
     _book(buyer, "100000")
-    client = _login(risk_officer)
+    client = staff_client(risk_officer)
 
     listing = client.get("/admin/risk/creditaccount/", {"q": buyer.code})
     assert [row.partner_id for row in listing.context["cl"].result_list] == [buyer.pk]
@@ -85,7 +79,7 @@ def test_the_credit_rows_are_scoped_and_show_the_breakdown_and_recommendation(
 def test_set_limit_from_the_admin(risk_officer: Any, buyer: Any) -> None:
     account = set_credit(buyer, credit_limit=Decimal("1000000"))
 
-    response = _login(risk_officer).post(
+    response = staff_client(risk_officer).post(
         f"/admin/risk/creditaccount/{account.pk}/actions/set_limit/",
         {"credit_limit": "1500000", "reason": "Good payer", "_confirm": "1"},
         follow=True,
@@ -102,14 +96,14 @@ def test_approve_from_the_admin_refuses_the_requester_and_accepts_a_second_offic
     change = credit_limit_set(actor=risk_officer, partner_id=buyer.pk, credit_limit="9000000", reason="Season")
     url = f"/admin/risk/limitchange/{change.pk}/actions/approve/"
 
-    own = _login(risk_officer).post(url, {"note": "", "_confirm": "1"}, follow=True)
+    own = staff_client(risk_officer).post(url, {"note": "", "_confirm": "1"}, follow=True)
     assert own.status_code == 200  # the form again, the refusal on it
     assert "maker_checker_violation" in own.content.decode()
     assert LimitChange.objects.get(pk=change.pk).status == "PENDING"
 
-    page = _login(second_risk_officer).get(f"/admin/risk/limitchange/{change.pk}/change/")
+    page = staff_client(second_risk_officer).get(f"/admin/risk/limitchange/{change.pk}/change/")
     assert b"actions/approve/" in page.content
-    approved = _login(second_risk_officer).post(url, {"note": "ok", "_confirm": "1"}, follow=True)
+    approved = staff_client(second_risk_officer).post(url, {"note": "ok", "_confirm": "1"}, follow=True)
 
     assert any("approved" in m for m in _messages(approved))
     assert LimitChange.objects.get(pk=change.pk).status == "APPLIED"
@@ -122,7 +116,7 @@ def test_another_organizations_officer_cannot_decide(
     set_credit(buyer, credit_limit=Decimal("1000000"))
     change = credit_limit_set(actor=risk_officer, partner_id=buyer.pk, credit_limit="9000000", reason="Season")
 
-    response = _login(other_org_risk_officer).post(
+    response = staff_client(other_org_risk_officer).post(
         f"/admin/risk/limitchange/{change.pk}/actions/reject/", {"note": "", "_confirm": "1"}, follow=True
     )
 
@@ -133,7 +127,7 @@ def test_another_organizations_officer_cannot_decide(
 def test_the_ledger_assessments_and_alerts_screens_open(risk_officer: Any, buyer: Any) -> None:
     set_credit(buyer, credit_limit=Decimal("1000000"))
     _book(buyer, "600000")
-    client = _login(risk_officer)
+    client = staff_client(risk_officer)
 
     for url in ("/admin/risk/exposureentry/?open=yes", "/admin/risk/assessment/", "/admin/risk/exposurealert/"):
         assert client.get(url).status_code == 200

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from apps.commodities.tests.factories import cotton as build_cotton
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.partners.models import BusinessPartner
 from apps.tradedesk import events
@@ -21,12 +21,6 @@ from apps.tradedesk.tests import factories
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/tradedesk/availability/"
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _change_url(availability: Availability) -> str:
@@ -54,7 +48,7 @@ def test_a_desk_manager_approves_from_the_queue(seller, cotton, financial_year, 
     factories.availability(seller, cotton)  # ACTIVE: not in the pending filter
     factories.availability(seller, build_cotton("KAPAS"), status="PENDING_APPROVAL")  # another commodity
     factories.availability(foreign_partner, cotton, status="PENDING_APPROVAL")  # another organization
-    manager = _login(desk_manager)
+    manager = staff_client(desk_manager)
 
     queue = manager.get(CHANGELIST, {"status__exact": "PENDING_APPROVAL", "commodity__id__exact": str(cotton.pk)})
     assert queue.status_code == 200
@@ -82,7 +76,7 @@ def test_a_desk_manager_approves_from_the_queue(seller, cotton, financial_year, 
 
 def test_a_desk_manager_rejects_with_a_reason(seller, cotton, financial_year, desk_manager):
     pending = _pending(seller, cotton)
-    manager = _login(desk_manager)
+    manager = staff_client(desk_manager)
 
     blank = manager.post(_action_url(pending, "reject"), {"reason": ""})
     assert blank.status_code == 200  # the form again, with its error
@@ -98,7 +92,7 @@ def test_a_desk_manager_rejects_with_a_reason(seller, cotton, financial_year, de
 
 def test_the_manager_who_keyed_it_is_told_why_and_nothing_changes(seller, cotton, financial_year, desk_manager):
     pending = _pending(seller, cotton, actor=desk_manager)
-    manager = _login(desk_manager)
+    manager = staff_client(desk_manager)
 
     response = manager.post(_action_url(pending, "approve"), {"note": ""}, follow=True)
 
@@ -113,7 +107,7 @@ def test_a_suspended_sellers_offer_is_not_approved(seller, cotton, financial_yea
     pending = _pending(seller, cotton)
     BusinessPartner.objects.filter(pk=seller.pk).update(status="SUSPENDED")
 
-    response = _login(desk_manager).post(_action_url(pending, "approve"), {"note": ""}, follow=True)
+    response = staff_client(desk_manager).post(_action_url(pending, "approve"), {"note": ""}, follow=True)
 
     assert "(partner_not_active)" in response.content.decode()  # on the form shown again (issue 17)
     pending.refresh_from_db()
@@ -122,7 +116,7 @@ def test_a_suspended_sellers_offer_is_not_approved(seller, cotton, financial_yea
 
 def test_another_organizations_staff_cannot_see_or_decide(seller, cotton, financial_year, other_org_desk_manager):
     pending = _pending(seller, cotton)
-    stranger = _login(other_org_desk_manager)
+    stranger = staff_client(other_org_desk_manager)
 
     assert list(stranger.get(CHANGELIST).context["cl"].result_list) == []
     assert stranger.get(_change_url(pending)).status_code in (302, 404)
@@ -136,7 +130,7 @@ def test_another_organizations_staff_cannot_see_or_decide(seller, cotton, financ
 def test_a_kyc_officer_without_the_desk_capability_cannot_approve(seller, cotton, financial_year, kyc_officer):
     pending = _pending(seller, cotton)
 
-    response = _login(kyc_officer).post(_action_url(pending, "approve"), {"note": ""})
+    response = staff_client(kyc_officer).post(_action_url(pending, "approve"), {"note": ""})
 
     assert response.status_code in (200, 302, 403)  # 200: the form again with the refusal (issue 17)
     pending.refresh_from_db()

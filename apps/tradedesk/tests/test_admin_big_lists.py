@@ -23,6 +23,7 @@ from apps.accounts.tests.factories import UserFactory
 from apps.core import admin as core_admin
 from apps.core.admin import EstimatedCountPaginator, big_list_rows
 from apps.core.india import STATES
+from apps.core.tests.clients import staff_client
 from apps.partners.models import BusinessPartner, DocumentStatus, DocumentType, OnboardingApplication
 from apps.partners.tests import factories as partner_factories
 from apps.tradedesk.models import Availability
@@ -35,15 +36,9 @@ PARTNERS = "/admin/partners/businesspartner/"
 APPLICATIONS = "/admin/partners/onboardingapplication/"
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def _everything(organization: Any) -> Client:
     """Staff of `organization` holding every capability (the lists still scope to it)."""
-    return _login(UserFactory(organization=organization, is_superuser=True))
+    return staff_client(UserFactory(organization=organization, is_superuser=True))
 
 
 def _listed(client: Client, url: str, **params: str) -> list[str]:
@@ -61,7 +56,7 @@ def test_a_posting_is_found_by_a_fragment_of_its_sellers_name_and_of_its_number(
     mine = factories.availability(seller, cotton, number="AV/2026-27/004711")
     factories.availability(buyer, cotton, number="AV/2026-27/004712")
     foreign = factories.availability(foreign_partner, cotton, number="AV/2026-27/004711")
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
 
     assert _listed(client, POSTINGS, q="ajkot Ginn") == [str(mine.pk)]
     assert _listed(client, POSTINGS, q="04711") == [str(mine.pk)]
@@ -119,7 +114,7 @@ def test_a_list_counts_exactly_up_to_the_limit(seller, cotton, desk_manager, mon
     for _ in range(3):
         factories.availability(seller, cotton)
 
-    response = _login(desk_manager).get(POSTINGS, {"queue": "all"})
+    response = staff_client(desk_manager).get(POSTINGS, {"queue": "all"})
 
     cl = response.context["cl"]
     assert (cl.result_count, cl.paginator.estimated, cl.paginator.count_text) == (3, False, "3")
@@ -132,7 +127,7 @@ def test_past_the_limit_the_count_is_an_estimate_labelled_about(seller, cotton, 
     for _ in range(5):
         factories.availability(seller, cotton)
 
-    response = _login(desk_manager).get(POSTINGS, {"queue": "all"})
+    response = staff_client(desk_manager).get(POSTINGS, {"queue": "all"})
 
     cl = response.context["cl"]
     page = response.content.decode()
@@ -149,7 +144,7 @@ def test_a_search_past_the_limit_says_about_n_results(seller, cotton, desk_manag
     for n in range(4):
         factories.availability(seller, cotton, number=f"AV/2026-27/00009{n}")
 
-    response = _login(desk_manager).get(POSTINGS, {"q": "00009"})
+    response = staff_client(desk_manager).get(POSTINGS, {"q": "00009"})
 
     cl = response.context["cl"]
     assert cl.paginator.estimated is True
@@ -189,7 +184,7 @@ def test_a_page_of_postings_is_the_html_django_renders(seller, buyer, cotton, de
     factories.availability(seller, cotton, number="AV/2026-27/000001")
     factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
     factories.availability(seller, cotton, number="AV/2026-27/000003", variety=None)
-    cl = _login(desk_manager).get(POSTINGS, params).context["cl"]
+    cl = staff_client(desk_manager).get(POSTINGS, params).context["cl"]
 
     ours = [list(row) for row in big_list_rows(cl)]
 
@@ -273,7 +268,7 @@ def test_the_rows_are_written_as_the_templates_own_loop_writes_them(seller, buye
 
     factories.availability(seller, cotton, number="AV/2026-27/000001")
     factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
-    cl = _login(desk_manager).get(POSTINGS, {"queue": "all"}).context["cl"]
+    cl = staff_client(desk_manager).get(POSTINGS, {"queue": "all"}).context["cl"]
     context = big_list_context(cl)
     template = get_template("admin/change_list_results.html")
 
@@ -323,7 +318,7 @@ def test_the_state_filter_offers_the_states_of_the_organizations_postings(
     maharashtra = factories.availability(seller, cotton, state_code="MH")
     factories.availability(seller, cotton, state_code="")
     factories.availability(foreign_partner, cotton, state_code="TN")  # another organization's
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
 
     response = client.get(POSTINGS, {"queue": "all"})
     (spec,) = [s for s in response.context["cl"].filter_specs if getattr(s, "parameter_name", None) == "state_code"]
@@ -359,7 +354,7 @@ def test_the_states_present_are_the_orms_distinct_states_in_every_scope(seller, 
 
 def test_the_requirement_list_has_the_same_state_filter(buyer, cotton, desk_manager):
     factories.requirement(buyer, cotton)  # TN
-    response = _login(desk_manager).get("/admin/tradedesk/requirement/")
+    response = staff_client(desk_manager).get("/admin/tradedesk/requirement/")
 
     assert response.status_code == 200
     (spec,) = [s for s in response.context["cl"].filter_specs if getattr(s, "parameter_name", None) == "state_code"]
@@ -396,7 +391,7 @@ def _queries(client: Client, url: str, params: dict[str, str]) -> int:
 
 
 def test_a_page_of_postings_costs_the_same_queries_for_one_row_as_for_many(seller, buyer, cotton, desk_manager):
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
     factories.availability(seller, cotton, number="AV/2026-27/000001")
     one = [_queries(client, POSTINGS, params) for params in ({"queue": "all"}, {"q": "AV/2026"})]
     factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from apps.commodities.models import ParameterKind, QualityParameter
+from apps.core.tests.clients import staff_client
 from apps.tradedesk.quality_statistics import existing_codes, sync_quality_statistics
 from apps.tradedesk.tests import factories
 
@@ -132,12 +133,6 @@ def test_the_web_connections_run_without_jit():
 # --- the back office's posting search -------------------------------------------------------------
 
 
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def _listed(client: Client, q: str) -> set[str]:
     response = client.get("/admin/tradedesk/availability/", {"q": q})
     assert response.status_code == 200
@@ -150,7 +145,7 @@ def test_the_posting_search_finds_by_number_partner_code_and_name_in_the_organiz
     mine = factories.availability(seller, cotton, number="AV/2026-27/000123")
     other = factories.availability(buyer, cotton, number="AV/2026-27/000456")
     foreign = factories.availability(foreign_partner, cotton, number="AV/2026-27/000123")
-    client = _login(desk_manager)
+    client = staff_client(desk_manager)
 
     assert _listed(client, "000123") == {str(mine.pk)}
     assert _listed(client, "av/2026") == {str(mine.pk), str(other.pk)}

@@ -6,20 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
+from apps.core.tests.clients import staff_client
 from apps.events.models import OutboxEvent
 from apps.trades.models import Trade
 from apps.trades.services.trades import negotiation_accept
 from apps.trades.tests.factories import offer, start
 
 CHANGELIST = "/admin/trades/trade/"
-
-
-def _login(user: Any) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def _trade(deal: Any) -> Trade:
@@ -31,7 +25,7 @@ def _trade(deal: Any) -> Trade:
 @pytest.mark.django_db
 def test_the_desk_reads_a_trade_with_its_badge_transcript_and_history(deal, desk_manager, other_org_desk_manager):
     trade = _trade(deal)
-    desk = _login(desk_manager)
+    desk = staff_client(desk_manager)
 
     listing = desk.get(CHANGELIST, {"status__exact": "CONFIRMED"})
     page = desk.get(f"{CHANGELIST}{trade.pk}/change/")
@@ -41,13 +35,13 @@ def test_the_desk_reads_a_trade_with_its_badge_transcript_and_history(deal, desk
     body = page.content.decode()
     assert "Fresh crop" in body  # the transcript
     assert "insert" in body  # the audit history's first event
-    assert list(_login(other_org_desk_manager).get(CHANGELIST).context["cl"].result_list) == []
+    assert list(staff_client(other_org_desk_manager).get(CHANGELIST).context["cl"].result_list) == []
 
 
 @pytest.mark.django_db
 def test_the_desk_finds_a_trade_by_number_and_by_either_partys_code_or_name(deal, desk_manager):
     trade = _trade(deal)
-    desk = _login(desk_manager)
+    desk = staff_client(desk_manager)
 
     for term in (trade.number[-4:], deal.buyer.code, deal.seller.legal_name[2:10].lower()):
         found = desk.get(CHANGELIST, {"q": term})
@@ -61,7 +55,7 @@ def test_the_desk_finds_a_trade_by_number_and_by_either_partys_code_or_name(deal
 @pytest.mark.django_db
 def test_the_desk_cancels_from_the_admin_with_a_reason(deal, desk_manager):
     trade = _trade(deal)
-    desk = _login(desk_manager)
+    desk = staff_client(desk_manager)
 
     response = desk.post(f"{CHANGELIST}{trade.pk}/actions/cancel/", {"reason": "Gin sealed by the bank"}, follow=True)
 
@@ -75,7 +69,9 @@ def test_the_desk_cancels_from_the_admin_with_a_reason(deal, desk_manager):
 def test_the_desk_disputes_from_the_admin(deal, desk_manager):
     trade = _trade(deal)
 
-    _login(desk_manager).post(f"{CHANGELIST}{trade.pk}/actions/dispute/", {"reason": "Quality claim"}, follow=True)
+    staff_client(desk_manager).post(
+        f"{CHANGELIST}{trade.pk}/actions/dispute/", {"reason": "Quality claim"}, follow=True
+    )
 
     trade.refresh_from_db()
     assert (trade.status, trade.status_before_dispute, trade.dispute_reason) == (
