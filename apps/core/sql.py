@@ -224,6 +224,7 @@ class JoinedRead:
             f"{alias}.{quote(field.column)}" for _, _, fields, alias in self.parts for field in fields
         )
         self.joins = "\n".join(joins)
+        self.width = sum(len(fields) for _, _, fields, _ in self.parts)  # the columns `build` reads
         self.table = f"{quote(model._meta.db_table)} t0"
 
     def sql(self, *, extra: str, where: str) -> str:

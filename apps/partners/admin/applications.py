@@ -28,7 +28,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from apps.accounts.models import User
 from apps.core.admin import BigListAdminMixin, BigListChangeList, ServiceActionsMixin, domain_error_message
 from apps.core.errors import DomainError
-from apps.core.formatting import indian_number, state_badge
+from apps.core.formatting import choice_badge, indian_number
 from apps.partners import services
 from apps.partners.admin.documents import VIEW_DOCUMENT
 from apps.partners.models import ApplicationState, DocumentStatus, OnboardingApplication, PartnerDocument
@@ -294,7 +294,7 @@ class OnboardingApplicationAdmin(
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, obj: OnboardingApplication) -> str:
-        return state_badge(obj.state, obj.get_state_display())
+        return choice_badge(obj, "state")
 
     @admin.display(description="GST turnover (Rs)")
     def gst_turnover_inr(self, obj: OnboardingApplication) -> str:

@@ -20,7 +20,7 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.models import User
 from apps.core.admin import BigListAdminMixin, ServiceActionsMixin
-from apps.core.formatting import indian_number, key_value_table, state_badge
+from apps.core.formatting import choice_badge, indian_number, key_value_table
 from apps.partners.admin.groups import GROUP_ACTIONS, GroupActionsMixin
 from apps.partners.admin.kyc import KYC_ACTIONS, KycActionsMixin, PartnerDocumentInline
 from apps.partners.models import Branch, BusinessPartner, DocumentStatus, PartnerMembership, PartnerStatus, Vehicle
@@ -201,11 +201,11 @@ class BusinessPartnerAdmin(
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: BusinessPartner) -> str:
-        return state_badge(obj.status, obj.get_status_display())
+        return choice_badge(obj, "status")
 
     @admin.display(description="KYC", ordering="kyc_status")
     def kyc_badge(self, obj: BusinessPartner) -> str:
-        return state_badge(obj.kyc_status, obj.get_kyc_status_display())
+        return choice_badge(obj, "kyc_status")
 
     @admin.display(description="Credit limit (Rs)", ordering="credit_limit")
     def credit_limit_inr(self, obj: BusinessPartner) -> str:

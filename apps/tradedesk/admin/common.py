@@ -11,15 +11,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
 from django_object_actions import DjangoObjectActions
 
 from apps.commodities.models import QualityParameter
-from apps.core.admin import BigListAdminMixin, BigListChangeList, ServiceActionsMixin
+from apps.core.admin import BigListAdminMixin, BigListChangeList, ServiceActionsMixin, attach_related
 from apps.core.errors import NotFound
-from apps.core.formatting import indian_number, key_value_table, quantity_text, state_badge
+from apps.core.formatting import choice_badge, indian_number, key_value_table, quantity_text
 from apps.core.india import STATES
 
 # A search word matching more partners than this finds their postings among the first ones only
@@ -170,37 +170,24 @@ def _matched_ids(partners: QuerySet[Any], term: str, search_fields: Any) -> list
 
 class PostingChangeList(BigListChangeList):
     """A page of postings joins only their partners; the few commodities, varieties and units a
-    page names come in one query each (prefetched). Joining all seven tables cost PostgreSQL
-    8-12 ms of planning (the join order search) on every page, more than running it; the
-    export and the actions keep `list_select_related`'s joins."""
+    page names are read after it, one query a table (`attach_related`). Joining all seven
+    tables cost PostgreSQL 8-12 ms of planning (the join order search) on every page, more than
+    running it; the export and the actions keep `list_select_related`'s joins."""
 
     def page_queryset(self, queryset: Any) -> Any:
-        joined: tuple[str, ...] = getattr(self.model_admin, "partner_fields", ("partner",))
+        return super().page_queryset(queryset.select_related(None).select_related(*self._joined))
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
         related = self.model_admin.list_select_related
-        prefetched = [name for name in related if name not in joined] if isinstance(related, list | tuple) else []
-        queryset = (
-            queryset.select_related(None).select_related(*joined).prefetch_related(*_lookups(self.model, prefetched))
-        )
-        return super().page_queryset(queryset)
+        if isinstance(related, list | tuple):
+            # Read here rather than on first use: the page's rows are the queryset's own cache,
+            # which the template and the row count then reuse.
+            attach_related(list(self.result_list), self.model, [n for n in related if n not in self._joined])
 
-
-def _lookups(model: Any, names: list[str]) -> list[str | Prefetch]:
-    """Prefetch lookups for `names`, a relation and the relations below it in one query (a
-    join of two small tables: "commodity" and "commodity__rate_unit" are one query, not two)."""
-    below: dict[str, list[str]] = {}
-    for name in names:
-        head, _, rest = name.partition("__")
-        below.setdefault(head, [])
-        if rest:
-            below[head].append(rest)
-    lookups: list[str | Prefetch] = []
-    for head, nested in below.items():
-        if nested:
-            related = model._meta.get_field(head).related_model
-            lookups.append(Prefetch(head, queryset=related._default_manager.select_related(*nested)))
-        else:
-            lookups.append(head)
-    return lookups
+    @property
+    def _joined(self) -> tuple[str, ...]:
+        return getattr(self.model_admin, "partner_fields", ("partner",))
 
 
 class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
@@ -266,7 +253,7 @@ class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, 
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Any) -> str:
-        return state_badge(obj.status, obj.get_status_display())
+        return choice_badge(obj, "status")
 
     @admin.display(description="Variety", ordering="variety__name")
     def goods(self, obj: Any) -> str:

@@ -6,6 +6,7 @@ rows built once a column, GIN indexes without a pending list."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC
 from typing import Any
 
@@ -410,6 +411,82 @@ def test_a_page_of_partners_costs_the_same_queries_for_one_row_as_for_many(organ
 
     assert [_queries(client, PARTNERS, params) for params in ({}, {"q": "Cotton"})] == one
     assert len(_listed(client, PARTNERS, q="Cotton")) == 3
+
+
+# --- the related rows of a page: read together, as prefetch_related reads them ---------------
+
+_PAGE_RELATED = ["commodity", "commodity__rate_unit", "variety", "quantity_unit", "price_unit"]
+
+
+def _related_values(row: Any) -> dict[str, Any]:
+    """Every field of each related row `_PAGE_RELATED` names (None where the key is null)."""
+    values: dict[str, Any] = {}
+    for name in _PAGE_RELATED:
+        related = row
+        for part in name.split("__"):
+            related = getattr(related, part) if related is not None else None
+        values[name] = (
+            None if related is None else {f.attname: getattr(related, f.attname) for f in related._meta.concrete_fields}
+        )
+    return values
+
+
+@pytest.mark.parametrize("audited", [False, True])
+def test_attach_related_caches_what_prefetch_related_reads(seller, buyer, cotton, django_assert_num_queries, audited):
+    """Two relations to one table (quantity and price units, different rows), one relation with
+    a relation below it (the commodity's rate unit), a null key (no variety), and rows sharing
+    related rows; inside a request's audit context too (pghistory puts a statement of its own
+    before each one then, and keeps only the last result)."""
+    import pghistory
+
+    from apps.commodities.models import Unit
+
+    shankar = cotton.varieties.get(code="SHANKAR-6")
+    factories.availability(seller, cotton, number="AV/2026-27/000001", variety=shankar)
+    factories.availability(buyer, cotton, number="AV/2026-27/000002", variety=shankar)
+    factories.availability(seller, cotton, number="AV/2026-27/000003", quantity_unit=Unit.objects.get(code="KG"))
+    ours = list(Availability.objects.order_by("number"))
+    theirs = list(Availability.objects.order_by("number").prefetch_related(*_PAGE_RELATED))
+    assert len({row.quantity_unit_id for row in ours} | {row.price_unit_id for row in ours}) == 3
+
+    with pghistory.context(purpose="test") if audited else nullcontext(), django_assert_num_queries(1):
+        core_admin.attach_related(ours, Availability, _PAGE_RELATED)
+        read = [_related_values(row) for row in ours]  # nothing more is read
+
+    assert read == [_related_values(row) for row in theirs]
+    assert [value["variety"] is None for value in read] == [False, False, True]
+    assert read[0]["commodity__rate_unit"] is not None
+    assert ours[0].variety is ours[1].variety  # one instance per related row, as prefetch
+
+
+def test_attach_related_reads_nothing_for_null_keys_and_leaves_missing_rows_alone(
+    seller, cotton, django_assert_num_queries
+):
+    factories.availability(seller, cotton, number="AV/2026-27/000001", variety=None)
+    rows = list(Availability.objects.all())
+
+    with django_assert_num_queries(0):
+        core_admin.attach_related(rows, Availability, ["variety"])
+        assert rows[0].variety is None
+    with django_assert_num_queries(0):
+        core_admin.attach_related([], Availability, _PAGE_RELATED)
+
+
+def test_a_choice_badge_is_the_state_badge_of_djangos_display():
+    from apps.core.formatting import choice_badge, state_badge
+    from apps.partners.models import OnboardingApplication as Application
+    from apps.tradedesk.models import AvailabilityStatus
+
+    postings = [Availability(status=value) for value in [*AvailabilityStatus.values, "NOT_A_STATE", ""]]
+    applications = [Application(state=value) for value, _ in Application._meta.get_field("state").choices]
+
+    assert [choice_badge(p, "status") for p in postings] == [
+        state_badge(p.status, p.get_status_display()) for p in postings
+    ]
+    assert [choice_badge(a, "state") for a in applications] == [
+        state_badge(a.state, a.get_state_display()) for a in applications
+    ]
+    assert "Pending approval" in choice_badge(postings[AvailabilityStatus.values.index("PENDING_APPROVAL")], "status")
 
 
 # --- hostile query strings -------------------------------------------------------------------
