@@ -121,8 +121,7 @@ class AvailabilityAdmin(ExportActionMixin, PostingAdmin):
     list_filter = (AvailabilityQueueFilter, "status", "commodity", "visibility", StateCodeFilter)
     list_page_fields = (
         "number",
-        "partner__code",
-        "partner__legal_name",
+        "partner",  # its row is read with the page's other related rows (PostingChangeList)
         "commodity",
         "variety",
         "status",

@@ -169,13 +169,14 @@ def _matched_ids(partners: QuerySet[Any], term: str, search_fields: Any) -> list
 
 
 class PostingChangeList(BigListChangeList):
-    """A page of postings joins only their partners; the few commodities, varieties and units a
-    page names are read after it, one query a table (`attach_related`). Joining all seven
-    tables cost PostgreSQL 8-12 ms of planning (the join order search) on every page, more than
-    running it; the export and the actions keep `list_select_related`'s joins."""
+    """A page of postings is read without joins; its partners, commodities, varieties and units
+    (`list_select_related`) are read after it, in one statement (`attach_related`). Joining all
+    seven tables cost PostgreSQL 8-12 ms of planning (the join order search) on every page, more
+    than running it; joining the partner alone built a partner for every row where a page of
+    postings names a handful (issue 15). The export and the actions keep the joins."""
 
     def page_queryset(self, queryset: Any) -> Any:
-        return super().page_queryset(queryset.select_related(None).select_related(*self._joined))
+        return super().page_queryset(queryset.select_related(None))
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
@@ -183,11 +184,7 @@ class PostingChangeList(BigListChangeList):
         if isinstance(related, list | tuple):
             # Read here rather than on first use: the page's rows are the queryset's own cache,
             # which the template and the row count then reuse.
-            attach_related(list(self.result_list), self.model, [n for n in related if n not in self._joined])
-
-    @property
-    def _joined(self) -> tuple[str, ...]:
-        return getattr(self.model_admin, "partner_fields", ("partner",))
+            attach_related(list(self.result_list), self.model, related)
 
 
 class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, admin.ModelAdmin):
@@ -197,7 +194,7 @@ class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, 
     actionable_states: tuple[str, ...] = ()
     not_found: type[NotFound] = NotFound
     list_select_related = ("partner", "commodity", "variety")
-    # The posting's parties (a trade has two: buyer and seller): joined on a page, and matched by
+    # The posting's parties (a trade has two: buyer and seller): matched by
     # code or legal name in the partner table first when searching.
     partner_fields: tuple[str, ...] = ("partner",)
     search_fields = ("number", "partner__code", "partner__legal_name", "variety__name", "commodity__name")
