@@ -29,8 +29,9 @@ Checks: 50 rows a page, every row PUBLIC, no poster identity, the filter's bound
 filtered_by_size (issue 15): the offers are inserted in steps to 5,000, 50,000 and 200,000 (5,000
 only with --quick); at each, paired rounds of the first page then the filtered page, and the
 ratio of their p50 latencies (target: at most 1.5), with the filtered query's plan. `target_met`
-needs the constant query count and that ratio at every size; `first_page_target_met` says
-whether the first page reached 0.12 of the bare view.
+needs the constant query count, that ratio at every size and the first page at 0.12 of the bare
+view or more (`first_page_target_met`, which the summary line used to leave out: a run at 0.094
+printed "yes").
 """
 
 from __future__ import annotations
@@ -458,7 +459,9 @@ def run(*, quick: bool) -> dict[str, Any]:
             "first_page_ratio_at_least": FIRST_PAGE_TARGET,
         },
         "first_page_target_met": first["ratio"] >= FIRST_PAGE_TARGET,
-        "target_met": bool(queries["constant"]) and all(size["target_met"] for size in by_size),
+        "target_met": bool(queries["constant"])
+        and all(size["target_met"] for size in by_size)
+        and first["ratio"] >= FIRST_PAGE_TARGET,
     }
 
 
