@@ -97,8 +97,8 @@ def state_badge(code: str | None, label: str | None = None) -> SafeString:
 def choice_badge(obj: models.Model, field_name: str) -> SafeString:
     """state_badge of a field with choices: its value and `get_<field>_display()`'s label. The
     label comes from the field's choices made into a dict once per process: Django's
-    `get_FOO_display` makes it again on every call, and a page of 100 postings spent 2-3 ms
-    there (issue 15). Labels stay lazy in the dict, so each call speaks the request's language."""
+    `get_FOO_display` makes it again on every call (100 badges: 0.54 ms that way, 0.13 this way,
+    timed; issue 15). Labels stay lazy in the dict, so each call speaks the request's language."""
     field = cast("models.Field[Any, Any]", obj._meta.get_field(field_name))
     value = getattr(obj, field.attname)
     label = _choice_labels(field).get(make_hashable(value), value)

@@ -176,7 +176,9 @@ class PostingChangeList(BigListChangeList):
     postings names a handful (issue 15). The export and the actions keep the joins."""
 
     def page_queryset(self, queryset: Any) -> Any:
-        return super().page_queryset(queryset.select_related(None))
+        if isinstance(self.model_admin.list_select_related, list | tuple):  # attached after the page
+            queryset = queryset.select_related(None)
+        return super().page_queryset(queryset)
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)

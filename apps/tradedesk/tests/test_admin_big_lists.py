@@ -180,7 +180,16 @@ def _django_rows(cl: Any, monkeypatch: Any) -> list[list[str]]:
     return [list(row) for row in results(cl)]
 
 
-@pytest.mark.parametrize("params", [{"queue": "all"}, {"q": "AV/2026"}, {"q": "Rajkot", "_popup": "1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"queue": "all"},
+        {"q": "AV/2026"},
+        {"q": "Rajkot", "_popup": "1"},
+        {"queue": "all", "o": "2"},
+        {"queue": "all", "o": "-3"},
+    ],
+)
 def test_a_page_of_postings_is_the_html_django_renders(seller, buyer, cotton, desk_manager, monkeypatch, params):
     factories.availability(seller, cotton, number="AV/2026-27/000001")
     factories.availability(buyer, cotton, number="AV/2026-27/000002", status="PENDING_APPROVAL")
@@ -415,7 +424,7 @@ def test_a_page_of_partners_costs_the_same_queries_for_one_row_as_for_many(organ
 
 # --- the related rows of a page: read together, as prefetch_related reads them ---------------
 
-_PAGE_RELATED = ["commodity", "commodity__rate_unit", "variety", "quantity_unit", "price_unit"]
+_PAGE_RELATED = ["partner", "commodity", "commodity__rate_unit", "variety", "quantity_unit", "price_unit"]
 
 
 def _related_values(row: Any) -> dict[str, Any]:
