@@ -376,7 +376,9 @@ def run(*, quick: bool) -> dict[str, Any]:
 
     sizes = (5_000,) if quick else (5_000, 50_000, 200_000)
     count = 5_000 if quick else 50_000  # the full measurement's size
-    rounds = 2 if quick else 3
+    # Five rounds, and 100 requests a side in each at every size (25 before): the machine's speed
+    # drifts within a minute, and three rounds of 25 put rounds 1.07x and 1.62x apart in one run.
+    rounds = 2 if quick else 5
     per_round = 40 if quick else 100
     organization = None
     by_size: list[dict[str, Any]] = []
@@ -403,7 +405,7 @@ def run(*, quick: bool) -> dict[str, Any]:
                 insert_seconds += time.perf_counter() - started
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE tradedesk_availability")
-                by_size.append(_by_size(client, size, rounds=rounds, per_round=max(20, per_round // 4)))
+                by_size.append(_by_size(client, size, rounds=rounds, per_round=per_round))
                 if size == count:
                     kinds = _requests(client)
                     queries = _query_counts(client, kinds)

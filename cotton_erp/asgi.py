@@ -31,3 +31,7 @@ application = ProtocolTypeRouter(
         "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+from apps.core.runtime import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()  # last: everything the process has loaded so far stays out of the collector's way

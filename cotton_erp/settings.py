@@ -580,6 +580,9 @@ REDIS_POOL_TIMEOUT_SECONDS = env.float("REDIS_POOL_TIMEOUT_SECONDS", default=5.0
 # The caller (user row, partner membership) kept per process under a Redis version (issue 15,
 # apps/core/caller_cache.py). Off: every request reads them again (the switch of last resort).
 CALLER_CACHE_ENABLED = env.bool("CALLER_CACHE_ENABLED", default=True)
+# The web processes move the objects of their loaded code out of the collector's reach once they
+# are up (apps/core/runtime.py, issue 15). Off: every full collection walks them again.
+GC_FREEZE_AFTER_STARTUP = env.bool("GC_FREEZE_AFTER_STARTUP", default=True)
 
 # --- Outbound integrations ---------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)

@@ -351,36 +351,45 @@ _PARAMETER_OF_COMMODITY = {
 }
 
 
+def _parameter_kinds_sql(codes: list[str], commodity: str | None, params: dict[str, Any], *, prefix: str = "") -> str:
+    """_PARAMETER_KINDS_SQL for `codes` of `commodity` (an id, a code or None: any), its values
+    added to `params` under `prefix`ed names."""
+    which: str | None = None
+    params[f"{prefix}codes"] = codes
+    if commodity is not None:
+        which = "id" if _is_uuid(commodity) else "code"
+        params[f"{prefix}commodity"] = UUID(commodity) if which == "id" else commodity
+    sql = _PARAMETER_KINDS_SQL.format(commodity=_PARAMETER_OF_COMMODITY[which])
+    return sql.replace("%(codes)s", f"%({prefix}codes)s").replace("%(commodity)s", f"%({prefix}commodity)s")
+
+
 def quality_parameter_kinds(codes: list[str], *, commodity: str | None) -> dict[str, set[str]]:
     """The kinds (NUMERIC, GRADE) of the active quality parameters named `codes`, of the commodity
     given (an id or a code) or of any. One hand-written statement: the ORM's queryset of the same
     (held equal by test_market_raw_filters.py) cost the filtered page about as much as its rows
     (issue 15: a filtered page within 1.5x of the first page)."""
-    which: str | None = None
-    params: dict[str, Any] = {"codes": codes}
-    if commodity is not None:
-        which = "id" if _is_uuid(commodity) else "code"
-        params["commodity"] = UUID(commodity) if which == "id" else commodity
-    kinds: dict[str, set[str]] = {}
+    params: dict[str, Any] = {}
+    sql = _parameter_kinds_sql(codes, commodity, params)
     with connection.cursor() as cursor:
         # Prepared, each set of codes its own statement (filters repeat: a page, then the next).
-        execute_prepared(
-            cursor, _PARAMETER_KINDS_SQL.format(commodity=_PARAMETER_OF_COMMODITY[which]), params, bound=()
-        )
-        for code, kind in cursor.fetchall():
-            kinds.setdefault(code, set()).add(kind)
+        execute_prepared(cursor, sql, params, bound=())
+        return _kinds(cursor.fetchall())
+
+
+def _kinds(rows: Any) -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for code, kind in rows:
+        kinds.setdefault(code, set()).add(kind)
     return kinds
 
 
-def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -> list[QualityFilter]:
-    """`quality.*` query parameters, checked against the quality parameters (of the commodity
-    filtered on, else of any commodity): a NUMERIC one takes `.min`/`.max`, a GRADE one an exact
-    value. One query when there are any."""
+# What a quality filter's query parameters ask: code -> [(key, "min"/"max"/None, value)], by key.
+QualityWanted = dict[str, list[tuple[str, str | None, str]]]
+
+
+def _quality_wanted(params: Mapping[str, str]) -> QualityWanted:
     raw = {key: value for key, value in params.items() if key.startswith(QUALITY_PREFIX)}
-    if not raw:
-        return []
-    parsed: dict[str, QualityFilter] = {}
-    wanted: dict[str, list[tuple[str, str | None, str]]] = {}
+    wanted: QualityWanted = {}
     for key, value in sorted(raw.items()):
         match = QUALITY_PARAM.fullmatch(key)
         if match is None:
@@ -390,7 +399,13 @@ def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -
                 "Quality filters are quality.<parameter>.min, quality.<parameter>.max or quality.<grade parameter>.",
             )
         wanted.setdefault(match["code"], []).append((key, match["bound"], value))
-    kinds = quality_parameter_kinds(list(wanted), commodity=commodity)
+    return wanted
+
+
+def _quality_filters(
+    wanted: QualityWanted, kinds: dict[str, set[str]], *, commodity: str | None
+) -> list[QualityFilter]:
+    parsed: dict[str, QualityFilter] = {}
     for code, entries in wanted.items():
         for key, bound, value in entries:
             expected = ParameterKind.NUMERIC if bound else ParameterKind.GRADE
@@ -411,6 +426,61 @@ def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -
                 f"{QUALITY_PREFIX}{code}.max", "range_invalid", f"The maximum of {code} is below its minimum."
             )
     return list(parsed.values())
+
+
+def parse_quality_filters(params: Mapping[str, str], *, commodity: str | None) -> list[QualityFilter]:
+    """`quality.*` query parameters, checked against the quality parameters (of the commodity
+    filtered on, else of any commodity): a NUMERIC one takes `.min`/`.max`, a GRADE one an exact
+    value. One query when there are any."""
+    wanted = _quality_wanted(params)
+    if not wanted:
+        return []
+    return _quality_filters(wanted, quality_parameter_kinds(list(wanted), commodity=commodity), commodity=commodity)
+
+
+@dataclass
+class QualityCheck:
+    """The check of quality filters' parameters still to make: the page statement reads the
+    parameters' kinds with its rows (MarketAvailabilityPage), saving the filtered page a round
+    trip of its own (issue 15), and `verify` refuses what parse_quality_filters would have."""
+
+    wanted: QualityWanted
+    commodity: str | None
+
+    def sql(self, params: dict[str, Any]) -> str:
+        """The kinds as one text column, `[[code, kind], ...]` (NULL: none)."""
+        kinds = _parameter_kinds_sql(list(self.wanted), self.commodity, params, prefix="kinds_")
+        return f"(SELECT json_agg(json_build_array(k.code, k.kind))::text FROM ({kinds}) k)"  # noqa: S608 (values as params)
+
+    def verify(self, kinds_text: str | None) -> None:
+        kinds = _kinds(json.loads(kinds_text)) if kinds_text else {}
+        _quality_filters(self.wanted, kinds, commodity=self.commodity)
+
+    def verify_now(self) -> None:
+        """For a page without rows (the statement's column came with none): the kinds read apart."""
+        _quality_filters(
+            self.wanted, quality_parameter_kinds(list(self.wanted), commodity=self.commodity), commodity=self.commodity
+        )
+
+
+def parse_quality_filters_unchecked(
+    params: Mapping[str, str], *, commodity: str | None
+) -> tuple[list[QualityFilter], QualityCheck | None]:
+    """parse_quality_filters' filters, their parameters' kinds left to check (the QualityCheck,
+    None when there are no quality filters) when every value and range is well formed: those
+    filters are what parse_quality_filters returns once the parameters pass. A bad value or range
+    is checked at once as parse_quality_filters checks it (one query), so the error a request
+    gets is the one it got before: an unknown parameter named before a bad value is refused for
+    the parameter."""
+    wanted = _quality_wanted(params)
+    if not wanted:
+        return [], None
+    every_kind = {code: {ParameterKind.NUMERIC.value, ParameterKind.GRADE.value} for code in wanted}
+    try:
+        filters = _quality_filters(wanted, every_kind, commodity=commodity)
+    except FieldInvalid:
+        return parse_quality_filters(params, commodity=commodity), None
+    return filters, QualityCheck(wanted=wanted, commodity=commodity)
 
 
 def _ids(model: type[Model], **lookup: Any) -> QuerySet[Any]:
@@ -598,12 +668,7 @@ SELECT a.id, a.commodity_id, a.variety_id, a.currency, a.delivery_term_id, a.vis
        {poster},
        a.created_at, a.status, a.quantity, a.total_kg, a.available_kg, a.min_order_kg,
        a.partial_allowed, a.price, a.price_per_kg, a.quality, a.available_from, a.available_until,
-       a.day_only, a.expires_at,
-       (SELECT code FROM commodities_commodity WHERE id = a.commodity_id) AS commodity_code,
-       (SELECT code FROM commodities_variety WHERE id = a.variety_id) AS variety_code,
-       (SELECT code FROM commodities_unit WHERE id = a.quantity_unit_id) AS quantity_unit_code,
-       (SELECT code FROM commodities_unit WHERE id = a.price_unit_id) AS price_unit_code,
-       (SELECT code FROM commodities_tradeterm WHERE id = a.delivery_term_id) AS delivery_term_code{instant_columns}
+       a.day_only, a.expires_at, a.quantity_unit_id, a.price_unit_id{instant_columns}
 FROM "tradedesk_availability" a
 JOIN partners_businesspartner p ON p.id = a.partner_id
 WHERE a.status = 'ACTIVE' AND a.available_kg > 0 AND a.expires_at > %(now)s
@@ -790,14 +855,27 @@ _ROW_HALVES = {True: _json_halves(_STAFF_POSTER_JSON), False: _json_halves("'nul
 
 # The page's rows as the page statement reads them (`r`), each with its JSON in two halves and
 # its quality between them. `position`: str() of created_at as psycopg reads it (in UTC), what
-# the cursor paginator writes into its links and compares rows by.
+# the cursor paginator writes into its links and compares rows by. `quality_kinds`: the kinds of
+# the quality parameters filtered on (QualityCheck), read once for the page (an uncorrelated
+# subquery), or NULL when the page filters on none. The master data's codes are
+# joined to the page's rows only (at most page size + 1 of them): PostgreSQL memoizes each
+# lookup by key, where a scalar subquery in the page's select list probed an index for every row
+# and code (5 x 51 probes: a fifth of the statement's time, issue 15).
 _RAW_AVAILABILITY_PAGE = """
 SELECT replace(to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '.000000', '')
          || '+00:00' AS position,
        {head} AS head,
        r.quality::text AS quality,
-       {tail} AS tail
-FROM ({page}) r
+       {tail} AS tail,
+       {kinds} AS quality_kinds
+FROM (SELECT s.*, c.code AS commodity_code, v.code AS variety_code, qu.code AS quantity_unit_code,
+             pu.code AS price_unit_code, dt.code AS delivery_term_code
+      FROM ({page}) s
+      LEFT JOIN commodities_commodity c ON c.id = s.commodity_id
+      LEFT JOIN commodities_variety v ON v.id = s.variety_id
+      LEFT JOIN commodities_unit qu ON qu.id = s.quantity_unit_id
+      LEFT JOIN commodities_unit pu ON pu.id = s.price_unit_id
+      LEFT JOIN commodities_tradeterm dt ON dt.id = s.delivery_term_id) r
 ORDER BY r.created_at {direction}, r.id {direction}
 """
 # What the page statement adds for the JSON: each instant in the current zone and that zone's
@@ -839,17 +917,23 @@ class MarketAvailabilityPage:
     A slice is a list of MarketPageRow, each row's JSON written by PostgreSQL."""
 
     def __init__(
-        self, viewer: MarketViewer, *, filters: MarketFilters | None = None, now: datetime | None = None
+        self,
+        viewer: MarketViewer,
+        *,
+        filters: MarketFilters | None = None,
+        now: datetime | None = None,
+        quality_check: QualityCheck | None = None,
     ) -> None:
         self.viewer = viewer
         self.filters = filters or MarketFilters()
         self.now = now or timezone.now()
+        self.quality_check = quality_check
         self.direction = "DESC"
         self.bound: tuple[str, datetime] | None = None
         _raw_filter_conditions(self.filters, {})  # a filter this statement does not have: refused now
 
     def _copy(self) -> MarketAvailabilityPage:
-        page = MarketAvailabilityPage(self.viewer, filters=self.filters, now=self.now)
+        page = MarketAvailabilityPage(self.viewer, filters=self.filters, now=self.now, quality_check=self.quality_check)
         page.direction, page.bound = self.direction, self.bound
         return page
 
@@ -895,14 +979,21 @@ class MarketAvailabilityPage:
             direction=self.direction,
         )
         head, tail = _ROW_HALVES[staff]
-        sql = _RAW_AVAILABILITY_PAGE.format(head=head, tail=tail, page=page, direction=self.direction)
+        check = self.quality_check
+        kinds = check.sql(params) if check is not None else "NULL::text"
+        sql = _RAW_AVAILABILITY_PAGE.format(head=head, tail=tail, page=page, direction=self.direction, kinds=kinds)
         with connection.cursor() as cursor:
             # Parsed and planned once per connection (core.sql.execute_prepared): what varies
             # between two reads of the same page is the clock, the viewer's partner and the
             # cursor's position.
             execute_prepared(cursor, sql, params, bound=("now", "partner_id", "position"))
             rows = cursor.fetchall()
-        return [MarketPageRow(position, _row_text(head, quality, tail)) for position, head, quality, tail in rows]
+        if check is not None:  # nothing is answered before the quality parameters pass
+            if rows:
+                check.verify(rows[0][4])
+            else:
+                check.verify_now()
+        return [MarketPageRow(row[0], _row_text(row[1], row[2], row[3])) for row in rows]
 
 
 def page_results(rows: list[MarketPageRow]) -> orjson.Fragment:
@@ -914,6 +1005,15 @@ def page_results(rows: list[MarketPageRow]) -> orjson.Fragment:
 def _row_text(head: str, quality: str | None, tail: str) -> str:
     """A row's JSON with its quality read as Django's JSONField reads it (json.loads) and written
     as the orjson renderer writes it: PostgreSQL only writes jsonb with spaces, and compacting it
-    there cost more than this (about 10 us a row against 2)."""
-    value = "null" if quality is None else orjson.dumps(json.loads(quality)).decode()
-    return head + value + tail
+    there cost more than this (about 10 us a row against 2). Read by orjson (0.6 us a row against
+    json's 2). The two read a document alike but for numbers out of range, which quality values
+    held to their parameter's bounds do not reach: a number past a float's range orjson refuses
+    (then json reads it, as before), a whole number past 64 bits orjson reads as a float where
+    json's int could not be written at all."""
+    if quality is None:
+        return head + "null" + tail
+    try:
+        value = orjson.loads(quality)
+    except orjson.JSONDecodeError:
+        value = json.loads(quality)
+    return head + orjson.dumps(value).decode() + tail

@@ -8,12 +8,14 @@ it off."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
+from apps.core import sql as core_sql
 from apps.core.sql import execute_prepared
 
 # A read over a real table with values of several kinds: a bound integer (the floor), inline text
@@ -158,3 +160,48 @@ def test_each_connection_prepares_its_own(fresh_connection):
     assert _statements() == []
     assert _prepared(_params(0)) == _plain(_params(0))
     assert len(_statements()) == 1
+
+
+@pytest.mark.django_db
+def test_a_text_is_written_once_per_statement_and_inline_values():
+    core_sql._TEXTS.clear()
+    for floor in (0, 2, 4):  # only a bound value changes: the same text
+        assert _prepared(_params(floor)) == _plain(_params(floor))
+    assert len(core_sql._TEXTS) == 1
+    ((text, order),) = core_sql._TEXTS.values()
+    assert order == ["floor"]
+    assert "id > $1 AND app_label = ANY('{auth,contenttypes,sessions}')" in text
+    # Another inline value: another text, each answering its own rows.
+    assert _prepared(_params(0, limit=1)) == _plain(_params(0, limit=1))
+    assert len(_prepared(_params(0, limit=1))) == 1
+    assert len(core_sql._TEXTS) == 2
+
+
+@pytest.mark.django_db
+def test_equal_values_psycopg_writes_differently_are_different_texts():
+    core_sql._TEXTS.clear()
+    statement = "SELECT %(x)s AS x"
+    texts = {}
+    with connection.cursor() as cursor:
+        for value in (Decimal("1.0"), Decimal("1.00"), 1, True, 1.0):
+            texts[repr(value)] = core_sql._prepared_text(cursor, statement, {"x": value}, ())[0]
+            assert texts[repr(value)] == core_sql._write_prepared_text(cursor, statement, {"x": value}, ())[0]
+            assert core_sql._prepared_text(cursor, statement, {"x": value}, ())[0] == texts[repr(value)]
+    # Each value has its own entry; the float 1.0 is written as Decimal("1.0") is.
+    assert len(core_sql._TEXTS) == 5
+    assert texts == {
+        "Decimal('1.0')": "SELECT 1.0 AS x",
+        "Decimal('1.00')": "SELECT 1.00 AS x",
+        "1": "SELECT 1 AS x",
+        "True": "SELECT true AS x",
+        "1.0": "SELECT 1.0 AS x",
+    }
+
+
+@pytest.mark.django_db
+def test_past_its_bound_the_text_cache_starts_again(monkeypatch):
+    core_sql._TEXTS.clear()
+    monkeypatch.setattr(core_sql, "TEXTS_MAX_ENTRIES", 2)
+    for limit in (1, 2, 3):
+        assert _prepared(_params(0, limit=limit)) == _plain(_params(0, limit=limit))
+    assert len(core_sql._TEXTS) == 1

@@ -11,12 +11,14 @@ written by PostgreSQL, is held byte for byte equal to what DRF writes for the OR
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.commodities.models import TermKind
@@ -320,9 +322,88 @@ def test_the_quality_parameter_check_reads_what_the_orm_reads(cotton):
     for codes, commodity in itertools.product(codes_asked, commodities):
         expected = _orm_parameter_kinds(codes, commodity)
         assert market.quality_parameter_kinds(codes, commodity=commodity) == expected, (codes, commodity)
+        if codes:  # the page statement's column (QualityCheck) reads the same
+            params: dict[str, Any] = {}
+            check = market.QualityCheck(wanted={code: [] for code in codes}, commodity=commodity)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {check.sql(params)}", params)
+                (text,) = cursor.fetchone()
+            assert market._kinds(json.loads(text) if text else []) == expected, (codes, commodity)
         seen_both_kinds |= expected.get("color_grade") == {ParameterKind.GRADE, ParameterKind.NUMERIC}
     # The data is what the comparison needs: a code of two kinds across commodities, a code only
     # one commodity has active.
     assert seen_both_kinds
     assert _orm_parameter_kinds(["micronaire"], "KAPAS") == {}
     assert _orm_parameter_kinds(["micronaire"], "COTTON") == {"micronaire": {ParameterKind.NUMERIC}}
+
+
+# Requests with bad quality filters, alone and mixed with good ones and with each other: the
+# page's statement checks the parameters' kinds (QualityCheck) and must refuse each request with
+# the error parse_quality_filters gives for it (the first in key order), on a market with rows
+# and on one whose page is empty.
+BAD_QUALITY_REQUESTS = [
+    {"quality.fineness.min": "3"},
+    {"quality.color_grade.min": "3"},
+    {"quality.staple_length": "28"},
+    {"quality.staple_length.min": "long"},
+    {"quality.staple_length.min": "30", "quality.staple_length.max": "29"},
+    {"quality.staple_length.min": "28", "quality.fineness.min": "1"},  # a good one, an unknown one
+    {"quality.fineness.min": "x", "quality.staple_length.min": "long"},  # unknown before a bad value
+    {"quality.micronaire.min": "long", "quality.zz_unknown.min": "1"},  # a bad value before unknown
+    {"quality.staple_length.min": "31", "quality.staple_length.max": "29", "quality.zz.min": "1"},
+    {"quality.aa": "x", "quality.staple_length.min": "31", "quality.staple_length.max": "29"},
+    {"quality.color_grade": "31-1", "quality.micronaire": "4"},  # a grade, a number asked as a grade
+]
+
+
+def _expected_error(params: dict[str, str], commodity: str | None) -> tuple[str, str]:
+    from apps.organizations.errors import FieldInvalid
+
+    with pytest.raises(FieldInvalid) as refused:
+        market.parse_quality_filters(params, commodity=commodity)
+    return refused.value.attr, refused.value.reason
+
+
+@pytest.mark.parametrize("with_rows", [True, False], ids=["rows", "empty"])
+@pytest.mark.parametrize("commodity", [None, "COTTON"])
+@pytest.mark.parametrize("params", BAD_QUALITY_REQUESTS)
+def test_bad_quality_filters_are_refused_as_parse_quality_filters_refuses_them(
+    authenticate, seller, buyer, cotton, params, commodity, with_rows
+):
+    if with_rows:
+        for quality in QUALITIES[:3]:
+            posted = factories.availability(seller, cotton)
+            Availability.objects.filter(pk=posted.pk).update(quality=quality)
+    expected = _expected_error(params, commodity)
+    query = {**params, **({"commodity": commodity} if commodity else {})}
+
+    response = authenticate(buyer.owner).get("/api/v1/market/availabilities/", query)
+
+    body = response.json()
+    assert response.status_code == 400, body
+    assert [(error["attr"], error["code"]) for error in body["errors"]] == [expected]
+
+
+@pytest.mark.caller_cache  # the caller resolved once, so the page is the request's only query
+def test_good_quality_filters_are_checked_by_the_page_statement_in_one_round_trip(authenticate, seller, buyer, cotton):
+    from django.test.utils import CaptureQueriesContext
+
+    for quality in QUALITIES:
+        posted = factories.availability(seller, cotton)
+        Availability.objects.filter(pk=posted.pk).update(quality=quality)
+    client = authenticate(buyer.owner)
+    params = {"commodity": "COTTON", "quality.staple_length.min": "29", "quality.color_grade": "31-1"}
+    client.get("/api/v1/market/availabilities/")  # the caller is resolved (and cached)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/market/availabilities/", params)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1  # 29.5 and 31-1 (30 is 21-1; 28.0 has no grade)
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    name = sql.split("EXECUTE ")[-1].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        (text,) = cursor.fetchone()
+    assert "FROM commodities_qualityparameter q" in text
+    assert "FROM tradedesk_availability" in text.replace('"', "")

@@ -286,3 +286,24 @@ def test_the_api_answers_the_bytes_drf_renders_for_the_same_page(authenticate, o
     assert (response.status_code, response["Content-Type"]) == (200, "application/json")
     assert response.content == rendered
     assert body["next"] is not None
+
+
+@pytest.mark.parametrize(
+    ("quality", "written"),
+    [
+        (
+            '{"staple_length": 29.50, "micronaire": "4.1", "list": [1, null, true]}',
+            '{"staple_length":29.5,"micronaire":"4.1","list":[1,null,true]}',
+        ),
+        ('{"huge": 1e400, "tiny": 0.000001}', '{"huge":null,"tiny":1e-6}'),  # json's reading: orjson refuses 1e400
+        ("null", "null"),
+    ],
+)
+def test_a_rows_quality_is_written_as_the_json_module_reads_it(quality, written):
+    import json
+
+    import orjson
+
+    assert market._row_text('{"q":', quality, "}") == '{"q":' + written + "}"
+    assert written == orjson.dumps(json.loads(quality)).decode()
+    assert market._row_text('{"q":', None, "}") == '{"q":null}'
