@@ -126,15 +126,21 @@ def _run_handlers(
                 savepoints.run(handler, env)
             except Exception as exc:  # a handler's failure is recorded, never lost
                 failures[env.id].append((handler.name, _describe(exc)))
+        if savepoints.done and not connection.needs_rollback:  # (else the batch rolls back whole)
+            # The processed markers of the calls that succeeded, in the batch's transaction: they
+            # commit with those calls' writes or not at all, as they did one per savepoint.
+            cursor.execute(_mark_done_sql(savepoints.done))
     return failures
 
 
 class _HandlerSavepoints:
-    """Each handler call of a batch in its own transaction (a savepoint) together with its
-    processed marker, as `transaction.atomic()` around the call and the marker would do, in one
-    round trip per call instead of five: the statements that write a call's marker, check the
-    constraints and release its savepoint also open the next call's savepoint. Round trips are
-    what the relay spends its time on (bench/relay_throughput.py).
+    """Each handler call of a batch in its own transaction (a savepoint), as `transaction.atomic()`
+    around the call would do, in one round trip per call instead of four: the statements that
+    check the constraints and release a call's savepoint also open the next call's savepoint.
+    Round trips are what the relay spends its time on (bench/relay_throughput.py). The calls that
+    succeeded are kept in `done`; their processed markers are written together at the end of the
+    batch's transaction (one INSERT of a row per call cost as much as the rest of its round trip,
+    issue 15), so they still commit with the calls' writes or not at all.
 
     The savepoint is on `connection.savepoint_ids` while the handler runs, as atomic() puts it
     there: the handler's on_commit callbacks belong to it (and are dropped if it rolls back), and
@@ -145,6 +151,7 @@ class _HandlerSavepoints:
         self.cursor = cursor
         self.remaining = calls
         self.ahead: str | None = None  # the savepoint opened ahead for the next call
+        self.done: list[tuple[str, str]] = []  # (event id, handler) of the calls that succeeded
 
     def run(self, handler: registry.RegisteredHandler, env: EventEnvelope) -> None:
         """Call the handler; raise what it (or the constraint check) raised, rolled back."""
@@ -158,11 +165,12 @@ class _HandlerSavepoints:
         connection.savepoint_ids.append(sid)
         try:
             handler.fn(env)
-            statements = [_mark_done_sql(env.id, handler.name), ops.savepoint_commit_sql(sid)]
+            statements = [_CHECK_CONSTRAINTS, ops.savepoint_commit_sql(sid)]
             if ahead is not None:
                 statements.append(ops.savepoint_create_sql(ahead))
             self.cursor.execute("; ".join(statements))  # no parameters: one simple query
             self.ahead = ahead
+            self.done.append((env.id, handler.name))
         except BaseException:
             connection.needs_rollback = False  # set by a broken atomic(savepoint=False) in the handler
             try:
@@ -182,20 +190,27 @@ def _new_savepoint_id() -> str:
     return f"relay_h{next(_savepoint_numbers)}"
 
 
-def _mark_done_sql(event_id: str, handler: str) -> str:
-    """The processed marker of a handler call, then the check of the deferred constraints: Django's
-    foreign keys are DEFERRABLE INITIALLY DEFERRED, and checking them inside the savepoint makes a
-    violation fail this handler only, not the whole batch at commit (again, on every redelivery).
-    SQL text without parameters (the event id is a UUID's text), to go with other statements."""
-    return f"{_MARK_DONE_HEAD}'{uuid.UUID(event_id)}'::uuid, {_quoted(handler)}{_MARK_DONE_TAIL}"
+# Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checking them before a call's
+# savepoint is released makes a violation fail that handler only, not the whole batch at commit
+# (again, on every redelivery).
+_CHECK_CONSTRAINTS = "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED"
 
 
-# HandlerRun's table: a DONE row, or an earlier FAILED/DEAD one turned DONE (attempts kept).
-_MARK_DONE_HEAD = "INSERT INTO events_handlerrun (event_id, handler, status, attempts, last_error, updated_at) VALUES ("
+def _mark_done_sql(done: list[tuple[str, str]]) -> str:
+    """The processed markers of handler calls (event id, handler name): a DONE row each, or an
+    earlier FAILED/DEAD one turned DONE (attempts kept). SQL text without parameters (an event id
+    is a UUID's text, a name is quoted by the driver); each pair once in a batch."""
+    values = ", ".join(
+        f"('{uuid.UUID(event_id)}'::uuid, {_quoted(handler)}, {_MARK_DONE_ROW})" for event_id, handler in done
+    )
+    return f"{_MARK_DONE_HEAD}{values}{_MARK_DONE_TAIL}"
+
+
+_MARK_DONE_HEAD = "INSERT INTO events_handlerrun (event_id, handler, status, attempts, last_error, updated_at) VALUES "
+_MARK_DONE_ROW = "'DONE', 0, '', clock_timestamp()"
 _MARK_DONE_TAIL = (
-    ", 'DONE', 0, '', clock_timestamp()) ON CONFLICT (event_id, handler) DO UPDATE SET "
-    "status = EXCLUDED.status, last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at; "
-    "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED"
+    " ON CONFLICT (event_id, handler) DO UPDATE SET "
+    "status = EXCLUDED.status, last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at"
 )
 
 

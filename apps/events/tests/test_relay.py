@@ -146,6 +146,37 @@ def test_a_handlers_writes_and_its_done_marker_commit_or_roll_back_together(hand
     assert _runs(event) == {"writer": (HandlerRunStatus.DONE, 0), "failer": (HandlerRunStatus.FAILED, 1)}
 
 
+@committed
+def test_a_batchs_processed_markers_are_written_by_one_statement_for_the_calls_that_succeeded(handlers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, second = Recorder("first"), Recorder("second")
+    handlers("test.*", first, name="first")
+    handlers("test.*", second, name="second")
+    events = [emit_committed("test.thing.created", aggregate_id=str(n)) for n in range(3)]
+    second.failing.add(str(events[1].pk))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = relay_batch()
+
+    assert (result.claimed, result.delivered, result.failed) == (3, 2, 1)
+    assert [_runs(event) for event in events] == [
+        {"first": (HandlerRunStatus.DONE, 0), "second": (HandlerRunStatus.DONE, 0)},
+        {"first": (HandlerRunStatus.DONE, 0), "second": (HandlerRunStatus.FAILED, 1)},
+        {"first": (HandlerRunStatus.DONE, 0), "second": (HandlerRunStatus.DONE, 0)},
+    ]
+    markers = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT INTO events_handlerrun")]
+    assert len(markers) == 1  # the five that succeeded, together, before the batch commits
+    assert markers[0].count("'DONE', 0, ''") == 5
+    # Redelivered, the failed call runs again alone and its FAILED run turns DONE.
+    second.failing.clear()
+    _time_passes(events[1])
+    relay_batch()
+    assert _runs(events[1]) == {"first": (HandlerRunStatus.DONE, 0), "second": (HandlerRunStatus.DONE, 1)}
+    assert (first.calls, second.calls) == (3, 4)
+
+
 # --- failures, backoff, dead letters -----------------------------------------------------------
 @committed
 def test_a_handler_breaking_a_deferred_foreign_key_fails_alone_and_not_the_whole_batch(handlers):
