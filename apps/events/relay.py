@@ -4,9 +4,11 @@
    whose aggregate has no earlier undelivered event, and stamps a lease (`claimed_until`) so a
    second relay skips them after it commits; it returns the rows and the handlers already done
    with them. A relay killed mid-batch only delays its events until the lease runs out.
-2. Handlers (one transaction per batch): each handler call runs in its own savepoint together
-   with its processed marker (HandlerRun DONE). A batch costs one commit, not one per event, and
-   a handler call one round trip of bookkeeping (marker, constraint check, savepoints).
+2. Handlers (one transaction per batch): each handler call runs in its own savepoint; the
+   processed markers (HandlerRun DONE) of the calls that succeeded are written by one INSERT
+   before the batch commits, so they commit with those calls' writes or not at all. A batch costs
+   one commit, not one per event, and a handler call one round trip of bookkeeping (constraint
+   check, savepoints).
 3. Sinks (no transaction): websocket fan-out and other side effects outside the database.
 4. Record (short transaction): one UPDATE for the delivered events; failures get exponential
    backoff with jitter, and after the last attempt the event (and the failing handler's run) is
