@@ -52,7 +52,12 @@ def _create(buyer: Any, cotton: Any, **overrides: Any) -> Requirement:
 
 
 def _requirement_events() -> list[str]:
-    return list(OutboxEvent.objects.filter(type__startswith="tradedesk.requirement.").values_list("type", flat=True))
+    # In the order they were emitted (without an ORDER BY the heap's order, which a row's update moves).
+    return list(
+        OutboxEvent.objects.filter(type__startswith="tradedesk.requirement.")
+        .order_by("position")
+        .values_list("type", flat=True)
+    )
 
 
 def _ids(response: Any) -> list[str]:
