@@ -407,3 +407,36 @@ def test_good_quality_filters_are_checked_by_the_page_statement_in_one_round_tri
         (text,) = cursor.fetchone()
     assert "FROM commodities_qualityparameter q" in text
     assert "FROM tradedesk_availability" in text.replace('"', "")
+
+
+@pytest.mark.parametrize(
+    ("params", "quality", "attr"),
+    [
+        # A NUMERIC parameter asked for as a grade: the grade filter matches the text "4".
+        ({"quality.micronaire": "4"}, {"micronaire": "4"}, "quality.micronaire"),
+        # A parameter deactivated while postings still carry values for it.
+        ({"quality.staple_length.min": "28"}, {"staple_length": "29.5"}, "quality.staple_length.min"),
+    ],
+)
+def test_a_page_with_rows_is_refused_when_its_statement_finds_the_parameter_wrong(
+    authenticate, seller, buyer, cotton, params, quality, attr
+):
+    from apps.commodities.models import QualityParameter
+
+    posted = factories.availability(seller, cotton)
+    Availability.objects.filter(pk=posted.pk).update(quality=quality)
+    if attr == "quality.staple_length.min":
+        QualityParameter.objects.filter(commodity=cotton, code="staple_length").update(is_active=False)
+    page = market.MarketAvailabilityPage(
+        market.MarketViewer(organization_id=buyer.organization_id, partner_id=buyer.pk),
+        filters=market.MarketFilters(quality=market.parse_quality_filters_unchecked(params, commodity=None)[0]),
+    )
+    assert len(page[0:51]) == 1  # the statement finds the row (without the check)
+    expected = _expected_error(params, None)
+
+    response = authenticate(buyer.owner).get("/api/v1/market/availabilities/", params)
+
+    body = response.json()
+    assert response.status_code == 400, body
+    assert [(error["attr"], error["code"]) for error in body["errors"]] == [expected]
+    assert expected == (attr, "unknown_parameter")
