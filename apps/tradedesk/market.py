@@ -418,6 +418,8 @@ def _quality_filters(
                 entry.minimum = _decimal(key, value)
             elif bound == "max":
                 entry.maximum = _decimal(key, value)
+            elif "\x00" in value:  # PostgreSQL's text cannot hold it: a 400, not a driver error
+                raise FieldInvalid(key, "invalid", f"{key} must not contain a NUL character.")
             else:
                 entry.grade = value.strip()
         entry = parsed[code]

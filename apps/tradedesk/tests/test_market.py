@@ -302,6 +302,7 @@ def test_a_grade_parameter_filters_by_its_exact_value(seller, buyer, cotton):
         ({"quality.staple_length": "28"}, "quality.staple_length", "unknown_parameter"),
         ({"quality.staple_length.min": "long"}, "quality.staple_length.min", "invalid"),
         ({"quality.staple_length.min": "NaN"}, "quality.staple_length.min", "invalid"),
+        ({"quality.color_grade": "31\x00-1"}, "quality.color_grade", "invalid"),  # a NUL (was a 500)
         (
             {"quality.staple_length.min": "30", "quality.staple_length.max": "29"},
             "quality.staple_length.max",

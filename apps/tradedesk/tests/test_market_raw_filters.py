@@ -353,6 +353,7 @@ BAD_QUALITY_REQUESTS = [
     {"quality.staple_length.min": "31", "quality.staple_length.max": "29", "quality.zz.min": "1"},
     {"quality.aa": "x", "quality.staple_length.min": "31", "quality.staple_length.max": "29"},
     {"quality.color_grade": "31-1", "quality.micronaire": "4"},  # a grade, a number asked as a grade
+    {"quality.color_grade": "\x00"},  # a NUL, which PostgreSQL's text cannot hold (was a 500)
 ]
 
 
