@@ -120,6 +120,8 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL")}
+# Django's PostgreSQL backend reading timestamps with psycopg's own loader (apps/core/postgresql).
+DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # each service opens its own transaction
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -330,23 +330,31 @@ def _union_of_reads(reads: list[tuple[Any, JoinedRead, list[Any]]]) -> tuple[str
     """One statement for several tables' reads by id: a UNION ALL whose rows carry every read's
     columns, NULL but for their own, and the read's number first. One statement, not one per
     table sent together: pghistory, which puts its context before a statement while a request's
-    audit context is open, keeps only the last result set of what it sends. Each NULL is cast
-    to its column's type (PostgreSQL types a UNION's columns branch by branch). It runs prepared
+    audit context is open, keeps only the last result set of what it sends. It runs prepared
     (core.sql.execute_prepared), the ids bound: its text is the same for every page naming the
     same tables, and planning it was most of its 1.1 ms."""
+    text = _union_text(tuple((related, read) for related, read, _ in reads))
+    return text, {f"ids{number}": ids for number, (_, _, ids) in enumerate(reads)}
+
+
+@cache
+def _union_text(reads: tuple[tuple[Any, JoinedRead], ...]) -> str:
+    """The text of `_union_of_reads`, written once per process for each set of tables (0.6 ms a
+    page to write it again; issue 15). Each NULL is cast to its column's type (PostgreSQL types
+    a UNION's columns branch by branch)."""
     nulls = [
         [f"NULL::{field.db_type(connection)}" for _, _, fields, _ in read.parts for field in fields]
-        for _, read, _ in reads
+        for _, read in reads
     ]
     parts = []
-    for number, (related, read, _ids) in enumerate(reads):
+    for number, (related, read) in enumerate(reads):
         before = "".join(f"{null}, " for columns in nulls[:number] for null in columns)
         after = "".join(f", {null}" for columns in nulls[number + 1 :] for null in columns)
         pk = connection.ops.quote_name(related._meta.pk.column)
         parts.append(
             f"SELECT {number}, {before}{read.columns}{after}\nFROM {read.table}\n{read.joins}\nWHERE t0.{pk} = ANY(%(ids{number})s)"
         )
-    return "\nUNION ALL\n".join(parts), {f"ids{number}": ids for number, (_, _, ids) in enumerate(reads)}
+    return "\nUNION ALL\n".join(parts)
 
 
 @cache
@@ -393,6 +401,8 @@ class _Column:
         if self.method is not None:
             self.empty_value_display = getattr(self.method, "empty_value_display", self.empty_value_display)
             self.boolean = getattr(self.method, "boolean", False)
+            if name == "action_checkbox" and isinstance(cl.model_admin, BigListAdminMixin):
+                self.method = cl.model_admin.page_action_checkbox()
         # The cell's class attribute, as Django writes it: its field's, then "nowrap" for dates,
         # times and foreign keys (for a computed value: when the value is a date or a time).
         self.missing_class = _class_attribute([self.class_name])
@@ -538,10 +548,21 @@ class BigListAdminMixin:
         return BigListChangeList
 
     def action_checkbox(self, obj: Any) -> SafeString:
-        # The HTML of Django's CheckboxInput for ModelAdmin.action_checkbox, without its template.
-        # The label is format_html's: the translated sentence with the object's text escaped in it.
-        label = _("Select this object for an action - {}").format(html.escape(str(obj)))
-        return SafeString(
-            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{escaped(str(obj.pk))}"'
-            f' class="action-select" aria-label="{label}">'
-        )
+        return self.page_action_checkbox()(obj)
+
+    def page_action_checkbox(self) -> Callable[[Any], SafeString]:
+        """`action_checkbox` for the rows of one page (`big_list_rows` asks once a page): the
+        label's sentence translated once, not once a row (Django's gettext was 8.5 us a call,
+        0.85 ms of a 100-row page; issue 15). The HTML of Django's CheckboxInput for
+        ModelAdmin.action_checkbox, without its template; the label is format_html's: the
+        translated sentence with the object's text escaped in it."""
+        sentence = _("Select this object for an action - {}")
+
+        def checkbox(obj: Any) -> SafeString:
+            label = sentence.format(html.escape(str(obj)))
+            return SafeString(
+                f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{escaped(str(obj.pk))}"'
+                f' class="action-select" aria-label="{label}">'
+            )
+
+        return checkbox

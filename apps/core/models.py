@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, ClassVar, cast
 
 from django.db import models
+from django.db.models import DEFERRED
 
 
 class BaseModel(models.Model):
@@ -12,8 +14,33 @@ class BaseModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # (the field names it was made for, whether each concrete field is loaded): see from_db.
+    _deferred_row_plan: ClassVar[tuple[Any, tuple[bool, ...]]]
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        """Django's `Model.from_db`, but a row of a query that loads some fields (`only()`,
+        `defer()`) is laid out from a plan made once per query, not by asking `attname in
+        field_names` (a list) for every concrete field of every row: 12-19 us a row for a
+        40-field posting, a 100-row admin page 1-1.5 ms (issue 15). Django builds `field_names`
+        once per query and passes that same list for each of its rows, so the plan is kept with
+        the list it was made for and made again for any other."""
+        fields = cls._meta.concrete_fields
+        if len(values) == len(fields):
+            return super().from_db(db, field_names, values)
+        plan = cls.__dict__.get("_deferred_row_plan")
+        if plan is None or plan[0] is not field_names:
+            plan = (field_names, tuple(field.attname in field_names for field in fields))
+            cls._deferred_row_plan = plan  # one tuple assigned whole: a reader sees one plan or the other
+        values_iter = iter(values)
+        row: list[Any] = [next(values_iter) if loaded else DEFERRED for loaded in plan[1]]
+        new = cast(Any, cls)(*row)  # positional values of every concrete field, as Django passes them
+        new._state.adding = False
+        new._state.db = db
+        return new
 
 
 class IdempotencyState(models.TextChoices):

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apps.core.formatting import (
     human_label,
@@ -35,6 +37,39 @@ from apps.core.formatting import (
 )
 def test_indian_number_groups_the_last_three_digits_then_pairs(value: object, places: int, expected: str) -> None:
     assert indian_number(value, places) == expected
+
+
+def _plain_indian_number(value: Decimal, places: int) -> str:
+    """The reference: round half up, then group the whole digits three, then two by two."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups: list[str] = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    grouped = ",".join([*groups, tail])
+    return f"{sign}{grouped}.{fraction}" if places > 0 else f"{sign}{grouped}"
+
+
+@given(
+    st.decimals(min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, allow_infinity=False, places=5),
+    st.integers(min_value=0, max_value=10),
+)
+def test_indian_number_writes_what_the_plain_grouping_writes(value: Decimal, places: int) -> None:
+    assert indian_number(value, places) == _plain_indian_number(value, places)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999.994", "99999.995", "-99999.995", "100000", "-100000", "12345", "-0.005", "0.005", "999.9999", "1e-9"],
+)
+@pytest.mark.parametrize("places", [0, 1, 2, 3])
+def test_indian_number_at_the_lakh_and_at_rounding_edges(value: str, places: int) -> None:
+    assert indian_number(Decimal(value), places) == _plain_indian_number(Decimal(value), places)
 
 
 def test_trimmed_number_drops_trailing_zeros() -> None:

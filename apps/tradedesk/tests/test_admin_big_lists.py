@@ -297,6 +297,37 @@ def test_the_action_checkbox_is_djangos(seller):
     assert partner_admin.action_checkbox(seller) == ModelAdmin.action_checkbox(partner_admin, seller)
 
 
+def test_a_page_translates_the_checkbox_sentence_once(seller, buyer, cotton, desk_manager, monkeypatch):
+    for n in range(1, 4):
+        factories.availability(seller if n % 2 else buyer, cotton, number=f"AV/2026-27/00000{n}")
+    cl = staff_client(desk_manager).get(POSTINGS, {"queue": "all"}).context["cl"]
+    translated: list[str] = []
+    gettext = core_admin._
+    monkeypatch.setattr(core_admin, "_", lambda text: translated.append(text) or gettext(text))
+
+    rows = big_list_rows(cl)
+
+    assert len(rows) == 3
+    assert translated == ["Select this object for an action - {}"]  # once a page, not once a row
+    assert all(
+        'class="action-select" aria-label="Select this object for an action - AV/2026-27/' in row[0] for row in rows
+    )
+
+
+def test_the_related_rows_statement_is_written_once_per_set_of_tables(seller, buyer, cotton):
+    factories.availability(seller, cotton, number="AV/2026-27/000001")
+    factories.availability(buyer, cotton, number="AV/2026-27/000002")
+    core_admin._union_text.cache_clear()
+    for _ in range(3):
+        core_admin.attach_related(list(Availability.objects.all()), Availability, _PAGE_RELATED)
+    assert core_admin._union_text.cache_info().misses == 1
+    assert core_admin._union_text.cache_info().hits == 2
+    rows = list(Availability.objects.order_by("number"))
+    core_admin.attach_related(rows, Availability, ["partner"])  # another set of tables: its own text
+    assert core_admin._union_text.cache_info().misses == 2
+    assert [row.partner.legal_name for row in rows] == [seller.legal_name, buyer.legal_name]
+
+
 def test_the_applications_page_reads_its_documents_in_one_query(organization, django_assert_num_queries):
     from apps.accounts.tests.factories import ExternalUserFactory
 

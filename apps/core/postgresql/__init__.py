@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend with psycopg's own (C) timestamp loader (issue 15); see base.py."""
