@@ -40,19 +40,14 @@ def test_indian_number_groups_the_last_three_digits_then_pairs(value: object, pl
 
 
 def _plain_indian_number(value: Decimal, places: int) -> str:
-    """The reference: round half up, then group the whole digits three, then two by two."""
+    """The reference: round half up, then cut the whole digits from the right, three, then two
+    at a time."""
     rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
     whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    grouped = ",".join([*groups, tail])
-    return f"{sign}{grouped}.{fraction}" if places > 0 else f"{sign}{grouped}"
+    pairs = [whole[max(0, end - 2) : end] for end in range(len(whole) - 3, 0, -2)]
+    grouped = ",".join([*reversed(pairs), whole[-3:]])
+    text = f"{grouped}.{fraction}" if places > 0 else grouped
+    return f"-{text}" if rounded < 0 else text
 
 
 @given(
