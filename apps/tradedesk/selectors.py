@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from apps.accounts.models import User, UserType
+from apps.commodities.models import Commodity, Variety
 from apps.core.errors import PermissionDenied
 from apps.partners.models import BusinessPartner
 from apps.partners.selectors import partner_id_of
@@ -157,3 +159,55 @@ OPEN_AVAILABILITY_STATES = (
 def availabilities_at_location_count(location_id: Any) -> int:
     """Open availabilities shipping from a location (the locations deactivation guard)."""
     return Availability.objects.filter(status__in=OPEN_AVAILABILITY_STATES, location_id=location_id).count()
+
+
+# --- the back office's posting search -----------------------------------------------------------
+
+# A search word matching more partners than this finds their postings among the first ones only
+# (a word that broad is no search; the number still matches in full).
+PARTNER_MATCHES_MAX = 1000
+
+
+def search_word_matches(user: Any, term: str, *, varieties: bool, commodities: bool) -> dict[str, list[Any]]:
+    """The ids of what a back-office search word matches, by kind ("partner", "variety",
+    "commodity"), up to PARTNER_MATCHES_MAX of each: the partners `user` may see (every
+    organization's for a platform admin, else the user's organization's; none without one) whose
+    code or legal name holds `term` in any case, and, where asked, the varieties and commodities
+    whose name does.
+
+    One statement written here, the term bound as the ORM's `icontains` binds it (`UPPER(col)
+    LIKE UPPER('%term%')`, wildcards escaped by `prep_for_like_query`): the ORM built and compiled
+    the same UNION for 1 ms and read it back for another 0.9 ms, of 2.5 ms (issue 15). Not
+    prepared: a generic plan would not know how selective the term is. test_admin_big_lists.py
+    holds the answer equal to the ORM's for terms with wildcards, quotes and other scripts."""
+    organization_id = getattr(user, "organization_id", None)
+    is_admin = isinstance(user, User) and user.user_type == UserType.SUPER_ADMIN
+    branches = []
+    if is_admin or (isinstance(user, User) and organization_id is not None):
+        scoped = "" if is_admin else "organization_id = %(organization)s AND "
+        branches.append(
+            f"(SELECT 'partner', id FROM {BusinessPartner._meta.db_table} WHERE {scoped}"  # noqa: S608 (no value in the text)
+            "(UPPER(code::text) LIKE UPPER(%(pattern)s) OR UPPER(legal_name::text) LIKE UPPER(%(pattern)s)) "
+            "LIMIT %(most)s)"
+        )
+    for wanted, kind, table in ((varieties, "variety", Variety), (commodities, "commodity", Commodity)):
+        if wanted:
+            branches.append(
+                f"(SELECT '{kind}', id FROM {table._meta.db_table} "  # noqa: S608 (no value in the text)
+                "WHERE UPPER(name::text) LIKE UPPER(%(pattern)s) LIMIT %(most)s)"
+            )
+    found: dict[str, list[Any]] = {"partner": [], "variety": [], "commodity": []}
+    if not branches:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(branches),
+            {
+                "organization": organization_id,
+                "pattern": f"%{connection.ops.prep_for_like_query(term)}%",
+                "most": PARTNER_MATCHES_MAX,
+            },
+        )
+        for kind, pk in cursor.fetchall():
+            found[kind].append(pk)
+    return found

@@ -2,7 +2,7 @@
 
 Django registers a loader of its own for every `timestamptz` column: a Python subclass of
 psycopg's loader that sets each value's tzinfo to the connection's time zone. Timed, it cost
-7-8 us a value (100 timestamps: 1.25 ms against 0.42 with psycopg's), so a 100-row admin page with
+about 8 us a value (100 timestamps: 1.25 ms against 0.42 with psycopg's), so a 100-row admin page with
 two timestamp columns spent 1.6 ms in it. With `USE_TZ` and no `TIME_ZONE` for the database (this
 project), the session's TimeZone is 'UTC' (Django sets it on every new connection) and psycopg's
 C loader already answers `datetime.timezone.utc`, the very tzinfo Django's would set: the same

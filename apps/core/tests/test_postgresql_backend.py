@@ -124,7 +124,13 @@ def test_queries_loading_different_fields_in_turn_each_get_their_own_layout():
         assert all("code" in o.get_deferred_fields() for o in names)
 
 
-def test_a_full_row_is_djangos_from_db():
-    organization = OrganizationFactory()
-    assert Organization.objects.get(pk=organization.pk).get_deferred_fields() == set()
-    assert Model.from_db.__func__ is not Organization.from_db.__func__  # the base's own, in use
+def test_a_full_row_is_read_as_django_reads_it():
+    organization = OrganizationFactory(city="Rajkot")
+    read = Organization.objects.get(pk=organization.pk)
+    assert Organization.from_db.__func__ is not Model.from_db.__func__  # the base's own is in use
+    assert read.get_deferred_fields() == set()
+    assert read._state.adding is False
+    columns = Organization.objects.filter(pk=organization.pk).values(
+        *[f.attname for f in Organization._meta.concrete_fields]
+    )
+    assert {f.attname: getattr(read, f.attname) for f in Organization._meta.concrete_fields} == columns.get()

@@ -21,10 +21,8 @@ from apps.core.admin import BigListAdminMixin, BigListChangeList, ServiceActions
 from apps.core.errors import NotFound
 from apps.core.formatting import choice_badge, indian_number, key_value_table, quantity_text
 from apps.core.india import STATES
+from apps.tradedesk.selectors import search_word_matches
 
-# A search word matching more partners than this finds their postings among the first ones only
-# (a word that broad is no search; the number still matches in full).
-PARTNER_MATCHES_MAX = 1000
 CANDY_KG = Decimal("355.62")  # when a commodity names no rate unit
 
 
@@ -151,44 +149,6 @@ class StateCodeFilter(admin.SimpleListFilter):
         return queryset if value is None else queryset.filter(state_code=value)
 
 
-def _matched_ids(scope: str | None, organization_id: Any, term: str, search_fields: Any) -> list[tuple[str, Any]]:
-    """("partner" | "variety" | "commodity", id) of the partners whose code or legal name holds
-    `term` (any case), and of the varieties and commodities whose name does (where the screen
-    searches them), up to PARTNER_MATCHES_MAX of each. `scope`: "all" (every organization's
-    partners), "organization" (`organization_id`'s) or None (no partner).
-
-    One statement written here, the term bound as the ORM's `icontains` binds it (`UPPER(col)
-    LIKE UPPER('%term%')`, with `%`, `_` and `\\` escaped): the ORM built and compiled the same UNION
-    for 1 ms and read it back for another 0.9 ms, of a search's 2.5 ms (issue 15). Not prepared:
-    a generic plan would not know how selective the term is. test_admin_big_lists.py holds the
-    answer equal to the ORM's for terms with wildcards, quotes and other scripts."""
-    pattern = f"%{connection.ops.prep_for_like_query(term)}%"
-    branches = []
-    if scope is not None:
-        where = "organization_id = %(organization)s AND " if scope == "organization" else ""
-        branches.append(
-            "(SELECT 'partner', id FROM partners_businesspartner WHERE "  # noqa: S608 (no value in the text)
-            f"{where}(UPPER(code::text) LIKE UPPER(%(pattern)s) OR UPPER(legal_name::text) LIKE UPPER(%(pattern)s)) "
-            "LIMIT %(most)s)"
-        )
-    for field, kind, table in (
-        ("variety__name", "variety", "commodities_variety"),
-        ("commodity__name", "commodity", "commodities_commodity"),
-    ):
-        if field in search_fields:
-            branches.append(
-                f"(SELECT '{kind}', id FROM {table} WHERE UPPER(name::text) LIKE UPPER(%(pattern)s) LIMIT %(most)s)"  # noqa: S608
-            )
-    if not branches:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            " UNION ALL ".join(branches),
-            {"organization": organization_id, "pattern": pattern, "most": PARTNER_MATCHES_MAX},
-        )
-        return [(kind, pk) for kind, pk in cursor.fetchall()]
-
-
 class PostingChangeList(BigListChangeList):
     """A page of postings is read without joins; its partners, commodities, varieties and units
     (`list_select_related`) are read after it, in one statement (`attach_related`). Joining all
@@ -236,29 +196,19 @@ class PostingAdmin(BigListAdminMixin, ServiceActionsMixin, DjangoObjectActions, 
         across the join kept PostgreSQL from the trigram indexes and scanned every posting (207 ms
         at 50,000, 349 ms at 200,000); `number ILIKE` OR `partner_id = ANY(ids)` is two index
         probes (issue 15)."""
-        from apps.accounts.models import User, UserType
-
-        # The partners this member of staff may find: every organization's for a super admin,
-        # else their organization's (none without one).
-        user = request.user
-        organization_id = getattr(user, "organization_id", None)
-        scope: str | None
-        if not isinstance(user, User) or (user.user_type != UserType.SUPER_ADMIN and organization_id is None):
-            scope = None
-        elif user.user_type == UserType.SUPER_ADMIN:
-            scope = "all"
-        else:
-            scope = "organization"
         for term in smart_split(search_term):
             if term.startswith(('"', "'")) and term[0] == term[-1]:
                 term = unescape_string_literal(term)
             if not term:
                 continue
-            # The partners, varieties and commodities a word matches, in one statement (a UNION
-            # ALL of each table's match, up to PARTNER_MATCHES_MAX each): one round trip, not three.
-            found: dict[str, list[Any]] = {"partner": [], "variety": [], "commodity": []}
-            for kind, pk in _matched_ids(scope, organization_id, term, self.search_fields):
-                found[kind].append(pk)
+            # The partners (those this member of staff may see), varieties and commodities the
+            # word matches, in one statement: one round trip, not three.
+            found = search_word_matches(
+                request.user,
+                term,
+                varieties="variety__name" in self.search_fields,
+                commodities="commodity__name" in self.search_fields,
+            )
             # The partner test first: PostgreSQL tries an OR's terms in the order written, and
             # `partner_id = ANY(ids)` settles a row more cheaply than `upper(number) LIKE`.
             matches = Q()

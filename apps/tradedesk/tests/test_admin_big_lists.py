@@ -27,7 +27,7 @@ from apps.core.india import STATES
 from apps.core.tests.clients import staff_client
 from apps.partners.models import BusinessPartner, DocumentStatus, DocumentType, OnboardingApplication
 from apps.partners.tests import factories as partner_factories
-from apps.tradedesk.admin import common
+from apps.tradedesk import selectors
 from apps.tradedesk.models import Availability
 from apps.tradedesk.tests import factories
 
@@ -298,22 +298,29 @@ def test_the_action_checkbox_is_djangos(seller):
     assert partner_admin.action_checkbox(seller) == ModelAdmin.action_checkbox(partner_admin, seller)
 
 
-def _orm_matched_ids(partners: Any, term: str, search_fields: Any) -> list[tuple[str, Any]]:
-    """The reference: the ORM's UNION of each table's `icontains` match (what _matched_ids wrote
-    before its statement was written by hand)."""
+def _orm_matches(partners: Any, term: str, *, varieties: bool, commodities: bool) -> dict[str, list[Any]]:
+    """The reference: the ORM's UNION of each table's `icontains` match (what the admin's search
+    ran before its statement was written by hand)."""
     from django.db.models import CharField, Value
 
     from apps.commodities.models import Commodity, Variety
 
     def tagged(queryset: Any, kind: str) -> Any:
-        return queryset.values_list(Value(kind, output_field=CharField()), "pk")[: common.PARTNER_MATCHES_MAX]
+        return queryset.values_list(Value(kind, output_field=CharField()), "pk")[: selectors.PARTNER_MATCHES_MAX]
 
     parts = [tagged(partners.filter(Q(code__icontains=term) | Q(legal_name__icontains=term)), "partner")]
-    if "variety__name" in search_fields:
+    if varieties:
         parts.append(tagged(Variety.objects.filter(name__icontains=term), "variety"))
-    if "commodity__name" in search_fields:
+    if commodities:
         parts.append(tagged(Commodity.objects.filter(name__icontains=term), "commodity"))
-    return list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+    found: dict[str, list[Any]] = {"partner": [], "variety": [], "commodity": []}
+    for kind, pk in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+        found[kind].append(pk)
+    return found
+
+
+def _sorted(found: dict[str, list[Any]]) -> dict[str, list[str]]:
+    return {kind: sorted(map(str, ids)) for kind, ids in found.items()}
 
 
 @pytest.mark.parametrize(
@@ -338,27 +345,34 @@ def _orm_matched_ids(partners: Any, term: str, search_fields: Any) -> list[tuple
     ],
 )
 def test_the_matches_a_word_finds_are_the_orms(seller, buyer, cotton, foreign_partner, term):
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.tests.factories import SuperAdminFactory
+
     seller.legal_name = "Shree Rajkot 50% Ginning O'Neil a_b \\ ગુજરાત"
     seller.save(update_fields=["legal_name"])
-    screen_fields = site._registry[Availability].search_fields
-    organization_id = seller.organization_id
-    scoped = BusinessPartner.objects.filter(organization_id=organization_id)
-    for scope, partners in (
-        ("organization", scoped),
-        ("all", BusinessPartner.objects.all()),
-        (None, BusinessPartner.objects.none()),
+    staff = UserFactory(organization=seller.organization)
+    for user, partners in (
+        (staff, BusinessPartner.objects.filter(organization_id=seller.organization_id)),
+        (SuperAdminFactory(), BusinessPartner.objects.all()),
+        (AnonymousUser(), BusinessPartner.objects.none()),  # not a user of ours: no partner
     ):
-        for search_fields in (screen_fields, ("number", "partner__legal_name")):
-            ours = common._matched_ids(scope, organization_id, term, search_fields)
-            assert sorted(map(str, ours)) == sorted(map(str, _orm_matched_ids(partners, term, search_fields)))
-    assert "variety__name" in screen_fields  # the screen's own fields search the master tables too
+        for varieties, commodities in ((True, True), (False, False)):
+            ours = selectors.search_word_matches(user, term, varieties=varieties, commodities=commodities)
+            theirs = _orm_matches(partners, term, varieties=varieties, commodities=commodities)
+            assert _sorted(ours) == _sorted(theirs)
+    # The organization's staff never find the other organization's partner.
+    everything = selectors.search_word_matches(staff, "", varieties=False, commodities=False)["partner"]
+    assert foreign_partner.pk not in everything
+    assert seller.pk in everything
 
 
 def test_the_matches_stop_at_the_limit_for_each_table(seller, buyer, cotton, monkeypatch):
-    monkeypatch.setattr(common, "PARTNER_MATCHES_MAX", 1)
-    found = common._matched_ids("all", None, "", ("partner__legal_name", "variety__name", "commodity__name"))
-    kinds = [kind for kind, _ in found]
-    assert sorted(kinds) == ["commodity", "partner", "variety"]
+    from apps.accounts.tests.factories import SuperAdminFactory
+
+    monkeypatch.setattr(selectors, "PARTNER_MATCHES_MAX", 1)
+    found = selectors.search_word_matches(SuperAdminFactory(), "", varieties=True, commodities=True)
+    assert {kind: len(ids) for kind, ids in found.items()} == {"partner": 1, "variety": 1, "commodity": 1}
 
 
 def test_a_page_translates_the_checkbox_sentence_once(seller, buyer, cotton, desk_manager, monkeypatch):
